@@ -1,0 +1,70 @@
+//! `infra-agent-local`: the pieces of the local backend that are ours — the Lambda host that runs
+//! the pipeline's functions in-process for the emulator, and the bootstrap of the pipeline's resources.
+
+mod bootstrap;
+mod host;
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "infra-agent-local", about = "Local backend for infra-agent")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Lambda Invoke API and the approval endpoint; proxy everything else to the emulator.
+    Serve {
+        /// Address to listen on (loopback only).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Base URL of the AWS emulator.
+        #[arg(long)]
+        upstream: String,
+    },
+    /// Print a state machine definition with the local function ARNs filled in.
+    Render {
+        /// Path of the definition, e.g. statemachine/deploy.asl.json.
+        definition: std::path::PathBuf,
+    },
+    /// Create the pipeline's table, topic, queue, bucket and state machines; print them as
+    /// `export NAME=value` lines.
+    Bootstrap {
+        /// Directory holding the state machine definitions.
+        #[arg(long, default_value = "statemachine")]
+        definitions: std::path::PathBuf,
+        /// Base URL of the approval endpoint.
+        #[arg(long)]
+        approval_url: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { listen, upstream } => {
+            anyhow::ensure!(listen.ip().is_loopback(), "the local host listens on loopback only, not {listen}");
+            host::serve(listen, upstream).await
+        }
+        Command::Bootstrap {
+            definitions,
+            approval_url,
+        } => bootstrap::run(&definitions, &approval_url).await,
+        Command::Render { definition } => {
+            let text = std::fs::read_to_string(&definition)?;
+            println!("{}", shared::statemachine::render(&text, "us-east-1", bootstrap::ACCOUNT));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The deployment request (the state machine's input) and the plan the first step derives from it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::naming::{Env, StackKey};
+
+/// Where the template of a deployment is stored: content-addressed, so a record can be redeployed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateRef {
+    pub bucket: String,
+    /// `templates/{stack}/{sha256}.yaml`
+    pub key: String,
+    pub sha256: String,
+}
+
+/// What a user asked for; the state machine's input is `{"request": DeployRequest}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRequest {
+    pub version: u32,
+    /// The Step Functions execution name; also the deployment's id in records.
+    pub deployment_id: String,
+    pub stack: StackKey,
+    pub env: Env,
+    pub template: TemplateRef,
+    /// Who started the deployment (IAM identity or user name).
+    pub requested_by: String,
+    /// Version of the infrastructure code (semver or git sha), applied as the IaC_Version tag.
+    pub iac_version: String,
+}
+
+/// Derived by the first step once the stack lock is held: names and timings fixed for the whole run,
+/// so every later step (and every retry) uses the same ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentPlan {
+    pub stack_name: String,
+    pub change_set_name: String,
+    pub started_at: String,
+    pub lock_expires_at: String,
+    pub approval_timeout_seconds: u32,
+    pub poll_interval_seconds: u32,
+}

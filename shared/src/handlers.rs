@@ -1,0 +1,142 @@
+//! The one entry point per Lambda function: decode the event, run the step, encode the result.
+//! The Lambda binaries and the local Lambda host both call `Function::invoke`, so a function
+//! behaves the same wherever it runs.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::approval::http::{self, HttpRequest, HttpResponse};
+use crate::aws::Pipeline;
+use crate::contract::decode;
+use crate::contract::deploy::{DeployRequest, DeploymentPlan};
+use crate::pipeline::{approval, begin, change_set, execute, finish, validate};
+use crate::StepError;
+
+/// The pipeline's Lambda functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Validate,
+    CreateChangeSet,
+    Approval,
+    Execute,
+    Record,
+}
+
+impl Function {
+    pub const ALL: [Function; 5] = [
+        Function::Validate,
+        Function::CreateChangeSet,
+        Function::Approval,
+        Function::Execute,
+        Function::Record,
+    ];
+
+    /// The deployed function name (`infra-agent-<step>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Validate => "infra-agent-validate",
+            Function::CreateChangeSet => "infra-agent-create-change-set",
+            Function::Approval => "infra-agent-approval",
+            Function::Execute => "infra-agent-execute",
+            Function::Record => "infra-agent-record",
+        }
+    }
+
+    /// Placeholder used for the function's ARN in `statemachine/*.asl.json`.
+    pub fn arn_placeholder(self) -> &'static str {
+        match self {
+            Function::Validate => "${ValidateFunctionArn}",
+            Function::CreateChangeSet => "${CreateChangeSetFunctionArn}",
+            Function::Approval => "${ApprovalFunctionArn}",
+            Function::Execute => "${ExecuteFunctionArn}",
+            Function::Record => "${RecordFunctionArn}",
+        }
+    }
+
+    /// Finds a function by name or ARN (`arn:aws:lambda:…:function:NAME[:qualifier]`).
+    pub fn from_name_or_arn(name: &str) -> Option<Function> {
+        let name = match name.split_once(":function:") {
+            Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+            None => name,
+        };
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub async fn invoke(self, pipeline: &Pipeline, event: Value) -> Result<Value, StepError> {
+        match self {
+            Function::Validate => {
+                let input: StepInput = decode("validate", event)?;
+                encode(validate::validate(pipeline, &input.request).await?)
+            }
+            Function::CreateChangeSet => {
+                let input: PlannedInput = decode("create-change-set", event)?;
+                encode(change_set::create_change_set(pipeline, &input.request, &input.plan).await?)
+            }
+            Function::Approval => {
+                let input: approval::ApprovalRequest = decode("approval", event)?;
+                encode(approval::request_approval(pipeline, &input).await?)
+            }
+            Function::Execute => match decode::<ExecuteEvent>("execute", event)? {
+                ExecuteEvent::Start(input) => encode(execute::start(pipeline, &input).await?),
+                ExecuteEvent::Poll(input) => encode(execute::poll(pipeline, &input).await?),
+            },
+            Function::Record => match decode::<RecordEvent>("record", event)? {
+                RecordEvent::Begin(input) => encode(begin::begin(pipeline, &input.request).await?),
+                RecordEvent::Finish(input) => encode(finish::finish(pipeline, &input).await?),
+            },
+        }
+    }
+}
+
+/// The approval function also serves the approval link (a Lambda function URL).
+pub async fn approval_http(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
+    http::handle(pipeline, request).await
+}
+
+#[derive(Deserialize)]
+struct StepInput {
+    request: DeployRequest,
+}
+
+#[derive(Deserialize)]
+struct PlannedInput {
+    request: DeployRequest,
+    plan: DeploymentPlan,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum ExecuteEvent {
+    Start(Box<execute::ExecuteInput>),
+    Poll(Box<execute::ExecuteInput>),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum RecordEvent {
+    Begin(StepInput),
+    Finish(Box<finish::FinishInput>),
+}
+
+fn encode<T: Serialize>(value: T) -> Result<Value, StepError> {
+    serde_json::to_value(value)
+        .map_err(|e| StepError::RecordConflict(format!("cannot encode step result: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_are_found_by_name_and_by_arn() {
+        assert_eq!(
+            Function::from_name_or_arn("infra-agent-execute"),
+            Some(Function::Execute)
+        );
+        assert_eq!(
+            Function::from_name_or_arn("arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record:$LATEST"),
+            Some(Function::Record)
+        );
+        assert_eq!(Function::from_name_or_arn("other"), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! Pending approvals: the Step Functions task token lives here and only here; links and messages
+//! carry the approval id. A decision is a single conditional update, so a link works once.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde::{Deserialize, Serialize};
+
+use super::{from_item, keys, to_item, Store};
+use crate::naming::Env;
+use crate::StepError;
+
+/// A Step Functions task token. Never printed: `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskToken(String);
+
+impl TaskToken {
+    pub fn new(token: String) -> Self {
+        TaskToken(token)
+    }
+    /// The token itself, for the Step Functions call that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TaskToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TaskToken(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Rejected,
+    /// Decided too late: the state machine had already given up waiting.
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    pub approval_id: String,
+    pub deployment_id: String,
+    pub env: Env,
+    pub stack: String,
+    pub stack_name: String,
+    pub change_set_name: String,
+    pub requested_by: String,
+    /// Readable change lines shown on the confirmation page.
+    pub summary_lines: Vec<String>,
+    pub replacements: Vec<String>,
+    pub deletions: Vec<String>,
+    pub validation_passed: bool,
+    pub task_token: TaskToken,
+    pub status: ApprovalStatus,
+    pub created_at: String,
+    pub expires_at: String,
+    pub expires_epoch: i64,
+    #[serde(default)]
+    pub approver: Option<String>,
+    #[serde(default)]
+    pub decided_at: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Why a decision was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecideError {
+    #[error("approval {0} does not exist")]
+    NotFound(String),
+    #[error("approval {id} was already decided ({status:?})")]
+    AlreadyDecided { id: String, status: ApprovalStatus },
+    #[error("approval {id} expired at {expires_at}")]
+    Expired { id: String, expires_at: String },
+}
+
+impl Store {
+    /// Stores a new approval; a retried step with the same id overwrites only a pending one.
+    pub async fn put_approval(&self, approval: &ApprovalRecord) -> Result<(), StepError> {
+        let item = to_item(
+            approval,
+            keys::approval_partition(&approval.approval_id),
+            keys::APPROVAL_SORT.to_string(),
+        )?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #s = :pending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":pending", AttributeValue::S("PENDING".into()))
+            .send()
+            .await
+            .map_err(|e| StepError::from_sdk("dynamodb", "PutItem", &e))?;
+        Ok(())
+    }
+
+    pub async fn approval(&self, approval_id: &str) -> Result<Option<ApprovalRecord>, StepError> {
+        self.get(&keys::approval_partition(approval_id), keys::APPROVAL_SORT)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Moves a pending, unexpired approval to `status`, once. Returns the updated record (with
+    /// the task token the caller needs to resume the execution).
+    pub async fn decide_approval(
+        &self,
+        approval_id: &str,
+        status: ApprovalStatus,
+        approver: &str,
+        comment: Option<&str>,
+        now: (&str, i64),
+    ) -> Result<Result<ApprovalRecord, DecideError>, StepError> {
+        let status_text = match status {
+            ApprovalStatus::Pending => "PENDING",
+            ApprovalStatus::Approved => "APPROVED",
+            ApprovalStatus::Rejected => "REJECTED",
+            ApprovalStatus::Expired => "EXPIRED",
+        };
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(keys::approval_partition(approval_id)))
+            .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
+            .update_expression(
+                "SET #s = :status, approver = :approver, decided_at = :now, #c = :comment",
+            )
+            .condition_expression("attribute_exists(pk) AND #s = :pending AND expires_epoch > :epoch")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#c", "comment")
+            .expression_attribute_values(":status", AttributeValue::S(status_text.into()))
+            .expression_attribute_values(":approver", AttributeValue::S(approver.into()))
+            .expression_attribute_values(":now", AttributeValue::S(now.0.into()))
+            .expression_attribute_values(":pending", AttributeValue::S("PENDING".into()))
+            .expression_attribute_values(":epoch", AttributeValue::N(now.1.to_string()))
+            .return_values(ReturnValue::AllNew);
+        update = match comment {
+            Some(c) => update.expression_attribute_values(":comment", AttributeValue::S(c.into())),
+            None => update.expression_attribute_values(":comment", AttributeValue::Null(true)),
+        };
+        match update.send().await {
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                Ok(Ok(from_item(item)?))
+            }
+            Err(e) if crate::error::sdk_code(&e) == Some("ConditionalCheckFailedException") => {
+                // Explain why: read what is there now.
+                Ok(Err(match self.approval(approval_id).await? {
+                    None => DecideError::NotFound(approval_id.to_string()),
+                    Some(a) if a.status != ApprovalStatus::Pending => DecideError::AlreadyDecided {
+                        id: a.approval_id,
+                        status: a.status,
+                    },
+                    Some(a) => DecideError::Expired {
+                        id: a.approval_id,
+                        expires_at: a.expires_at,
+                    },
+                }))
+            }
+            Err(e) => Err(StepError::from_sdk("dynamodb", "UpdateItem", &e)),
+        }
+    }
+
+    /// Marks a decided approval as expired when Step Functions no longer waits for it.
+    pub async fn mark_approval_expired(&self, approval_id: &str) -> Result<(), StepError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(keys::approval_partition(approval_id)))
+            .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
+            .update_expression("SET #s = :expired")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":expired", AttributeValue::S("EXPIRED".into()))
+            .send()
+            .await
+            .map_err(|e| StepError::from_sdk("dynamodb", "UpdateItem", &e))?;
+        Ok(())
+    }
+}
