@@ -1,1 +1,106 @@
-fn main() {}
+//! `infra-agent`: deploy CloudFormation stacks through the infra-agent pipeline, decide approvals,
+//! and read what was deployed where.
+
+mod backend;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use output::Format;
+
+#[derive(Parser)]
+#[command(
+    name = "infra-agent",
+    version,
+    about = "Deploy CloudFormation stacks safely: validate, change set, approval, execute, record"
+)]
+struct Cli {
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    output: Format,
+    /// Use the local backend (the emulator started by `scripts/local-backend start`).
+    #[arg(long, global = true, env = "INFRA_AGENT_LOCAL", value_parser = clap::builder::BoolishValueParser::new())]
+    local: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Deploy a stack: store its template, start the deploy state machine, follow its progress.
+    Deploy(commands::deploy::DeployArgs),
+    /// Follow a deployment until it ends.
+    Wait(commands::deploy::WaitArgs),
+    /// Approve a pending change set.
+    Approve(commands::approve::DecideArgs),
+    /// Reject a pending change set (it is deleted).
+    Reject(commands::approve::DecideArgs),
+    /// Stacks of an environment with their latest deployment.
+    Status(commands::status::StatusArgs),
+    /// Deployments of one stack, newest first.
+    History(commands::status::HistoryArgs),
+    /// Validate templates locally, as the pipeline's validate step does.
+    Validate(commands::validate::ValidateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.local {
+        if let Err(err) = backend::load_local_env() {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let format = cli.output;
+    if let Command::Validate(args) = &cli.command {
+        return commands::validate::run(args, format);
+    }
+    let backend = backend::Backend::connect().await?;
+    match cli.command {
+        Command::Deploy(args) => commands::deploy::deploy(&backend, args, format).await,
+        Command::Wait(args) => commands::deploy::wait(&backend, args, format).await,
+        Command::Approve(args) => {
+            commands::approve::decide(
+                &backend,
+                args,
+                shared::contract::approval::Decision::Approved,
+                format,
+            )
+            .await
+        }
+        Command::Reject(args) => {
+            commands::approve::decide(
+                &backend,
+                args,
+                shared::contract::approval::Decision::Rejected,
+                format,
+            )
+            .await
+        }
+        Command::Status(args) => commands::status::status(&backend, args, format).await,
+        Command::History(args) => commands::status::history(&backend, args, format).await,
+        Command::Validate(_) => unreachable!("handled above"),
+    }
+}

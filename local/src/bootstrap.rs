@@ -23,12 +23,13 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     shared::store::create_table(&dynamodb, &settings.table).await?;
 
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    if let Err(e) = s3.create_bucket().bucket(&settings.template_bucket).send().await {
+    let s3 = shared::aws::s3_client(&config);
+    if let Err(e) = s3
+        .create_bucket()
+        .bucket(&settings.template_bucket)
+        .send()
+        .await
+    {
         let code = shared::error::sdk_code(&e).unwrap_or_default().to_string();
         anyhow::ensure!(
             code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists",
@@ -81,10 +82,11 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
     let sfn = aws_sdk_sfn::Client::new(&config);
     let role = format!("arn:aws:iam::{ACCOUNT}:role/infra-agent-states");
     let path = definitions.join("deploy.asl.json");
-    let definition = std::fs::read_to_string(&path)
-        .with_context(|| format!("read {}", path.display()))?;
+    let definition =
+        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
     let definition = shared::statemachine::render(&definition, &region, ACCOUNT);
-    let machine_arn = create_or_update_state_machine(&sfn, "infra-agent-deploy", &definition, &role).await?;
+    let machine_arn =
+        create_or_update_state_machine(&sfn, "infra-agent-deploy", &definition, &role).await?;
 
     println!("export {VAR_STATE_MACHINE}={machine_arn}");
     println!("export {VAR_QUEUE_URL}={queue_url}");

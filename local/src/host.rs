@@ -62,7 +62,10 @@ pub async fn serve(listen: SocketAddr, upstream: String) -> anyhow::Result<()> {
 impl Host {
     async fn route(&self, req: Request<Incoming>) -> HostResponse {
         let path = req.uri().path().to_string();
-        if req.method() == Method::POST && path.starts_with(INVOKE_PREFIX) && path.ends_with("/invocations") {
+        if req.method() == Method::POST
+            && path.starts_with(INVOKE_PREFIX)
+            && path.ends_with("/invocations")
+        {
             let name = &path[INVOKE_PREFIX.len()..path.len() - "/invocations".len()];
             let name = percent_decode(name);
             return match read_body(req).await {
@@ -117,11 +120,23 @@ impl Host {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(resp) => return resp,
         };
-        let response = approval_http(&self.pipeline, HttpRequest { method, path, query, body }).await;
+        let response = approval_http(
+            &self.pipeline,
+            HttpRequest {
+                method,
+                path,
+                query,
+                body,
+            },
+        )
+        .await;
         let mut out = Response::new(Full::new(Bytes::from(response.body)));
-        *out.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        out.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(response.content_type));
+        *out.status_mut() =
+            StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        out.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(response.content_type),
+        );
         out.headers_mut()
             .insert("cache-control", HeaderValue::from_static("no-store"));
         out
@@ -131,7 +146,12 @@ impl Host {
         let (mut parts, body) = req.into_parts();
         let body = match body.collect().await {
             Ok(b) => b.to_bytes(),
-            Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("could not read request: {e}")),
+            Err(e) => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    &format!("could not read request: {e}"),
+                )
+            }
         };
         let path_and_query = parts
             .uri
@@ -149,15 +169,25 @@ impl Host {
                 parts.headers.insert(HOST, value);
             }
         }
-        match self.client.request(Request::from_parts(parts, Full::new(body))).await {
+        match self
+            .client
+            .request(Request::from_parts(parts, Full::new(body)))
+            .await
+        {
             Ok(resp) => {
                 let (parts, body) = resp.into_parts();
                 match body.collect().await {
                     Ok(b) => Response::from_parts(parts, Full::new(b.to_bytes())),
-                    Err(e) => plain(StatusCode::BAD_GATEWAY, &format!("emulator response cut: {e}")),
+                    Err(e) => plain(
+                        StatusCode::BAD_GATEWAY,
+                        &format!("emulator response cut: {e}"),
+                    ),
                 }
             }
-            Err(e) => plain(StatusCode::BAD_GATEWAY, &format!("emulator unreachable: {e}")),
+            Err(e) => plain(
+                StatusCode::BAD_GATEWAY,
+                &format!("emulator unreachable: {e}"),
+            ),
         }
     }
 }
@@ -167,7 +197,12 @@ async fn read_body(req: Request<Incoming>) -> Result<Bytes, HostResponse> {
         .into_body()
         .collect()
         .await
-        .map_err(|e| plain(StatusCode::BAD_REQUEST, &format!("could not read request: {e}")))?
+        .map_err(|e| {
+            plain(
+                StatusCode::BAD_REQUEST,
+                &format!("could not read request: {e}"),
+            )
+        })?
         .to_bytes();
     if body.len() > MAX_PAYLOAD_BYTES {
         return Err(lambda_api_error(
@@ -179,13 +214,19 @@ async fn read_body(req: Request<Incoming>) -> Result<Bytes, HostResponse> {
     Ok(body)
 }
 
-fn json_response(status: StatusCode, body: &Value, function_error: Option<&'static str>) -> HostResponse {
+fn json_response(
+    status: StatusCode,
+    body: &Value,
+    function_error: Option<&'static str>,
+) -> HostResponse {
     let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp.headers_mut()
-        .insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
+    resp.headers_mut().insert(
+        "x-amz-executed-version",
+        HeaderValue::from_static("$LATEST"),
+    );
     if let Some(kind) = function_error {
         resp.headers_mut()
             .insert("x-amz-function-error", HeaderValue::from_static(kind));
@@ -233,7 +274,9 @@ mod tests {
     #[test]
     fn arn_names_are_percent_decoded() {
         assert_eq!(
-            percent_decode("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Ainfra-agent-validate"),
+            percent_decode(
+                "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Ainfra-agent-validate"
+            ),
             "arn:aws:lambda:us-east-1:123456789012:function:infra-agent-validate"
         );
         assert_eq!(percent_decode("plain-name"), "plain-name");

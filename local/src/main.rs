@@ -54,7 +54,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve { listen, upstream } => {
-            anyhow::ensure!(listen.ip().is_loopback(), "the local host listens on loopback only, not {listen}");
+            anyhow::ensure!(
+                listen.ip().is_loopback(),
+                "the local host listens on loopback only, not {listen}"
+            );
             host::serve(listen, upstream).await
         }
         Command::Bootstrap {
@@ -63,7 +66,10 @@ async fn main() -> anyhow::Result<()> {
         } => bootstrap::run(&definitions, &approval_url).await,
         Command::Render { definition } => {
             let text = std::fs::read_to_string(&definition)?;
-            println!("{}", shared::statemachine::render(&text, "us-east-1", bootstrap::ACCOUNT));
+            println!(
+                "{}",
+                shared::statemachine::render(&text, "us-east-1", bootstrap::ACCOUNT)
+            );
             Ok(())
         }
     }

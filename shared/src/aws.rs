@@ -87,17 +87,26 @@ impl Pipeline {
     }
 
     pub fn from_config(config: &aws_config::SdkConfig, settings: PipelineSettings) -> Pipeline {
-        let s3_config = aws_sdk_s3::config::Builder::from(config)
-            // Emulators behind a custom endpoint serve buckets by path, not by virtual host.
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
         Pipeline {
             cfn: aws_sdk_cloudformation::Client::new(config),
             sfn: aws_sdk_sfn::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
-            store: Store::new(aws_sdk_dynamodb::Client::new(config), settings.table.clone()),
+            s3: s3_client(config),
+            store: Store::new(
+                aws_sdk_dynamodb::Client::new(config),
+                settings.table.clone(),
+            ),
             settings,
         }
     }
+}
+
+/// An S3 client; behind a custom endpoint (an emulator) buckets are addressed by path, not by
+/// virtual host.
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build(),
+    )
 }

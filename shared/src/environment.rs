@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn security_level_outside_the_allowed_set_is_refused() {
-        let text = DEV.replace("security_level = \"internal\"", "security_level = \"secret\"");
+        let text = DEV.replace(
+            "security_level = \"internal\"",
+            "security_level = \"secret\"",
+        );
         assert!(EnvironmentConfig::parse("dev.toml", &text, Env::Dev).is_err());
     }
 }

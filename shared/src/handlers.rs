@@ -134,7 +134,9 @@ mod tests {
             Some(Function::Execute)
         );
         assert_eq!(
-            Function::from_name_or_arn("arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record:$LATEST"),
+            Function::from_name_or_arn(
+                "arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record:$LATEST"
+            ),
             Some(Function::Record)
         );
         assert_eq!(Function::from_name_or_arn("other"), None);

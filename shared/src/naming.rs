@@ -169,6 +169,28 @@ pub fn new_execution_name(env: Env, stack: &StackKey) -> String {
     execution_name(env, stack, OffsetDateTime::now_utc(), &id[..8])
 }
 
+/// The environment and stack a deployment id (`{env}-{stack}-{yyyymmddThhmmss}-{short id}`) names.
+pub fn parse_deployment_id(id: &str) -> Result<(Env, StackKey), NameError> {
+    let invalid = |reason: &str| NameError::Invalid {
+        what: "deployment id",
+        value: id.to_string(),
+        reason: reason.to_string(),
+    };
+    let (env, rest) = id
+        .split_once('-')
+        .ok_or_else(|| invalid("expected {env}-{stack}-{timestamp}-{id}"))?;
+    let mut parts: Vec<&str> = rest.rsplitn(3, '-').collect();
+    if parts.len() != 3 {
+        return Err(invalid("expected {env}-{stack}-{timestamp}-{id}"));
+    }
+    let stack = parts.pop().unwrap_or_default();
+    let timestamp = parts.pop().unwrap_or_default();
+    if timestamp.len() != 15 || timestamp.as_bytes().get(8) != Some(&b'T') {
+        return Err(invalid("timestamp part must look like 20260101T120000"));
+    }
+    Ok((env.parse()?, stack.parse()?))
+}
+
 fn compact_date(day: time::Date) -> String {
     format!(
         "{:04}{:02}{:02}",
@@ -196,7 +218,12 @@ mod tests {
             "infra-agent-prd-vpc-20260307-007"
         );
         assert_eq!(
-            execution_name(Env::Tst, &vpc, datetime!(2026-03-07 09:05:03 UTC), "ab12cd34"),
+            execution_name(
+                Env::Tst,
+                &vpc,
+                datetime!(2026-03-07 09:05:03 UTC),
+                "ab12cd34"
+            ),
             "tst-vpc-20260307T090503-ab12cd34"
         );
     }
@@ -207,6 +234,22 @@ mod tests {
         for bad in ["", "1vpc", "vpc_x", "vpc.x", "-vpc", &"a".repeat(41)] {
             assert!(bad.parse::<StackKey>().is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn deployment_ids_give_back_environment_and_stack() {
+        let id = execution_name(
+            Env::Dev,
+            &key("iam-roles"),
+            datetime!(2026-03-07 09:05:03 UTC),
+            "ab12cd34",
+        );
+        assert_eq!(
+            parse_deployment_id(&id).unwrap(),
+            (Env::Dev, key("iam-roles"))
+        );
+        assert!(parse_deployment_id("dev-vpc").is_err());
+        assert!(parse_deployment_id("qa-vpc-20260307T090503-ab12cd34").is_err());
     }
 
     #[test]

@@ -16,10 +16,7 @@ use crate::StepError;
 pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
 
 /// What CloudFormation says when a change set would change nothing.
-const NO_CHANGES_REASONS: [&str; 2] = [
-    "didn't contain changes",
-    "No updates are to be performed",
-];
+const NO_CHANGES_REASONS: [&str; 2] = ["didn't contain changes", "No updates are to be performed"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackState {
@@ -29,7 +26,10 @@ pub struct StackState {
 }
 
 /// Live state of a stack, `None` when it does not exist.
-pub async fn describe_stack(cfn: &Client, stack_name: &str) -> Result<Option<StackState>, StepError> {
+pub async fn describe_stack(
+    cfn: &Client,
+    stack_name: &str,
+) -> Result<Option<StackState>, StepError> {
     match cfn.describe_stacks().stack_name(stack_name).send().await {
         Ok(out) => Ok(out.stacks().first().map(|s| StackState {
             stack_id: s.stack_id().unwrap_or_default().to_string(),
@@ -39,7 +39,10 @@ pub async fn describe_stack(cfn: &Client, stack_name: &str) -> Result<Option<Sta
                 .unwrap_or_default(),
             status_reason: s.stack_status_reason().map(str::to_string),
         })),
-        Err(e) if sdk_code(&e) == Some("ValidationError") && sdk_message(&e).contains("does not exist") => {
+        Err(e)
+            if sdk_code(&e) == Some("ValidationError")
+                && sdk_message(&e).contains("does not exist") =>
+        {
             Ok(None)
         }
         Err(e) => Err(StepError::from_sdk("cloudformation", "DescribeStacks", &e)),
@@ -47,7 +50,10 @@ pub async fn describe_stack(cfn: &Client, stack_name: &str) -> Result<Option<Sta
 }
 
 /// Outputs of a stack, by output key.
-pub async fn stack_outputs(cfn: &Client, stack_name: &str) -> Result<BTreeMap<String, String>, StepError> {
+pub async fn stack_outputs(
+    cfn: &Client,
+    stack_name: &str,
+) -> Result<BTreeMap<String, String>, StepError> {
     let out = cfn
         .describe_stacks()
         .stack_name(stack_name)
@@ -174,12 +180,11 @@ pub async fn wait_for_change_set(
                 .await
                 .map_err(|e| StepError::from_sdk("cloudformation", "DescribeChangeSet", &e))?;
             for change in out.changes() {
-                let Some(rc) = change.resource_change() else { continue };
+                let Some(rc) = change.resource_change() else {
+                    continue;
+                };
                 changes.push(ResourceChange {
-                    action: rc
-                        .action()
-                        .map(|a| a.as_str().to_ascii_uppercase())
-                        .unwrap_or_default(),
+                    action: rc.action().map(action_name).unwrap_or_default(),
                     logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
                     resource_type: rc.resource_type().unwrap_or_default().to_string(),
                     replacement: rc.replacement().map(|r| r.as_str().to_string()),
@@ -209,7 +214,9 @@ pub async fn wait_for_change_set(
                 return Err(StepError::Transient {
                     service: "cloudformation",
                     operation: "DescribeChangeSet",
-                    message: format!("change set {change_set_name} still being created after {max_wait:?}"),
+                    message: format!(
+                        "change set {change_set_name} still being created after {max_wait:?}"
+                    ),
                 })
             }
             _ => tokio::time::sleep(poll).await,
@@ -217,7 +224,11 @@ pub async fn wait_for_change_set(
     }
 }
 
-pub async fn delete_change_set(cfn: &Client, stack_name: &str, change_set_name: &str) -> Result<(), StepError> {
+pub async fn delete_change_set(
+    cfn: &Client,
+    stack_name: &str,
+    change_set_name: &str,
+) -> Result<(), StepError> {
     match cfn
         .delete_change_set()
         .stack_name(stack_name)
@@ -226,8 +237,26 @@ pub async fn delete_change_set(cfn: &Client, stack_name: &str, change_set_name: 
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) if matches!(sdk_code(&e), Some("ChangeSetNotFound") | Some("ChangeSetNotFoundException")) => Ok(()),
+        Err(e)
+            if matches!(
+                sdk_code(&e),
+                Some("ChangeSetNotFound") | Some("ChangeSetNotFoundException")
+            ) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(StepError::from_sdk("cloudformation", "DeleteChangeSet", &e)),
+    }
+}
+
+/// CloudFormation's change actions (`Add`, `Modify`, `Remove`, …) in the words approvers read.
+fn action_name(action: &aws_sdk_cloudformation::types::ChangeAction) -> String {
+    use aws_sdk_cloudformation::types::ChangeAction;
+    match action {
+        ChangeAction::Add => "CREATE".into(),
+        ChangeAction::Modify => "MODIFY".into(),
+        ChangeAction::Remove => "DELETE".into(),
+        other => other.as_str().to_ascii_uppercase(),
     }
 }
 
@@ -243,7 +272,10 @@ pub fn classify_status(status: &str) -> (bool, bool) {
 
 /// The first failed resource event of the stack's latest operation: the cause, not the cascade of
 /// "Resource creation cancelled" that follows it.
-pub async fn first_failure(cfn: &Client, stack_name: &str) -> Result<Option<StackFailure>, StepError> {
+pub async fn first_failure(
+    cfn: &Client,
+    stack_name: &str,
+) -> Result<Option<StackFailure>, StepError> {
     let mut events = Vec::new();
     let mut next_token: Option<String> = None;
     // Events come newest first; stop at the start of the latest operation.
@@ -262,7 +294,10 @@ pub async fn first_failure(cfn: &Client, stack_name: &str) -> Result<Option<Stac
                 .unwrap_or_default();
             let is_stack = event.physical_resource_id() == event.stack_id()
                 || event.logical_resource_id() == Some(stack_name);
-            let reason = event.resource_status_reason().unwrap_or_default().to_string();
+            let reason = event
+                .resource_status_reason()
+                .unwrap_or_default()
+                .to_string();
             events.push((
                 event.logical_resource_id().unwrap_or_default().to_string(),
                 event.resource_type().unwrap_or_default().to_string(),
@@ -310,7 +345,9 @@ pub fn recommendation_for(reason: &str) -> Option<String> {
         ));
     }
     if reason.contains("Stack with id") && reason.contains("does not exist") {
-        return Some("An upstream stack this template refers to is missing: deploy it first.".into());
+        return Some(
+            "An upstream stack this template refers to is missing: deploy it first.".into(),
+        );
     }
     if reason.contains("already exists") {
         return Some(
@@ -319,10 +356,14 @@ pub fn recommendation_for(reason: &str) -> Option<String> {
         );
     }
     if reason.contains("not authorized") || reason.contains("AccessDenied") {
-        return Some("The deployment role lacks a permission: grant the action named in the reason.".into());
+        return Some(
+            "The deployment role lacks a permission: grant the action named in the reason.".into(),
+        );
     }
     if reason.contains("LimitExceeded") || reason.contains("limit exceeded") {
-        return Some("An account quota was reached: request a limit increase or free capacity.".into());
+        return Some(
+            "An account quota was reached: request a limit increase or free capacity.".into(),
+        );
     }
     None
 }
@@ -346,9 +387,19 @@ mod tests {
             status_reason: None,
         };
         assert_eq!(change_set_type_for(None), Ok(ChangeSetType::Create));
-        assert_eq!(change_set_type_for(Some(&stack("REVIEW_IN_PROGRESS"))), Ok(ChangeSetType::Create));
-        assert_eq!(change_set_type_for(Some(&stack("UPDATE_COMPLETE"))), Ok(ChangeSetType::Update));
-        assert!(change_set_type_for(Some(&stack("ROLLBACK_COMPLETE"))).unwrap_err().contains("delete it"));
-        assert!(change_set_type_for(Some(&stack("UPDATE_IN_PROGRESS"))).unwrap_err().contains("busy"));
+        assert_eq!(
+            change_set_type_for(Some(&stack("REVIEW_IN_PROGRESS"))),
+            Ok(ChangeSetType::Create)
+        );
+        assert_eq!(
+            change_set_type_for(Some(&stack("UPDATE_COMPLETE"))),
+            Ok(ChangeSetType::Update)
+        );
+        assert!(change_set_type_for(Some(&stack("ROLLBACK_COMPLETE")))
+            .unwrap_err()
+            .contains("delete it"));
+        assert!(change_set_type_for(Some(&stack("UPDATE_IN_PROGRESS")))
+            .unwrap_err()
+            .contains("busy"));
     }
 }

@@ -8,12 +8,14 @@ pub const DEPLOY_DEFINITION: &str = include_str!("../../statemachine/deploy.asl.
 
 /// Replaces every function placeholder with the function's ARN.
 pub fn render(definition: &str, region: &str, account: &str) -> String {
-    Function::ALL.iter().fold(definition.to_string(), |text, f| {
-        text.replace(
-            f.arn_placeholder(),
-            &format!("arn:aws:lambda:{region}:{account}:function:{}", f.name()),
-        )
-    })
+    Function::ALL
+        .iter()
+        .fold(definition.to_string(), |text, f| {
+            text.replace(
+                f.arn_placeholder(),
+                &format!("arn:aws:lambda:{region}:{account}:function:{}", f.name()),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -24,7 +26,9 @@ mod tests {
     fn every_placeholder_of_the_deploy_machine_is_substituted() {
         let rendered = render(DEPLOY_DEFINITION, "us-east-1", "123456789012");
         assert!(!rendered.contains("${"), "unsubstituted placeholder left");
-        assert!(rendered.contains("arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record"));
+        assert!(
+            rendered.contains("arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record")
+        );
         let value: serde_json::Value = serde_json::from_str(&rendered).expect("valid JSON");
         assert_eq!(value["StartAt"], "Start deployment");
     }

@@ -15,13 +15,21 @@ pub async fn run(function: Function) -> Result<(), lambda_runtime::Error> {
     let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
     let pipeline = Pipeline::connect(settings).await;
     let pipeline = &pipeline;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(pipeline, function, event.payload).await
-    }))
-    .await
+    // Boxed: the runtime's service stack around the steps' futures nests deeper than the
+    // compiler's default layout depth.
+    let serve: std::pin::Pin<Box<dyn std::future::Future<Output = _> + '_>> = Box::pin(
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+            handle(pipeline, function, event.payload).await
+        })),
+    );
+    serve.await
 }
 
-async fn handle(pipeline: &Pipeline, function: Function, payload: Value) -> Result<Value, Diagnostic> {
+async fn handle(
+    pipeline: &Pipeline,
+    function: Function,
+    payload: Value,
+) -> Result<Value, Diagnostic> {
     // The approval function is also the approval link's function URL.
     if function == Function::Approval && is_function_url_event(&payload) {
         return Ok(url_response(serve_url(pipeline, payload).await));

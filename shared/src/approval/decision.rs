@@ -1,9 +1,8 @@
 //! Taking a decision on an approval: claim it once in DynamoDB, then resume the waiting execution.
 //! Shared by the link handler and the CLI so both paths have the same guarantees.
 
-use super::super::aws::Pipeline;
 use crate::contract::approval::{ApprovalDecision, Decision};
-use crate::store::{now, ApprovalRecord, ApprovalStatus, AuditEntry, DecideError};
+use crate::store::{now, ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, Store};
 use crate::StepError;
 
 /// Error name the state machine's Catch matches for a rejection.
@@ -12,7 +11,8 @@ pub const REJECTED_ERROR: &str = "ApprovalRejected";
 /// Decides approval `approval_id`. The outer error is an infrastructure failure; the inner one is
 /// a refusal to decide (unknown, already decided, expired), which changes nothing.
 pub async fn decide(
-    pipeline: &Pipeline,
+    store: &Store,
+    sfn: &aws_sdk_sfn::Client,
     approval_id: &str,
     decision: Decision,
     approver: &str,
@@ -24,8 +24,7 @@ pub async fn decide(
         Decision::Approved => ApprovalStatus::Approved,
         Decision::Rejected => ApprovalStatus::Rejected,
     };
-    let record = match pipeline
-        .store
+    let record = match store
         .decide_approval(approval_id, status, approver, comment, (&at, epoch))
         .await?
     {
@@ -44,17 +43,20 @@ pub async fn decide(
         .map_err(|e| StepError::RecordConflict(format!("cannot encode decision: {e}")))?;
     let token = record.task_token.expose();
     let sent = match decision {
-        Decision::Approved => pipeline
-            .sfn
+        Decision::Approved => sfn
             .send_task_success()
             .task_token(token)
             .output(output_json)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| (crate::error::sdk_code(&e).map(str::to_string), crate::error::sdk_message(&e))),
-        Decision::Rejected => pipeline
-            .sfn
+            .map_err(|e| {
+                (
+                    crate::error::sdk_code(&e).map(str::to_string),
+                    crate::error::sdk_message(&e),
+                )
+            }),
+        Decision::Rejected => sfn
             .send_task_failure()
             .task_token(token)
             .error(REJECTED_ERROR)
@@ -62,24 +64,40 @@ pub async fn decide(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| (crate::error::sdk_code(&e).map(str::to_string), crate::error::sdk_message(&e))),
+            .map_err(|e| {
+                (
+                    crate::error::sdk_code(&e).map(str::to_string),
+                    crate::error::sdk_message(&e),
+                )
+            }),
     };
-    let audit = AuditEntry::new(record.env, &record.stack, approver, "approval.decide", decision.as_str())
-        .deployment(&record.deployment_id)
-        .detail(format!("approval {approval_id} via {channel}"));
+    let audit = AuditEntry::new(
+        record.env,
+        &record.stack,
+        approver,
+        "approval.decide",
+        decision.as_str(),
+    )
+    .deployment(&record.deployment_id)
+    .detail(format!("approval {approval_id} via {channel}"));
     match sent {
         Ok(()) => {
-            pipeline.store.audit(&audit).await?;
+            store.audit(&audit).await?;
             Ok(Ok(record))
         }
         Err((Some(code), _))
-            if matches!(code.as_str(), "TaskTimedOut" | "TaskDoesNotExist" | "InvalidToken") =>
+            if matches!(
+                code.as_str(),
+                "TaskTimedOut" | "TaskDoesNotExist" | "InvalidToken"
+            ) =>
         {
             // The execution stopped waiting (timeout, abort): the decision came too late.
-            pipeline.store.mark_approval_expired(approval_id).await?;
-            pipeline
-                .store
-                .audit(&AuditEntry { outcome: "EXPIRED".into(), ..audit })
+            store.mark_approval_expired(approval_id).await?;
+            store
+                .audit(&AuditEntry {
+                    outcome: "EXPIRED".into(),
+                    ..audit
+                })
                 .await?;
             Ok(Err(DecideError::Expired {
                 id: approval_id.to_string(),

@@ -81,7 +81,10 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
     if expires_epoch <= now_epoch {
         return HttpResponse::page(
             410,
-            page::outcome("Link expired", "This approval link has expired. Nothing was changed."),
+            page::outcome(
+                "Link expired",
+                "This approval link has expired. Nothing was changed.",
+            ),
         );
     }
     let approval = match pipeline.store.approval(approval_id).await {
@@ -89,7 +92,10 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
         Ok(None) => {
             return HttpResponse::page(
                 404,
-                page::outcome("Unknown approval", "No such approval exists. Nothing was changed."),
+                page::outcome(
+                    "Unknown approval",
+                    "No such approval exists. Nothing was changed.",
+                ),
             )
         }
         Err(e) => return server_error(&e),
@@ -115,7 +121,10 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                 _ => {
                     return HttpResponse::page(
                         400,
-                        page::outcome("Bad request", "Choose Approve or Reject. Nothing was changed."),
+                        page::outcome(
+                            "Bad request",
+                            "Choose Approve or Reject. Nothing was changed.",
+                        ),
                     )
                 }
             };
@@ -144,7 +153,17 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                 .map(|c| c.trim())
                 .filter(|c| !c.is_empty())
                 .map(|c| c.chars().take(MAX_COMMENT_LEN).collect::<String>());
-            match decide(pipeline, approval_id, decision, approver, comment.as_deref(), "link").await {
+            match decide(
+                &pipeline.store,
+                &pipeline.sfn,
+                approval_id,
+                decision,
+                approver,
+                comment.as_deref(),
+                "link",
+            )
+            .await
+            {
                 Ok(Ok(_)) => {
                     let (title, text) = match decision {
                         Decision::Approved => (
@@ -170,7 +189,10 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
         }
         _ => HttpResponse::page(
             405,
-            page::outcome("Method not allowed", "Use the page's buttons. Nothing was changed."),
+            page::outcome(
+                "Method not allowed",
+                "Use the page's buttons. Nothing was changed.",
+            ),
         ),
     }
 }

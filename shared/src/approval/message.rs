@@ -36,7 +36,10 @@ pub fn compose(
         body.push_str(&format!("  {line}\n"));
     }
     if !summary.replacements.is_empty() {
-        body.push_str(&format!("\nREPLACED: {}\n", summary.replacements.join(", ")));
+        body.push_str(&format!(
+            "\nREPLACED: {}\n",
+            summary.replacements.join(", ")
+        ));
     }
     if !summary.deletions.is_empty() {
         body.push_str(&format!("\nDELETED: {}\n", summary.deletions.join(", ")));

@@ -46,7 +46,11 @@ pub fn confirmation(approval: &ApprovalRecord, action_url: &str) -> String {
     );
     body.push_str(&format!(
         "<p>Validation: {}</p>",
-        if approval.validation_passed { "passed" } else { "<span class=\"warn\">FAILED</span>" }
+        if approval.validation_passed {
+            "passed"
+        } else {
+            "<span class=\"warn\">FAILED</span>"
+        }
     ));
     body.push_str("<h2>Changes</h2><table>");
     for line in &approval.summary_lines {

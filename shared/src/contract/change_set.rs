@@ -124,7 +124,12 @@ mod tests {
             .map(|i| change("CREATE", &format!("Subnet{i}"), "AWS::EC2::Subnet", None))
             .collect();
         changes.push(change("MODIFY", "Vpc", "AWS::EC2::VPC", Some("True")));
-        changes.push(change("MODIFY", "Sg", "AWS::EC2::SecurityGroup", Some("False")));
+        changes.push(change(
+            "MODIFY",
+            "Sg",
+            "AWS::EC2::SecurityGroup",
+            Some("False"),
+        ));
         changes.push(change("DELETE", "OldRoute", "AWS::EC2::Route", None));
         let summary = ChangeSummary::from_changes(changes);
         assert!(summary

@@ -66,7 +66,11 @@ impl CaughtError {
         };
         serde_json::from_str::<serde_json::Value>(cause)
             .ok()
-            .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_string))
+            .and_then(|v| {
+                v.get("errorMessage")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| cause.clone())
     }
 }

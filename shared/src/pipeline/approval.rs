@@ -32,7 +32,10 @@ pub struct ApprovalRequested {
     pub message_id: Option<String>,
 }
 
-pub async fn request_approval(pipeline: &Pipeline, input: &ApprovalRequest) -> Result<ApprovalRequested, StepError> {
+pub async fn request_approval(
+    pipeline: &Pipeline,
+    input: &ApprovalRequest,
+) -> Result<ApprovalRequested, StepError> {
     let request = &input.request;
     let created = time::OffsetDateTime::now_utc();
     let expires = created + time::Duration::seconds(i64::from(input.plan.approval_timeout_seconds));
@@ -62,8 +65,12 @@ pub async fn request_approval(pipeline: &Pipeline, input: &ApprovalRequest) -> R
     };
     pipeline.store.put_approval(&record).await?;
 
-    let link = ApprovalLink::new(&pipeline.settings.approval_key, &approval_id, record.expires_epoch)
-        .url(&pipeline.settings.approval_base_url);
+    let link = ApprovalLink::new(
+        &pipeline.settings.approval_key,
+        &approval_id,
+        record.expires_epoch,
+    )
+    .url(&pipeline.settings.approval_base_url);
     let composed = message::compose(
         request,
         &input.change_set,
@@ -90,7 +97,11 @@ pub async fn request_approval(pipeline: &Pipeline, input: &ApprovalRequest) -> R
         .message_attributes("approval_id", attribute(&approval_id)?)
         .message_attributes(
             "has_replacements",
-            attribute(if summary.replacements.is_empty() { "false" } else { "true" })?,
+            attribute(if summary.replacements.is_empty() {
+                "false"
+            } else {
+                "true"
+            })?,
         )
         .send()
         .await
@@ -109,9 +120,18 @@ pub async fn request_approval(pipeline: &Pipeline, input: &ApprovalRequest) -> R
     pipeline
         .store
         .audit(
-            &AuditEntry::new(request.env, request.stack.as_str(), "pipeline:approval", "approval.request", "PENDING")
-                .deployment(&request.deployment_id)
-                .detail(format!("approval {approval_id} expires {}", record.expires_at)),
+            &AuditEntry::new(
+                request.env,
+                request.stack.as_str(),
+                "pipeline:approval",
+                "approval.request",
+                "PENDING",
+            )
+            .deployment(&request.deployment_id)
+            .detail(format!(
+                "approval {approval_id} expires {}",
+                record.expires_at
+            )),
         )
         .await?;
     tracing::info!(deployment = %request.deployment_id, approval_id = %approval_id, "approval requested");

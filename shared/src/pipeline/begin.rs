@@ -12,7 +12,10 @@ use crate::StepError;
 
 const ACTOR: &str = "pipeline:begin";
 
-pub async fn begin(pipeline: &Pipeline, request: &DeployRequest) -> Result<DeploymentPlan, StepError> {
+pub async fn begin(
+    pipeline: &Pipeline,
+    request: &DeployRequest,
+) -> Result<DeploymentPlan, StepError> {
     check_request(request)?;
     let config = EnvironmentConfig::builtin(request.env)
         .map_err(|e| StepError::Configuration(e.to_string()))?;
@@ -47,9 +50,15 @@ pub async fn begin(pipeline: &Pipeline, request: &DeployRequest) -> Result<Deplo
             pipeline
                 .store
                 .audit(
-                    &AuditEntry::new(request.env, stack, &request.requested_by, "lock.acquire", "REFUSED")
-                        .deployment(&request.deployment_id)
-                        .detail(err.to_string()),
+                    &AuditEntry::new(
+                        request.env,
+                        stack,
+                        &request.requested_by,
+                        "lock.acquire",
+                        "REFUSED",
+                    )
+                    .deployment(&request.deployment_id)
+                    .detail(err.to_string()),
                 )
                 .await?;
         }
@@ -84,9 +93,18 @@ pub async fn begin(pipeline: &Pipeline, request: &DeployRequest) -> Result<Deplo
     pipeline
         .store
         .audit(
-            &AuditEntry::new(request.env, stack, &request.requested_by, "deployment.start", "STARTED")
-                .deployment(&request.deployment_id)
-                .detail(format!("template {} lock until {}", request.template.key, lock.expires_at)),
+            &AuditEntry::new(
+                request.env,
+                stack,
+                &request.requested_by,
+                "deployment.start",
+                "STARTED",
+            )
+            .deployment(&request.deployment_id)
+            .detail(format!(
+                "template {} lock until {}",
+                request.template.key, lock.expires_at
+            )),
         )
         .await?;
     tracing::info!(deployment = %request.deployment_id, change_set = %change_set, "deployment started");
@@ -120,7 +138,11 @@ fn check_request(request: &DeployRequest) -> Result<(), StepError> {
         )));
     }
     if request.template.sha256.len() != 64
-        || !request.template.sha256.chars().all(|c| c.is_ascii_hexdigit())
+        || !request
+            .template
+            .sha256
+            .chars()
+            .all(|c| c.is_ascii_hexdigit())
     {
         return Err(invalid(format!(
             "template sha256 '{}' is not a SHA-256 hex digest",
@@ -128,7 +150,9 @@ fn check_request(request: &DeployRequest) -> Result<(), StepError> {
         )));
     }
     if request.requested_by.trim().is_empty() {
-        return Err(invalid("requested_by must name who started the deployment".into()));
+        return Err(invalid(
+            "requested_by must name who started the deployment".into(),
+        ));
     }
     Ok(())
 }

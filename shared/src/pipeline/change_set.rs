@@ -19,7 +19,10 @@ use crate::StepError;
 pub const STANDARD_PARAMETERS: [&str; 4] = ["Environment", "Owner", "SecurityLevel", "IaCVersion"];
 
 /// Every value an environment offers to a template: its `[parameters]` and the standard ones.
-pub fn environment_parameters(config: &EnvironmentConfig, request: &DeployRequest) -> BTreeMap<String, String> {
+pub fn environment_parameters(
+    config: &EnvironmentConfig,
+    request: &DeployRequest,
+) -> BTreeMap<String, String> {
     let mut values = config.parameters.clone();
     values.insert("Environment".into(), request.env.to_string());
     values.insert("Owner".into(), config.owner.clone());
@@ -78,10 +81,15 @@ pub async fn create_change_set(
         reason,
     };
     let body = get_template(pipeline, &request.template).await?;
-    let template = Template::parse(&request.template.key, &body).map_err(|e| failed(e.to_string()))?;
+    let template =
+        Template::parse(&request.template.key, &body).map_err(|e| failed(e.to_string()))?;
     let env_file = format!("infra/environments/{}.toml", request.env);
-    let parameters = resolve_parameters(&template, &environment_parameters(&config, request), &env_file)
-        .map_err(failed)?;
+    let parameters = resolve_parameters(
+        &template,
+        &environment_parameters(&config, request),
+        &env_file,
+    )
+    .map_err(failed)?;
     let tags = stack_tags(&config, request);
     let existing = stacks::describe_stack(&pipeline.cfn, &plan.stack_name).await?;
     let change_set_type = stacks::change_set_type_for(existing.as_ref()).map_err(failed)?;
@@ -90,7 +98,8 @@ pub async fn create_change_set(
         change_set_name: &plan.change_set_name,
         change_set_type,
         template_body: &body,
-        template_url: (body.len() > MAX_INLINE_TEMPLATE_BYTES).then(|| template_url(&request.template)),
+        template_url: (body.len() > MAX_INLINE_TEMPLATE_BYTES)
+            .then(|| template_url(&request.template)),
         parameters: &parameters,
         tags: &tags,
         description: &format!("infra-agent deployment {}", request.deployment_id),
@@ -105,13 +114,17 @@ pub async fn create_change_set(
     )
     .await?;
     let (arn, summary, has_changes) = match outcome {
-        ChangeSetOutcome::Ready { arn, changes } => (Some(arn), ChangeSummary::from_changes(changes), true),
+        ChangeSetOutcome::Ready { arn, changes } => {
+            (Some(arn), ChangeSummary::from_changes(changes), true)
+        }
         ChangeSetOutcome::NoChanges { .. } => {
-            stacks::delete_change_set(&pipeline.cfn, &plan.stack_name, &plan.change_set_name).await?;
+            stacks::delete_change_set(&pipeline.cfn, &plan.stack_name, &plan.change_set_name)
+                .await?;
             (None, ChangeSummary::default(), false)
         }
         ChangeSetOutcome::Failed { reason } => {
-            stacks::delete_change_set(&pipeline.cfn, &plan.stack_name, &plan.change_set_name).await?;
+            stacks::delete_change_set(&pipeline.cfn, &plan.stack_name, &plan.change_set_name)
+                .await?;
             return Err(failed(reason));
         }
     };
@@ -165,7 +178,8 @@ mod tests {
         )
         .unwrap();
         let offered = BTreeMap::from([("Owner".to_string(), "team".to_string())]);
-        let err = resolve_parameters(&template, &offered, "infra/environments/dev.toml").unwrap_err();
+        let err =
+            resolve_parameters(&template, &offered, "infra/environments/dev.toml").unwrap_err();
         assert!(err.contains("VpcCidr") && err.contains("dev.toml"), "{err}");
         assert!(!err.contains("Name"));
         let offered = BTreeMap::from([
@@ -174,6 +188,10 @@ mod tests {
             ("Unused".to_string(), "u".to_string()),
         ]);
         let resolved = resolve_parameters(&template, &offered, "dev.toml").unwrap();
-        assert_eq!(resolved.len(), 2, "only declared parameters are passed: {resolved:?}");
+        assert_eq!(
+            resolved.len(),
+            2,
+            "only declared parameters are passed: {resolved:?}"
+        );
     }
 }

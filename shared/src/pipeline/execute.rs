@@ -110,15 +110,20 @@ async fn progress_from(
     };
     let failure = if phase == StackPhase::Failed {
         let found = stacks::first_failure(&pipeline.cfn, stack_name).await?;
-        Some(found.unwrap_or_else(|| StackFailure {
-            reason: stack
-                .status_reason
-                .clone()
-                .unwrap_or_else(|| format!("stack ended in {}", stack.status)),
-            resource: None,
-            resource_type: None,
-            rollback_status: Some(stack.status.clone()).filter(|s| s.contains("ROLLBACK")),
-            recommendation: stack.status_reason.as_deref().and_then(stacks::recommendation_for),
+        Some(found.unwrap_or_else(|| {
+            StackFailure {
+                reason: stack
+                    .status_reason
+                    .clone()
+                    .unwrap_or_else(|| format!("stack ended in {}", stack.status)),
+                resource: None,
+                resource_type: None,
+                rollback_status: Some(stack.status.clone()).filter(|s| s.contains("ROLLBACK")),
+                recommendation: stack
+                    .status_reason
+                    .as_deref()
+                    .and_then(stacks::recommendation_for),
+            }
         }))
     } else {
         None
@@ -150,8 +155,14 @@ async fn audit_progress(
     progress: &StackProgress,
     action: &str,
 ) -> Result<(), StepError> {
-    let mut entry = AuditEntry::new(request.env, request.stack.as_str(), "pipeline:execute", action, &progress.status)
-        .deployment(&request.deployment_id);
+    let mut entry = AuditEntry::new(
+        request.env,
+        request.stack.as_str(),
+        "pipeline:execute",
+        action,
+        &progress.status,
+    )
+    .deployment(&request.deployment_id);
     if let Some(failure) = &progress.failure {
         entry = entry.detail(failure.reason.clone());
     }

@@ -56,7 +56,12 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
     let executed = state.execution.is_some();
     if let (Some(change_set), false) = (&state.change_set, executed) {
         if change_set.has_changes && status != DeploymentStatus::Succeeded {
-            stacks::delete_change_set(&pipeline.cfn, &change_set.stack_name, &change_set.change_set_name).await?;
+            stacks::delete_change_set(
+                &pipeline.cfn,
+                &change_set.stack_name,
+                &change_set.change_set_name,
+            )
+            .await?;
         }
     }
 
@@ -107,7 +112,9 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
     let mut entry = AuditEntry::new(
         request.env,
         stack,
-        decision.as_ref().map_or("pipeline:record", |d| d.approver.as_str()),
+        decision
+            .as_ref()
+            .map_or("pipeline:record", |d| d.approver.as_str()),
         "deployment.finish",
         status.as_str(),
     )
@@ -138,7 +145,10 @@ fn approval_decision(state: &DeploymentState) -> Option<ApprovalDecision> {
     serde_json::from_str(error.cause.as_deref()?).ok()
 }
 
-async fn pending_approval_id(pipeline: &Pipeline, state: &DeploymentState) -> Result<Option<String>, StepError> {
+async fn pending_approval_id(
+    pipeline: &Pipeline,
+    state: &DeploymentState,
+) -> Result<Option<String>, StepError> {
     let request = &state.request;
     Ok(pipeline
         .store
@@ -173,7 +183,9 @@ fn failure_of(state: &DeploymentState, status: DeploymentStatus) -> Option<Stack
         }
         DeploymentStatus::Expired => Some(plain(
             "no approval decision before the approval timed out".into(),
-            Some("Deploy again and decide within the environment's approval_timeout_minutes.".into()),
+            Some(
+                "Deploy again and decide within the environment's approval_timeout_minutes.".into(),
+            ),
         )),
         _ => {
             if let Some(failure) = state.execution.as_ref().and_then(|e| e.failure.clone()) {
@@ -209,7 +221,10 @@ fn failure_of(state: &DeploymentState, status: DeploymentStatus) -> Option<Stack
                     stacks::recommendation_for(&message),
                 ));
             }
-            Some(plain("the deployment failed for an unknown reason".into(), None))
+            Some(plain(
+                "the deployment failed for an unknown reason".into(),
+                None,
+            ))
         }
     }
 }

@@ -18,16 +18,15 @@ pub fn template_key(stack: &StackKey, sha256: &str) -> String {
 
 /// Stores a template body (idempotent: the key is the content's hash).
 pub async fn put_template(
-    pipeline: &Pipeline,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
     stack: &StackKey,
     body: &str,
 ) -> Result<TemplateRef, StepError> {
     let sha256 = sha256_hex(body.as_bytes());
     let key = template_key(stack, &sha256);
-    pipeline
-        .s3
-        .put_object()
-        .bucket(&pipeline.settings.template_bucket)
+    s3.put_object()
+        .bucket(bucket)
         .key(&key)
         .content_type("application/x-yaml")
         .body(body.as_bytes().to_vec().into())
@@ -35,14 +34,17 @@ pub async fn put_template(
         .await
         .map_err(|e| StepError::from_sdk("s3", "PutObject", &e))?;
     Ok(TemplateRef {
-        bucket: pipeline.settings.template_bucket.clone(),
+        bucket: bucket.to_string(),
         key,
         sha256,
     })
 }
 
 /// Reads a stored template and checks it still has the hash it is filed under.
-pub async fn get_template(pipeline: &Pipeline, template: &TemplateRef) -> Result<String, StepError> {
+pub async fn get_template(
+    pipeline: &Pipeline,
+    template: &TemplateRef,
+) -> Result<String, StepError> {
     let unavailable = |reason: String| StepError::TemplateUnavailable {
         key: format!("s3://{}/{}", template.bucket, template.key),
         reason,
@@ -76,5 +78,8 @@ pub async fn get_template(pipeline: &Pipeline, template: &TemplateRef) -> Result
 
 /// An S3 URL CloudFormation can read a large template from.
 pub fn template_url(template: &TemplateRef) -> String {
-    format!("https://{}.s3.amazonaws.com/{}", template.bucket, template.key)
+    format!(
+        "https://{}.s3.amazonaws.com/{}",
+        template.bucket, template.key
+    )
 }

@@ -8,7 +8,10 @@ use crate::pipeline::templates::get_template;
 use crate::validation::{validate_template, ValidationContext, ValidationReport};
 use crate::StepError;
 
-pub async fn validate(pipeline: &Pipeline, request: &DeployRequest) -> Result<ValidationReport, StepError> {
+pub async fn validate(
+    pipeline: &Pipeline,
+    request: &DeployRequest,
+) -> Result<ValidationReport, StepError> {
     let config = EnvironmentConfig::builtin(request.env)
         .map_err(|e| StepError::Configuration(e.to_string()))?;
     let body = get_template(pipeline, &request.template).await?;

@@ -125,12 +125,17 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(keys::approval_partition(approval_id)))
+            .key(
+                "pk",
+                AttributeValue::S(keys::approval_partition(approval_id)),
+            )
             .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
             .update_expression(
                 "SET #s = :status, approver = :approver, decided_at = :now, #c = :comment",
             )
-            .condition_expression("attribute_exists(pk) AND #s = :pending AND expires_epoch > :epoch")
+            .condition_expression(
+                "attribute_exists(pk) AND #s = :pending AND expires_epoch > :epoch",
+            )
             .expression_attribute_names("#s", "status")
             .expression_attribute_names("#c", "comment")
             .expression_attribute_values(":status", AttributeValue::S(status_text.into()))
@@ -171,7 +176,10 @@ impl Store {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(keys::approval_partition(approval_id)))
+            .key(
+                "pk",
+                AttributeValue::S(keys::approval_partition(approval_id)),
+            )
             .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
             .update_expression("SET #s = :expired")
             .condition_expression("attribute_exists(pk)")

@@ -66,7 +66,12 @@ impl Store {
     }
 
     /// Releases the lock if `holder` still holds it. Returns whether it did.
-    pub async fn release_lock(&self, env: Env, stack: &str, holder: &str) -> Result<bool, StepError> {
+    pub async fn release_lock(
+        &self,
+        env: Env,
+        stack: &str,
+        holder: &str,
+    ) -> Result<bool, StepError> {
         let result = self
             .client
             .delete_item()

@@ -98,8 +98,12 @@ fn to_item<T: serde::Serialize>(value: &T, pk: String, sk: String) -> Result<Ite
 fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StepError> {
     let where_ = format!(
         "{}/{}",
-        item.get("pk").and_then(|v| v.as_s().ok()).map_or("?", |s| s.as_str()),
-        item.get("sk").and_then(|v| v.as_s().ok()).map_or("?", |s| s.as_str())
+        item.get("pk")
+            .and_then(|v| v.as_s().ok())
+            .map_or("?", |s| s.as_str()),
+        item.get("sk")
+            .and_then(|v| v.as_s().ok())
+            .map_or("?", |s| s.as_str())
     );
     serde_dynamo::from_item(item)
         .map_err(|e| StepError::RecordConflict(format!("cannot decode record {where_}: {e}")))
@@ -119,10 +123,7 @@ pub fn rfc3339(at: time::OffsetDateTime) -> String {
 }
 
 /// Creates the table with the key schema the store expects (local backend, tests, first install).
-pub async fn create_table(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<(), StepError> {
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StepError> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };

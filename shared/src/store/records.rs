@@ -106,13 +106,8 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(pk) OR last_deployment_id <= :id",
-            )
-            .expression_attribute_values(
-                ":id",
-                AttributeValue::S(record.deployment_id.clone()),
-            )
+            .condition_expression("attribute_not_exists(pk) OR last_deployment_id <= :id")
+            .expression_attribute_values(":id", AttributeValue::S(record.deployment_id.clone()))
             .send()
             .await;
         match result {

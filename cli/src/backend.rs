@@ -1,0 +1,96 @@
+//! Which AWS the CLI talks to: the standard AWS configuration chain, or — with `--local` — the
+//! local backend, whose endpoint and resource names `scripts/local-backend start` wrote to
+//! `.local/env`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use shared::store::Store;
+
+pub struct Backend {
+    pub store: Store,
+    pub sfn: aws_sdk_sfn::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub cfn: aws_sdk_cloudformation::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub template_bucket: String,
+    pub state_machine_arn: String,
+}
+
+const LOCAL_ENV: &str = ".local/env";
+
+impl Backend {
+    /// Builds clients from the environment; `load_local_env` must have run first for `--local`.
+    pub async fn connect() -> anyhow::Result<Backend> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .with_context(|| {
+                    format!(
+                        "{name} is not set: export the pipeline's settings, or use --local with the local backend running"
+                    )
+                })
+        };
+        let table = var(shared::aws::VAR_TABLE)?;
+        let template_bucket = var(shared::aws::VAR_BUCKET)?;
+        let state_machine_arn = var(shared::aws::VAR_STATE_MACHINE)?;
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Backend {
+            store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+            sfn: aws_sdk_sfn::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            cfn: aws_sdk_cloudformation::Client::new(&config),
+            s3: shared::aws::s3_client(&config),
+            template_bucket,
+            state_machine_arn,
+        })
+    }
+
+    /// Who is calling: the IAM identity's ARN.
+    pub async fn caller(&self) -> anyhow::Result<String> {
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .context("could not determine your AWS identity (sts:GetCallerIdentity)")?;
+        identity
+            .arn
+            .context("sts:GetCallerIdentity returned no ARN")
+    }
+}
+
+/// Reads `export NAME=value` lines of `.local/env` (searched from the current directory up) into
+/// this process's environment. Runs before any thread starts, as `set_var` requires.
+pub fn load_local_env() -> anyhow::Result<()> {
+    let path = find_upwards(LOCAL_ENV).with_context(|| {
+        format!("{LOCAL_ENV} not found: start the local backend with `scripts/local-backend start`")
+    })?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = line.strip_prefix("export ").unwrap_or(line).split_once('=')
+        else {
+            bail!("{}:{}: expected NAME=value", path.display(), number + 1);
+        };
+        // Values are written unquoted by the start script.
+        std::env::set_var(name.trim(), value.trim());
+    }
+    Ok(())
+}
+
+fn find_upwards(relative: &str) -> Option<PathBuf> {
+    let mut dir: &Path = &std::env::current_dir().ok()?;
+    loop {
+        let candidate = dir.join(relative);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = dir.parent()?;
+    }
+}

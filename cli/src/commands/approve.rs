@@ -1,0 +1,93 @@
+//! `approve` and `reject`: decide a pending approval under your IAM identity. Same guarantees as
+//! the link: once only, before expiry, recorded with the approver.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+use shared::approval::decision::decide as decide_approval;
+use shared::contract::approval::Decision;
+use shared::naming::Env;
+
+use crate::backend::Backend;
+use crate::output::{print_json, Format};
+
+#[derive(clap::Args)]
+pub struct DecideArgs {
+    /// Approval id (shown by `deploy` and in the approval message).
+    approval_id: String,
+    /// Name to record as approver instead of your IAM identity (not allowed in prd).
+    #[arg(long = "as")]
+    approver: Option<String>,
+    /// Comment to record with the decision.
+    #[arg(long)]
+    comment: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DecisionView<'a> {
+    approval_id: &'a str,
+    deployment_id: &'a str,
+    decision: Decision,
+    approver: &'a str,
+}
+
+pub async fn decide(
+    backend: &Backend,
+    args: DecideArgs,
+    decision: Decision,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let approval = backend
+        .store
+        .approval(&args.approval_id)
+        .await?
+        .with_context(|| format!("approval {} does not exist", args.approval_id))?;
+    let identity = backend.caller().await?;
+    let approver = match (&args.approver, approval.env) {
+        (Some(_), Env::Prd) => {
+            bail!("prd approvals are recorded under your IAM identity; drop --as")
+        }
+        (Some(name), _) if name.trim().is_empty() => bail!("--as needs a name"),
+        (Some(name), _) => format!("{} (via {identity})", name.trim()),
+        (None, _) => identity,
+    };
+    let outcome = decide_approval(
+        &backend.store,
+        &backend.sfn,
+        &args.approval_id,
+        decision,
+        &approver,
+        args.comment.as_deref(),
+        "cli",
+    )
+    .await?;
+    let record = match outcome {
+        Ok(record) => record,
+        Err(refused) => {
+            eprintln!("error: {refused}; nothing was changed");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if format == Format::Json {
+        print_json(&DecisionView {
+            approval_id: &record.approval_id,
+            deployment_id: &record.deployment_id,
+            decision,
+            approver: &approver,
+        })?;
+    } else {
+        println!(
+            "{} {} in {} (deployment {}) as {approver}",
+            match decision {
+                Decision::Approved => "Approved",
+                Decision::Rejected => "Rejected",
+            },
+            record.stack_name,
+            record.env,
+            record.deployment_id
+        );
+        println!("Follow: infra-agent wait {}", record.deployment_id);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,12 @@
+//! One module per group of commands.
+
+pub mod approve;
+pub mod deploy;
+pub mod status;
+pub mod validate;
+
+/// Parses an environment name for clap.
+pub fn parse_env(text: &str) -> Result<shared::naming::Env, String> {
+    text.parse()
+        .map_err(|e: shared::naming::NameError| e.to_string())
+}

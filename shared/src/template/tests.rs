@@ -1,0 +1,238 @@
+//! Unit tests of template parsing: tag expansion, value types, positions and rejected input.
+
+use serde_json::json;
+
+use super::*;
+
+fn parse(body: &str) -> Template {
+    match Template::parse("t.yaml", body) {
+        Ok(t) => t,
+        Err(e) => panic!("template should parse: {e}"),
+    }
+}
+
+fn parse_err(body: &str) -> ParseError {
+    match Template::parse("t.yaml", body) {
+        Ok(t) => panic!("template should not parse: {:?}", t.value),
+        Err(e) => e,
+    }
+}
+
+/// The long form of `X: <short>` under a one-key mapping.
+fn expand(short: &str) -> serde_json::Value {
+    parse(&format!("X: {short}\n"))["X"].clone()
+}
+
+impl std::ops::Index<&str> for Template {
+    type Output = serde_json::Value;
+    fn index(&self, key: &str) -> &serde_json::Value {
+        &self.value[key]
+    }
+}
+
+#[test]
+fn every_short_form_tag_expands_to_its_long_form() {
+    let cases = [
+        ("!Ref Vpc", json!({"Ref": "Vpc"})),
+        ("!GetAtt Db.Port", json!({"Fn::GetAtt": ["Db", "Port"]})),
+        ("!GetAtt [Db, Port]", json!({"Fn::GetAtt": ["Db", "Port"]})),
+        (
+            "!Sub '${AWS::Region}-x'",
+            json!({"Fn::Sub": "${AWS::Region}-x"}),
+        ),
+        (
+            "!Sub ['${A}-x', {A: !Ref B}]",
+            json!({"Fn::Sub": ["${A}-x", {"A": {"Ref": "B"}}]}),
+        ),
+        (
+            "!Join ['-', [a, b]]",
+            json!({"Fn::Join": ["-", ["a", "b"]]}),
+        ),
+        (
+            "!Select [0, !GetAZs '']",
+            json!({"Fn::Select": [0, {"Fn::GetAZs": ""}]}),
+        ),
+        ("!Split [',', 'a,b']", json!({"Fn::Split": [",", "a,b"]})),
+        ("!If [IsPrd, 3, 1]", json!({"Fn::If": ["IsPrd", 3, 1]})),
+        (
+            "!Equals [!Ref Env, prd]",
+            json!({"Fn::Equals": [{"Ref": "Env"}, "prd"]}),
+        ),
+        (
+            "!And [!Condition A, !Condition B]",
+            json!({"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]}),
+        ),
+        (
+            "!Or [!Condition A, !Condition B]",
+            json!({"Fn::Or": [{"Condition": "A"}, {"Condition": "B"}]}),
+        ),
+        (
+            "!Not [!Condition A]",
+            json!({"Fn::Not": [{"Condition": "A"}]}),
+        ),
+        (
+            "!FindInMap [M, !Ref AWS::Region, Ami]",
+            json!({"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "Ami"]}),
+        ),
+        ("!GetAZs", json!({"Fn::GetAZs": ""})),
+        (
+            "!ImportValue shared-vpc-id",
+            json!({"Fn::ImportValue": "shared-vpc-id"}),
+        ),
+        ("!Base64 hello", json!({"Fn::Base64": "hello"})),
+        (
+            "!Cidr [10.0.0.0/16, 4, 8]",
+            json!({"Fn::Cidr": ["10.0.0.0/16", 4, 8]}),
+        ),
+        (
+            "!Transform {Name: AWS::Include, Parameters: {Location: s3://b/k}}",
+            json!({"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}}),
+        ),
+        ("!Condition IsPrd", json!({"Condition": "IsPrd"})),
+    ];
+    for (short, long) in cases {
+        assert_eq!(expand(short), long, "{short}");
+    }
+}
+
+#[test]
+fn getatt_splits_at_the_first_dot_only() {
+    assert_eq!(
+        expand("!GetAtt Db.Endpoint.Address"),
+        json!({"Fn::GetAtt": ["Db", "Endpoint.Address"]})
+    );
+}
+
+#[test]
+fn getatt_without_a_dot_is_rejected_with_its_line() {
+    let e = parse_err("A: 1\nX: !GetAtt Db\n");
+    assert_eq!(e.line, Some(2));
+}
+
+#[test]
+fn block_style_tagged_sequences_expand_with_nested_tags() {
+    let t = parse(
+        "X: !Join\n  - ''\n  - - 'arn:'\n    - !Ref AWS::Partition\n    - !Sub ':s3:::${B}'\n",
+    );
+    assert_eq!(
+        t["X"],
+        json!({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, {"Fn::Sub": ":s3:::${B}"}]]})
+    );
+}
+
+#[test]
+fn unknown_tag_is_rejected_with_its_line() {
+    let e = parse_err("A: 1\nB:\n  C: !Reff Vpc\n");
+    assert_eq!(e.line, Some(3));
+    assert!(e.message.contains("!Reff"), "{}", e.message);
+}
+
+#[test]
+fn yaml_scalars_keep_their_json_types() {
+    let t = parse("I: 42\nF: 1.5\nB: true\nS: hello\nQ: '42'\nD: \"true\"\nN: null\nY: yes\n");
+    assert_eq!(
+        t.value,
+        json!({"I": 42, "F": 1.5, "B": true, "S": "hello", "Q": "42", "D": "true", "N": null, "Y": "yes"})
+    );
+}
+
+#[test]
+fn yaml_syntax_error_reports_its_line_and_column() {
+    let e = parse_err("Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n   Bad: [unclosed\n");
+    assert_eq!(e.line, Some(4), "{e:?}");
+    assert!(e.column.is_some());
+}
+
+#[test]
+fn yaml_duplicate_key_is_rejected_with_the_second_keys_line() {
+    let e = parse_err("Resources:\n  Vpc:\n    Type: A\n  Vpc:\n    Type: B\n");
+    assert_eq!(e.line, Some(4), "{e:?}");
+    assert!(e.message.contains("duplicate"), "{}", e.message);
+}
+
+#[test]
+fn json_syntax_error_reports_its_line_and_column() {
+    let e = parse_err("{\n  \"Resources\": {\n    \"Vpc\": {\"Type\": \"A\",}\n  }\n}\n");
+    assert_eq!(e.line, Some(3), "{e:?}");
+    assert!(e.column.is_some());
+}
+
+#[test]
+fn json_duplicate_key_is_rejected_with_its_line() {
+    let e = parse_err(
+        "{\n \"Resources\": {\n  \"A\": {\"Type\": \"x\"},\n  \"A\": {\"Type\": \"y\"}\n }\n}",
+    );
+    assert_eq!(e.line, Some(4), "{e:?}");
+}
+
+#[test]
+fn json_template_records_resource_lines_and_keeps_order() {
+    let body = "{\n  \"Resources\": {\n    \"Zeta\": {\"Type\": \"A\"},\n    \"Alpha\": {\n      \"Type\": \"B\",\n      \"Properties\": {\"Name\": \"a\\\"b\"}\n    }\n  }\n}\n";
+    let t = parse(body);
+    assert_eq!(t.resource_line("Zeta"), Some(3));
+    assert_eq!(t.resource_line("Alpha"), Some(4));
+    assert_eq!(t.line_at("/Resources/Alpha/Properties/Name"), Some(6));
+    let ids: Vec<&String> = t
+        .resources()
+        .map(|r| r.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["Zeta", "Alpha"]);
+}
+
+#[test]
+fn yaml_records_the_line_of_every_node() {
+    let t = parse(
+        "Parameters:\n  Env:\n    Type: String\nResources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: 10.0.0.0/16\n      Tags:\n        - Key: Environment\n          Value: !Ref Env\n",
+    );
+    assert_eq!(t.resource_line("Vpc"), Some(5));
+    assert_eq!(t.resource_line("Nope"), None);
+    assert_eq!(t.line_at("/Resources/Vpc/Properties/CidrBlock"), Some(8));
+    assert_eq!(t.line_at("/Resources/Vpc/Properties/Tags/0"), Some(10));
+    assert_eq!(
+        t.line_at("/Resources/Vpc/Properties/Tags/0/Value/Ref"),
+        Some(11)
+    );
+    // A property that is not there is located at its nearest ancestor.
+    assert_eq!(
+        t.line_at("/Resources/Vpc/Properties/Missing/Deeper"),
+        Some(7)
+    );
+    assert_eq!(t.resource_type("Vpc"), Some("AWS::EC2::VPC"));
+}
+
+#[test]
+fn logical_ids_with_slashes_are_escaped_in_pointers() {
+    let t = parse("Resources:\n  a/b~c:\n    Type: X\n");
+    assert_eq!(t.resource_line("a/b~c"), Some(2));
+    assert_eq!(t.line_at("/Resources/a~1b~0c/Type"), Some(3));
+}
+
+#[test]
+fn parameters_are_listed_in_template_order_with_defaults() {
+    let t = parse("Parameters:\n  Zone:\n    Type: String\n    Default: a\n  Count:\n    Type: Number\n    Default: 3\nResources: {}\n");
+    let params = t.parameters();
+    assert_eq!(params.len(), 2);
+    assert_eq!(params[0].name, "Zone");
+    assert_eq!(params[0].default.as_deref(), Some("a"));
+    assert_eq!(params[1].param_type, "Number");
+    assert_eq!(params[1].default.as_deref(), Some("3"));
+}
+
+#[test]
+fn empty_and_non_mapping_bodies_are_rejected() {
+    assert!(Template::parse("t", "").is_err());
+    assert!(Template::parse("t", "# only a comment\n").is_err());
+    assert!(Template::parse("t", "- a\n- b\n").is_err());
+}
+
+#[test]
+fn second_yaml_document_is_rejected() {
+    let e = parse_err("A: 1\n---\nB: 2\n");
+    assert_eq!(e.line, Some(3));
+}
+
+#[test]
+fn body_starting_with_a_brace_is_read_as_json_only() {
+    let e = parse_err("{Resources: {Vpc: {Type: !Ref T}}}");
+    assert_eq!(e.line, Some(1));
+}

@@ -1,0 +1,147 @@
+//! Reads a YAML template into long-form JSON, expanding short-form tags and recording the line
+//! of every node, so findings about any property can point at the source.
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use serde_json::{Map, Number, Value};
+
+use super::intrinsics;
+use super::pointer::{self, LineMap};
+use super::ParseError;
+
+/// Parses one YAML document. Duplicate keys, unknown tags, anchors' aliases to nowhere and
+/// multi-document streams are errors: CloudFormation would reject or misread them.
+pub fn parse(source_name: &str, body: &str) -> Result<(Value, LineMap), ParseError> {
+    let docs = MarkedYaml::load_from_str(body).map_err(|e| ParseError {
+        source_name: source_name.to_string(),
+        line: Some(to_u32(e.marker().line())),
+        column: Some(to_u32(e.marker().col() + 1)),
+        message: e.info().to_string(),
+    })?;
+    let mut docs = docs.into_iter();
+    let Some(doc) = docs.next() else {
+        return Err(error_at(source_name, None, "the template is empty".into()));
+    };
+    if let Some(extra) = docs.next() {
+        return Err(error_at(
+            source_name,
+            Some(line_of(&extra)),
+            "a template is one YAML document, found a second one".into(),
+        ));
+    }
+    if matches!(doc.data, YamlData::BadValue | YamlData::Value(Scalar::Null)) {
+        return Err(error_at(source_name, None, "the template is empty".into()));
+    }
+    let mut converter = Converter {
+        source_name,
+        lines: LineMap::new(),
+    };
+    let value = converter.convert(&doc, &mut String::new())?;
+    Ok((value, converter.lines))
+}
+
+struct Converter<'a> {
+    source_name: &'a str,
+    lines: LineMap,
+}
+
+impl Converter<'_> {
+    /// Converts `node`, found at JSON pointer `path`; `path` is restored before returning.
+    fn convert(&mut self, node: &MarkedYaml<'_>, path: &mut String) -> Result<Value, ParseError> {
+        let line = line_of(node);
+        self.lines.insert(path.clone(), line);
+        match &node.data {
+            YamlData::Value(scalar) => self.scalar(scalar, line),
+            YamlData::Sequence(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    pointer::push_index(path, i);
+                    out.push(self.convert(item, path)?);
+                    path.truncate(len);
+                }
+                Ok(Value::Array(out))
+            }
+            YamlData::Mapping(entries) => {
+                let mut out = Map::new();
+                for (key, value) in entries.iter() {
+                    let name = self.key(key)?;
+                    let len = path.len();
+                    pointer::push_key(path, &name);
+                    // The key's line, not the value's: for `Vpc:` followed by a block, the
+                    // logical id's line is the one a reader looks for.
+                    let key_line = line_of(key);
+                    let converted = self.convert(value, path)?;
+                    self.lines.insert(path.clone(), key_line);
+                    path.truncate(len);
+                    out.insert(name, converted);
+                }
+                Ok(Value::Object(out))
+            }
+            YamlData::Tagged(tag, inner) => {
+                if tag.handle != "!" {
+                    return Err(
+                        self.error(line, format!("unknown tag '{}{}'", tag.handle, tag.suffix))
+                    );
+                }
+                let key = intrinsics::long_form_key(&tag.suffix)
+                    .ok_or_else(|| self.error(line, format!("unknown tag '!{}'", tag.suffix)))?;
+                let len = path.len();
+                pointer::push_key(path, key);
+                let content = self.convert(inner, path);
+                // Content of a scalar tag carries no position of its own; it sits on the tag's line.
+                self.lines.insert(path.clone(), line);
+                path.truncate(len);
+                intrinsics::expand(&tag.suffix, content?)
+                    .map_err(|e| self.error(line, e.to_string()))
+            }
+            YamlData::Representation(..) | YamlData::Alias(_) | YamlData::BadValue => {
+                Err(self.error(line, "value cannot be read (bad tag or alias)".into()))
+            }
+        }
+    }
+
+    fn scalar(&self, scalar: &Scalar<'_>, line: u32) -> Result<Value, ParseError> {
+        Ok(match scalar {
+            Scalar::Null => Value::Null,
+            Scalar::Boolean(b) => Value::Bool(*b),
+            Scalar::Integer(i) => Value::Number((*i).into()),
+            Scalar::FloatingPoint(f) => Number::from_f64(f.0)
+                .map(Value::Number)
+                .ok_or_else(|| self.error(line, format!("{} has no JSON form", f.0)))?,
+            Scalar::String(s) => Value::String(s.to_string()),
+        })
+    }
+
+    /// Mapping keys become JSON object keys: plain scalars are written as they read.
+    fn key(&self, key: &MarkedYaml<'_>) -> Result<String, ParseError> {
+        match &key.data {
+            YamlData::Value(Scalar::String(s)) => Ok(s.to_string()),
+            YamlData::Value(Scalar::Integer(i)) => Ok(i.to_string()),
+            YamlData::Value(Scalar::Boolean(b)) => Ok(b.to_string()),
+            YamlData::Value(Scalar::FloatingPoint(f)) => Ok(f.0.to_string()),
+            YamlData::Value(Scalar::Null) => Ok("null".to_string()),
+            _ => Err(self.error(line_of(key), "mapping keys must be plain scalars".into())),
+        }
+    }
+
+    fn error(&self, line: u32, message: String) -> ParseError {
+        error_at(self.source_name, Some(line), message)
+    }
+}
+
+fn error_at(source_name: &str, line: Option<u32>, message: String) -> ParseError {
+    ParseError {
+        source_name: source_name.to_string(),
+        line,
+        column: None,
+        message,
+    }
+}
+
+fn line_of(node: &MarkedYaml<'_>) -> u32 {
+    to_u32(node.span.start.line())
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

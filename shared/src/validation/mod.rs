@@ -1,0 +1,144 @@
+//! Template validation: syntax, structure and NIST 800-53 policy (cfn-guard), failing closed.
+//! One entry point, `validate_template`, returns a structured report; nothing here prints.
+
+pub mod policy;
+mod report;
+mod resolve;
+pub mod structure;
+
+pub use report::{ControlResult, Finding, Severity, ValidationReport};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::naming::Env;
+use crate::template::{pointer, Template};
+use policy::{GuardOutcome, Policy};
+
+/// Rule id of a template that cannot be read (or a validator that cannot run).
+pub const SYNTAX: &str = "E0000";
+
+/// What a template is validated against: the environment it is headed for and that environment's
+/// parameter values, so policy sees what that environment would deploy.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationContext {
+    pub env: Option<Env>,
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// Validates one template body. `source` names it in findings (a file path or an S3 key).
+pub fn validate_template(source: &str, body: &str, ctx: &ValidationContext) -> ValidationReport {
+    match Policy::shipped() {
+        Ok(policy) => validate_with_policy(source, body, ctx, policy),
+        Err(e) => ValidationReport::failed_closed(source, &e.to_string()),
+    }
+}
+
+/// `validate_template` against any rules set (tests feed broken ones to prove it fails closed).
+pub fn validate_with_policy(
+    source: &str,
+    body: &str,
+    ctx: &ValidationContext,
+    policy: &Policy,
+) -> ValidationReport {
+    let template = match Template::parse(source, body) {
+        Ok(t) => t,
+        Err(e) => {
+            return ValidationReport::from_findings(
+                source,
+                vec![Finding {
+                    rule: SYNTAX.into(),
+                    control: None,
+                    severity: Severity::Error,
+                    resource: None,
+                    resource_type: None,
+                    line: e.line,
+                    message: e.message,
+                }],
+                BTreeMap::new(),
+            )
+        }
+    };
+    let mut findings = structure::check(&template);
+    let resolved = resolve::with_parameters(&template, ctx);
+    let outcome = match policy.evaluate(&resolved) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            let mut report = ValidationReport::failed_closed(source, &e.to_string());
+            report.findings.extend(findings);
+            return report;
+        }
+    };
+    findings.extend(policy_findings(&template, policy, &outcome));
+    let controls = control_results(policy, &outcome);
+    ValidationReport::from_findings(source, findings, controls)
+}
+
+/// One finding per rule, resource and message: guard reports a check once per value it looked
+/// at, which for a missing tag is every other tag of the resource.
+fn policy_findings(template: &Template, policy: &Policy, outcome: &GuardOutcome) -> Vec<Finding> {
+    let mut seen = BTreeSet::new();
+    let mut findings = Vec::new();
+    for violation in &outcome.violations {
+        let resource = violation.path.as_deref().and_then(structure::resource_of);
+        if !seen.insert((
+            violation.rule.clone(),
+            resource.clone(),
+            violation.message.clone(),
+        )) {
+            continue;
+        }
+        let info = policy.rule(&violation.rule);
+        // A check on a resource's `Type` is a check on the resource as a whole: point at its id.
+        let on_whole_resource = violation.path.as_deref().is_some_and(|p| {
+            resource
+                .as_deref()
+                .is_some_and(|r| p == format!("{}/Type", pointer::of("Resources", r)))
+        });
+        let line = violation
+            .path
+            .as_deref()
+            .filter(|_| !on_whole_resource)
+            .and_then(|p| template.line_at(p))
+            .or_else(|| resource.as_deref().and_then(|r| template.resource_line(r)));
+        findings.push(Finding {
+            rule: violation.rule.clone(),
+            control: info.map(|i| i.control.clone()),
+            // A rule missing from the catalog was never reviewed: treat it as blocking.
+            severity: info.map_or(Severity::Error, |i| i.severity),
+            resource_type: resource
+                .as_deref()
+                .and_then(|r| template.resource_type(r))
+                .map(str::to_string),
+            resource,
+            line,
+            message: violation.message.clone(),
+        });
+    }
+    findings
+}
+
+/// A control fails if any of its rules failed, passes if any applied, else does not apply.
+fn control_results(policy: &Policy, outcome: &GuardOutcome) -> BTreeMap<String, ControlResult> {
+    let mut controls = BTreeMap::new();
+    for rule in &policy.rules {
+        let result = if outcome.failed.contains(&rule.name) {
+            ControlResult::Failed
+        } else if outcome.compliant.contains(&rule.name) {
+            ControlResult::Passed
+        } else {
+            ControlResult::NotApplicable
+        };
+        let entry = controls
+            .entry(rule.control.clone())
+            .or_insert(ControlResult::NotApplicable);
+        *entry = match (*entry, result) {
+            (ControlResult::Failed, _) | (_, ControlResult::Failed) => ControlResult::Failed,
+            (ControlResult::Passed, _) | (_, ControlResult::Passed) => ControlResult::Passed,
+            _ => ControlResult::NotApplicable,
+        };
+    }
+    controls
+}
+
+#[cfg(test)]
+mod tests;

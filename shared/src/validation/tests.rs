@@ -1,0 +1,815 @@
+//! Unit tests of validation: syntax and structure findings, every guard rule passing and failing,
+//! parameter resolution and failing closed.
+
+use std::collections::BTreeMap;
+
+use super::policy::{Policy, PolicyError, RuleInfo, RuleSource};
+use super::*;
+
+/// The four mandatory tags, compliant, as a flow sequence to drop into a resource.
+const TAGS: &str = "[{Key: Environment, Value: dev}, {Key: Owner, Value: platform}, {Key: SecurityLevel, Value: internal}, {Key: IaC_Version, Value: '1.0.0'}]";
+
+fn validate(body: &str) -> ValidationReport {
+    validate_template(
+        "t.yaml",
+        &body.replace("{TAGS}", TAGS),
+        &ValidationContext::default(),
+    )
+}
+
+fn findings_of<'r>(report: &'r ValidationReport, rule: &str) -> Vec<&'r Finding> {
+    report.findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+/// Asserts `rule` fired on `resource` at `line`, under `control`.
+fn assert_violation(
+    report: &ValidationReport,
+    rule: &str,
+    control: &str,
+    resource: &str,
+    line: u32,
+) {
+    let hits = findings_of(report, rule);
+    assert!(
+        hits.iter().any(|f| f.resource.as_deref() == Some(resource)
+            && f.line == Some(line)
+            && f.control.as_deref() == Some(control)
+            && f.severity == Severity::Error),
+        "expected {rule} ({control}) on {resource} line {line}, got {:#?}",
+        report.findings
+    );
+    assert!(!report.passed);
+    assert_eq!(report.controls.get(control), Some(&ControlResult::Failed));
+}
+
+fn assert_clean(report: &ValidationReport, rule: &str) {
+    let hits = findings_of(report, rule);
+    assert!(hits.is_empty(), "{rule} should not fire: {hits:#?}");
+    assert!(
+        !report.findings.iter().any(|f| f.rule == SYNTAX),
+        "{:#?}",
+        report.findings
+    );
+}
+
+// ---------------------------------------------------------------- syntax and structure
+
+#[test]
+fn yaml_syntax_error_is_one_e0000_finding_with_its_line() {
+    let report = validate("Resources:\n  A:\n    Type: X\n  B: [\n");
+    assert!(!report.passed);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].rule, "E0000");
+    assert_eq!(report.findings[0].line, Some(5));
+}
+
+#[test]
+fn unknown_tag_fails_validation_with_its_line() {
+    let report = validate("Resources:\n  A:\n    Type: !Bogus X\n");
+    assert_eq!(report.findings[0].rule, "E0000");
+    assert_eq!(report.findings[0].line, Some(3));
+}
+
+#[test]
+fn template_without_resources_violates_e1001() {
+    let report = validate("Parameters:\n  A:\n    Type: String\n");
+    assert_eq!(findings_of(&report, "E1001").len(), 1);
+    assert!(!report.passed);
+}
+
+#[test]
+fn resource_without_type_violates_e3001() {
+    let report = validate("Resources:\n  Thing:\n    Properties: {}\n");
+    let f = findings_of(&report, "E3001");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].resource.as_deref(), Some("Thing"));
+    assert_eq!(f[0].line, Some(2));
+}
+
+#[test]
+fn dangling_references_are_reported_with_their_lines() {
+    let body = "\
+Parameters:
+  Name:
+    Type: String
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    DependsOn: [Ghost]
+    Properties:
+      LogGroupName: !Ref Missing
+      KmsKeyId: !GetAtt Nowhere.Arn
+      DataProtectionPolicy: !Sub '${Name}-${AWS::Region}-${Log.Arn}-${!Literal}-${Unknown}'
+      Tags:
+        - Key: Owner
+          Value: !Ref Name
+";
+    let report = validate(body);
+    let line_of = |rule: &str| findings_of(&report, rule).first().and_then(|f| f.line);
+    assert_eq!(line_of("E3005"), Some(7));
+    assert_eq!(line_of("E1012"), Some(9));
+    assert_eq!(line_of("E1010"), Some(10));
+    assert_eq!(line_of("E1019"), Some(11));
+    let sub = findings_of(&report, "E1019");
+    assert_eq!(sub.len(), 1, "only ${{Unknown}} is unresolved: {sub:#?}");
+    assert!(sub[0].message.contains("Unknown"));
+    assert_eq!(findings_of(&report, "E1012").len(), 1);
+}
+
+#[test]
+fn pseudo_parameters_and_sub_local_variables_resolve() {
+    let body = "\
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub ['${Prefix}-${AWS::StackName}', {Prefix: !Ref AWS::Region}]
+";
+    let report = validate(body);
+    assert!(
+        findings_of(&report, "E1019").is_empty(),
+        "{:#?}",
+        report.findings
+    );
+    assert!(findings_of(&report, "E1012").is_empty());
+}
+
+// ---------------------------------------------------------------- the deployable VPC shape
+
+/// The shape of the catalog's VPC stack: tags from parameters, HTTPS-only ingress, flow logs.
+const VPC_STACK: &str = "\
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Environment:
+    Type: String
+    AllowedValues: [dev, tst, prd]
+  Owner:
+    Type: String
+    Default: platform
+  SecurityLevel:
+    Type: String
+    Default: internal
+  IaCVersion:
+    Type: String
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: 10.0.0.0/16
+      Tags: &tags
+        - {Key: Environment, Value: !Ref Environment}
+        - {Key: Owner, Value: !Ref Owner}
+        - {Key: SecurityLevel, Value: !Ref SecurityLevel}
+        - {Key: IaC_Version, Value: !Ref IaCVersion}
+  PublicSubnet:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: !Select [0, !Cidr [!GetAtt Vpc.CidrBlock, 4, 8]]
+      AvailabilityZone: !Select [0, !GetAZs '']
+      Tags: *tags
+  InternetGateway:
+    Type: AWS::EC2::InternetGateway
+    Properties:
+      Tags: *tags
+  GatewayAttachment:
+    Type: AWS::EC2::VPCGatewayAttachment
+    Properties:
+      VpcId: !Ref Vpc
+      InternetGatewayId: !Ref InternetGateway
+  RouteTable:
+    Type: AWS::EC2::RouteTable
+    Properties:
+      VpcId: !Ref Vpc
+      Tags: *tags
+  DefaultRoute:
+    Type: AWS::EC2::Route
+    DependsOn: GatewayAttachment
+    Properties:
+      RouteTableId: !Ref RouteTable
+      DestinationCidrBlock: 0.0.0.0/0
+      GatewayId: !Ref InternetGateway
+  WebSecurityGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: HTTPS from anywhere
+      VpcId: !Ref Vpc
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIpv6: ::/0}
+      Tags: *tags
+  FlowLogGroup:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub '/infra-agent/${Environment}/vpc-flow-logs'
+      RetentionInDays: 365
+      Tags: *tags
+  FlowLogRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: {Service: vpc-flow-logs.amazonaws.com}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: write-flow-logs
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - Effect: Allow
+                Action: [logs:CreateLogStream, logs:PutLogEvents, logs:DescribeLogStreams]
+                Resource: !GetAtt FlowLogGroup.Arn
+      Tags: *tags
+  FlowLog:
+    Type: AWS::EC2::FlowLog
+    Properties:
+      ResourceId: !Ref Vpc
+      ResourceType: VPC
+      TrafficType: ALL
+      LogDestinationType: cloud-watch-logs
+      LogGroupName: !Ref FlowLogGroup
+      DeliverLogsPermissionArn: !GetAtt FlowLogRole.Arn
+      Tags: *tags
+Outputs:
+  VpcId:
+    Value: !Ref Vpc
+";
+
+fn ctx(pairs: &[(&str, &str)]) -> ValidationContext {
+    ValidationContext {
+        env: None,
+        parameters: pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+#[test]
+fn vpc_stack_shape_passes_every_rule() {
+    let report = validate_template("vpc.yaml", VPC_STACK, &ctx(&[("IaCVersion", "1.4.0")]));
+    assert!(report.passed, "{:#?}", report.findings);
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    for control in [
+        "AU-2", "AU-3", "SC-7", "SC-8", "AC-2", "AC-6", "CM-3", "CM-8",
+    ] {
+        assert_eq!(
+            report.controls.get(control),
+            Some(&ControlResult::Passed),
+            "{control}"
+        );
+    }
+    assert_eq!(
+        report.controls.get("SC-28"),
+        Some(&ControlResult::NotApplicable)
+    );
+}
+
+#[test]
+fn environment_tag_resolved_from_context_is_checked_against_allowed_values() {
+    let report = validate_template("vpc.yaml", VPC_STACK, &ctx(&[("Environment", "qa")]));
+    assert_violation(&report, "cm8_environment_tag_value", "CM-8", "Vpc", 20);
+}
+
+#[test]
+fn environment_tag_resolves_from_the_target_environment() {
+    let context = ValidationContext {
+        env: Some(Env::Prd),
+        parameters: BTreeMap::new(),
+    };
+    let report = validate_template("vpc.yaml", VPC_STACK, &context);
+    assert!(report.passed, "{:#?}", report.findings);
+}
+
+#[test]
+fn security_level_tag_resolved_from_its_default_is_checked() {
+    let body = VPC_STACK.replace("    Default: internal", "    Default: secret");
+    let report = validate_template("vpc.yaml", &body, &ValidationContext::default());
+    assert_violation(&report, "cm8_security_level_tag_value", "CM-8", "Vpc", 22);
+}
+
+// ---------------------------------------------------------------- AU
+
+#[test]
+fn vpc_without_any_flow_log_violates_au2() {
+    let report = validate("Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: 10.0.0.0/16\n      Tags: {TAGS}\n");
+    assert_violation(&report, "au2_vpc_flow_logs", "AU-2", "Vpc", 2);
+}
+
+#[test]
+fn vpc_whose_flow_log_targets_another_vpc_violates_au2() {
+    let body = "\
+Resources:
+  Covered:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.0.0.0/16, Tags: {TAGS}}
+  Uncovered:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.1.0.0/16, Tags: {TAGS}}
+  Log:
+    Type: AWS::EC2::FlowLog
+    Properties: {ResourceId: !Ref Covered, ResourceType: VPC, TrafficType: ALL, Tags: {TAGS}}
+";
+    let report = validate(body);
+    assert_violation(&report, "au2_vpc_flow_logs", "AU-2", "Uncovered", 5);
+    assert!(findings_of(&report, "au2_vpc_flow_logs")
+        .iter()
+        .all(|f| f.resource.as_deref() == Some("Uncovered")));
+}
+
+const EKS_GOOD: &str = "\
+Resources:
+  Cluster:
+    Type: AWS::EKS::Cluster
+    Properties:
+      RoleArn: arn:aws:iam::123456789012:role/eks
+      ResourcesVpcConfig:
+        SubnetIds: [subnet-1]
+        EndpointPublicAccess: false
+        EndpointPrivateAccess: true
+      Logging:
+        ClusterLogging:
+          EnabledTypes: [{Type: api}, {Type: audit}]
+      EncryptionConfig:
+        - Resources: [secrets]
+          Provider: {KeyArn: arn:aws:kms:eu-west-1:123456789012:key/k}
+      Tags: {TAGS}
+";
+
+#[test]
+fn eks_cluster_with_logging_private_endpoint_and_secret_encryption_passes() {
+    let report = validate(EKS_GOOD);
+    assert!(report.passed, "{:#?}", report.findings);
+}
+
+#[test]
+fn eks_cluster_without_control_plane_logging_violates_au2() {
+    let body = EKS_GOOD.replace(
+        "          EnabledTypes: [{Type: api}, {Type: audit}]",
+        "          EnabledTypes: []",
+    );
+    let report = validate(&body);
+    assert_violation(
+        &report,
+        "au2_eks_control_plane_logging",
+        "AU-2",
+        "Cluster",
+        12,
+    );
+}
+
+#[test]
+fn flow_log_of_rejected_traffic_only_violates_au3() {
+    let body = "\
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.0.0.0/16, Tags: {TAGS}}
+  Log:
+    Type: AWS::EC2::FlowLog
+    Properties:
+      ResourceId: !Ref Vpc
+      ResourceType: VPC
+      TrafficType: REJECT
+      Tags: {TAGS}
+";
+    let report = validate(body);
+    assert_violation(&report, "au3_flow_log_all_traffic", "AU-3", "Log", 10);
+    assert_clean(&report, "au2_vpc_flow_logs");
+}
+
+// ---------------------------------------------------------------- SC
+
+fn security_group(ingress: &str) -> String {
+    format!(
+        "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: x\n      SecurityGroupIngress:\n        - {ingress}\n      Tags: {TAGS}\n"
+    )
+}
+
+#[test]
+fn ingress_from_anywhere_on_port_443_passes_sc7_and_sc8() {
+    let report = validate(&security_group(
+        "{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}",
+    ));
+    assert!(report.passed, "{:#?}", report.findings);
+}
+
+#[test]
+fn ingress_from_anywhere_on_port_22_violates_sc7() {
+    let report = validate(&security_group(
+        "{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}",
+    ));
+    assert_violation(&report, "sc7_internet_ingress_https_only", "SC-7", "Sg", 7);
+    assert_clean(&report, "sc8_no_internet_http");
+}
+
+#[test]
+fn ingress_from_a_private_range_on_port_22_passes_sc7() {
+    let report = validate(&security_group(
+        "{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 10.0.0.0/8}",
+    ));
+    assert!(report.passed, "{:#?}", report.findings);
+}
+
+#[test]
+fn ipv6_ingress_from_anywhere_on_port_80_violates_sc7_and_sc8() {
+    let report = validate(&security_group(
+        "{IpProtocol: tcp, FromPort: 80, ToPort: 80, CidrIpv6: '::/0'}",
+    ));
+    assert_violation(&report, "sc7_internet_ingress_https_only", "SC-7", "Sg", 7);
+    assert_violation(&report, "sc8_no_internet_http", "SC-8", "Sg", 7);
+}
+
+#[test]
+fn separate_ingress_resource_open_on_all_protocols_violates_sc7_and_sc8() {
+    let body = "\
+Resources:
+  Open:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: sg-123
+      IpProtocol: '-1'
+      CidrIp: 0.0.0.0/0
+";
+    let report = validate(body);
+    assert_violation(
+        &report,
+        "sc7_internet_ingress_https_only",
+        "SC-7",
+        "Open",
+        4,
+    );
+    assert_violation(&report, "sc8_no_internet_http", "SC-8", "Open", 6);
+}
+
+#[test]
+fn separate_ingress_resource_on_port_443_passes_sc7() {
+    let body = "\
+Resources:
+  Https:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties: {GroupId: sg-123, IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}
+";
+    let report = validate(body);
+    assert!(report.passed, "{:#?}", report.findings);
+    assert_eq!(report.controls.get("SC-7"), Some(&ControlResult::Passed));
+}
+
+#[test]
+fn eks_cluster_with_public_endpoint_violates_sc7() {
+    let body = EKS_GOOD.replace("EndpointPublicAccess: false", "EndpointPublicAccess: true");
+    let report = validate(&body);
+    assert_violation(&report, "sc7_eks_private_endpoint", "SC-7", "Cluster", 8);
+}
+
+const RDS_GOOD: &str = "\
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      Engine: postgres
+      DBInstanceClass: db.t4g.micro
+      StorageEncrypted: true
+      PubliclyAccessible: false
+      Tags: {TAGS}
+";
+
+#[test]
+fn encrypted_private_rds_instance_passes() {
+    let report = validate(RDS_GOOD);
+    assert!(report.passed, "{:#?}", report.findings);
+}
+
+#[test]
+fn publicly_accessible_rds_instance_violates_sc7() {
+    let report =
+        validate(&RDS_GOOD.replace("PubliclyAccessible: false", "PubliclyAccessible: true"));
+    assert_violation(&report, "sc7_rds_not_public", "SC-7", "Db", 8);
+}
+
+#[test]
+fn unencrypted_rds_instance_violates_sc28() {
+    let report = validate(&RDS_GOOD.replace("      StorageEncrypted: true\n", ""));
+    assert_violation(&report, "sc28_rds_storage_encrypted", "SC-28", "Db", 4);
+}
+
+const BUCKET_GOOD: &str = "\
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault: {SSEAlgorithm: aws:kms}
+      PublicAccessBlockConfiguration:
+        BlockPublicAcls: true
+        BlockPublicPolicy: true
+        IgnorePublicAcls: true
+        RestrictPublicBuckets: true
+      Tags: {TAGS}
+";
+
+#[test]
+fn encrypted_bucket_blocking_public_access_passes() {
+    let report = validate(BUCKET_GOOD);
+    assert!(report.passed, "{:#?}", report.findings);
+    assert_eq!(report.controls.get("SC-28"), Some(&ControlResult::Passed));
+}
+
+#[test]
+fn bucket_without_encryption_violates_sc28() {
+    let body = BUCKET_GOOD.replace(
+        "      BucketEncryption:\n        ServerSideEncryptionConfiguration:\n          - ServerSideEncryptionByDefault: {SSEAlgorithm: aws:kms}\n",
+        "",
+    );
+    let report = validate(&body);
+    assert_violation(&report, "sc28_s3_bucket_encryption", "SC-28", "Bucket", 4);
+}
+
+#[test]
+fn bucket_allowing_public_policies_violates_ac6() {
+    let body = BUCKET_GOOD.replace("BlockPublicPolicy: true", "BlockPublicPolicy: false");
+    let report = validate(&body);
+    assert_violation(&report, "ac6_s3_public_access_block", "AC-6", "Bucket", 10);
+}
+
+#[test]
+fn unencrypted_ebs_volume_violates_sc28() {
+    let body = "Resources:\n  Disk:\n    Type: AWS::EC2::Volume\n    Properties:\n      Size: 10\n      AvailabilityZone: eu-west-1a\n      Encrypted: false\n";
+    let report = validate(body);
+    assert_violation(&report, "sc28_ebs_volume_encrypted", "SC-28", "Disk", 7);
+    let good = validate(&body.replace("Encrypted: false", "Encrypted: true"));
+    assert!(good.passed, "{:#?}", good.findings);
+}
+
+#[test]
+fn eks_cluster_without_secret_encryption_violates_sc28() {
+    let body = EKS_GOOD.replace(
+        "        - Resources: [secrets]\n",
+        "        - Resources: [configmaps]\n",
+    );
+    let report = validate(&body);
+    assert_violation(
+        &report,
+        "sc28_eks_secrets_encryption",
+        "SC-28",
+        "Cluster",
+        14,
+    );
+}
+
+// ---------------------------------------------------------------- AC
+
+const ROLE_GOOD: &str = "\
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [s3:GetObject]
+                Resource: '*'
+      Tags: {TAGS}
+";
+
+#[test]
+fn role_with_trust_policy_and_scoped_actions_passes() {
+    let report = validate(ROLE_GOOD);
+    assert!(report.passed, "{:#?}", report.findings);
+    assert_eq!(report.controls.get("AC-2"), Some(&ControlResult::Passed));
+    assert_eq!(report.controls.get("AC-6"), Some(&ControlResult::Passed));
+}
+
+#[test]
+fn role_without_trust_policy_violates_ac2() {
+    let body = ROLE_GOOD.replace(
+        "      AssumeRolePolicyDocument:\n        Statement:\n          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}\n",
+        "",
+    );
+    let report = validate(&body);
+    assert_violation(&report, "ac2_role_trust_policy", "AC-2", "Role", 4);
+}
+
+#[test]
+fn role_inline_policy_allowing_every_action_violates_ac6() {
+    let report =
+        validate(&ROLE_GOOD.replace("Action: [s3:GetObject]", "Action: [s3:GetObject, '*']"));
+    assert_violation(&report, "ac6_no_wildcard_actions", "AC-6", "Role", 13);
+}
+
+#[test]
+fn managed_policy_allowing_every_action_violates_ac6() {
+    let body = "\
+Resources:
+  Admin:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: '*'
+            Resource: '*'
+";
+    let report = validate(body);
+    assert_violation(&report, "ac6_no_wildcard_actions", "AC-6", "Admin", 8);
+    let denied = validate(&body.replace("Effect: Allow", "Effect: Deny"));
+    assert_clean(&denied, "ac6_no_wildcard_actions");
+}
+
+// ---------------------------------------------------------------- CM
+
+#[test]
+fn taggable_resource_without_tags_violates_cm8_and_cm3() {
+    let report = validate("Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      RetentionInDays: 30\n");
+    assert_violation(&report, "cm8_required_tags", "CM-8", "Logs", 4);
+    assert_violation(&report, "cm3_iac_version_tag", "CM-3", "Logs", 4);
+    let messages: Vec<&str> = findings_of(&report, "cm8_required_tags")
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        messages.len(),
+        4,
+        "one finding per missing tag: {messages:?}"
+    );
+}
+
+#[test]
+fn resource_missing_only_owner_names_that_tag() {
+    let tags = TAGS.replace("{Key: Owner, Value: platform}, ", "");
+    let body = format!(
+        "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      Tags: {tags}\n"
+    );
+    let report = validate_template("t.yaml", &body, &ValidationContext::default());
+    let hits = findings_of(&report, "cm8_required_tags");
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert!(hits[0].message.contains("Owner"));
+    assert_eq!(hits[0].line, Some(5));
+    assert_clean(&report, "cm3_iac_version_tag");
+}
+
+#[test]
+fn environment_tag_outside_dev_tst_prd_violates_cm8() {
+    let body = "Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: 10.0.0.0/16\n      Tags: {TAGS}\n";
+    let report = validate_template(
+        "t.yaml",
+        &body.replace("{TAGS}", &TAGS.replace("Value: dev", "Value: qa")),
+        &ValidationContext::default(),
+    );
+    assert_violation(&report, "cm8_environment_tag_value", "CM-8", "Vpc", 6);
+}
+
+#[test]
+fn unresolvable_tag_ref_is_not_judged_but_missing_tags_are() {
+    let body = "\
+Parameters:
+  Level: {Type: String}
+Resources:
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: x
+      Tags:
+        - {Key: SecurityLevel, Value: !Ref Level}
+";
+    let report = validate(body);
+    assert_clean(&report, "cm8_security_level_tag_value");
+    assert_violation(&report, "cm8_required_tags", "CM-8", "Sg", 9);
+}
+
+#[test]
+fn nodegroup_map_tags_are_checked() {
+    let body = "\
+Resources:
+  Nodes:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: c
+      NodeRole: arn:aws:iam::123456789012:role/n
+      Subnets: [subnet-1]
+      Tags: {Environment: dev, Owner: o, SecurityLevel: top-secret}
+";
+    let report = validate(body);
+    assert_violation(&report, "cm8_required_tags", "CM-8", "Nodes", 8);
+    assert_violation(&report, "cm8_security_level_tag_value", "CM-8", "Nodes", 8);
+    assert_violation(&report, "cm3_iac_version_tag", "CM-3", "Nodes", 8);
+}
+
+#[test]
+fn untaggable_resources_leave_tag_controls_not_applicable() {
+    let report = validate("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    assert!(report.passed, "{:#?}", report.findings);
+    assert_eq!(
+        report.controls.get("CM-8"),
+        Some(&ControlResult::NotApplicable)
+    );
+    assert_eq!(
+        report.controls.get("AU-2"),
+        Some(&ControlResult::NotApplicable)
+    );
+}
+
+#[test]
+fn json_template_findings_carry_json_lines() {
+    let body = "{\n  \"Resources\": {\n    \"Logs\": {\n      \"Type\": \"AWS::Logs::LogGroup\",\n      \"Properties\": {\"RetentionInDays\": 30}\n    }\n  }\n}\n";
+    let report = validate(body);
+    assert_violation(&report, "cm3_iac_version_tag", "CM-3", "Logs", 5);
+}
+
+// ---------------------------------------------------------------- the policy itself, failing closed
+
+#[test]
+fn shipped_policy_has_a_header_for_every_rule() {
+    let policy = match Policy::shipped() {
+        Ok(p) => p,
+        Err(e) => panic!("shipped policy must load: {e}"),
+    };
+    assert_eq!(policy.rules.len(), 18);
+    for control in [
+        "AU-2", "AU-3", "SC-7", "SC-8", "SC-28", "AC-2", "AC-6", "CM-3", "CM-8",
+    ] {
+        assert!(
+            policy.rules.iter().any(|r| r.control == control),
+            "{control}"
+        );
+    }
+}
+
+#[test]
+fn rules_file_guard_cannot_parse_is_rejected() {
+    let broken = RuleSource {
+        file: "broken.guard",
+        text: "# Control: SC-7\n# Severity: error\nrule broken {\n  Resources.*[ Type == \n",
+    };
+    assert!(matches!(
+        Policy::new(&[broken]),
+        Err(PolicyError::RulesInvalid { .. })
+    ));
+}
+
+#[test]
+fn rule_without_header_is_rejected() {
+    let unlabelled = RuleSource {
+        file: "x.guard",
+        text: "rule anything {\n  Resources exists\n}\n",
+    };
+    assert!(matches!(
+        Policy::new(&[unlabelled]),
+        Err(PolicyError::MissingHeader { .. })
+    ));
+}
+
+#[test]
+fn guard_failing_to_run_fails_validation_closed() {
+    // Built by hand to get past `Policy::new`'s own parse check, as a guard upgrade might.
+    let policy = Policy {
+        sources: vec![RuleSource {
+            file: "broken.guard",
+            text: "rule broken {\n  Resources.*[ Type == \n",
+        }],
+        rules: vec![RuleInfo {
+            name: "broken".into(),
+            control: "SC-7".into(),
+            severity: Severity::Error,
+        }],
+    };
+    let report = validate_with_policy("t.yaml", VPC_STACK, &ValidationContext::default(), &policy);
+    assert!(!report.passed);
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule == SYNTAX && f.severity == Severity::Error));
+}
+
+#[test]
+fn rule_guard_never_evaluated_fails_validation_closed() {
+    let policy = Policy {
+        sources: vec![RuleSource {
+            file: "one.guard",
+            text: "rule present {\n  Resources exists\n}\n",
+        }],
+        rules: vec![
+            RuleInfo {
+                name: "present".into(),
+                control: "CM-8".into(),
+                severity: Severity::Error,
+            },
+            RuleInfo {
+                name: "absent".into(),
+                control: "CM-8".into(),
+                severity: Severity::Error,
+            },
+        ],
+    };
+    let report = validate_with_policy("t.yaml", VPC_STACK, &ValidationContext::default(), &policy);
+    assert!(!report.passed);
+    assert!(report.findings.iter().any(|f| f.message.contains("absent")));
+}
