@@ -1,10 +1,9 @@
 //! `infra-agent-local`: the pieces of the local backend that are ours — the Lambda host that runs
 //! the pipeline's functions in-process for the emulator, and the bootstrap of the pipeline's resources.
 
-mod bootstrap;
-mod host;
-
 use std::net::SocketAddr;
+
+use infra_agent_local::{bootstrap, host, inbox};
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +24,22 @@ enum Command {
         /// Base URL of the AWS emulator.
         #[arg(long)]
         upstream: String,
+    },
+    /// Decide a deployment's approval the way an approver does: find its message in the approval
+    /// inbox, open the link (GET shows the page), then press a button (POST).
+    Decide {
+        /// Deployment id whose approval to decide.
+        #[arg(long)]
+        deployment: String,
+        /// approve or reject.
+        #[arg(long, value_parser = ["approve", "reject"])]
+        decision: String,
+        /// Name to enter on the page.
+        #[arg(long)]
+        approver: String,
+        /// Only print the approval link, decide nothing.
+        #[arg(long)]
+        show_link: bool,
     },
     /// Print a state machine definition with the local function ARNs filled in.
     Render {
@@ -64,6 +79,12 @@ async fn main() -> anyhow::Result<()> {
             definitions,
             approval_url,
         } => bootstrap::run(&definitions, &approval_url).await,
+        Command::Decide {
+            deployment,
+            decision,
+            approver,
+            show_link,
+        } => inbox::decide_from_inbox(&deployment, &decision, &approver, show_link).await,
         Command::Render { definition } => {
             let text = std::fs::read_to_string(&definition)?;
             println!(

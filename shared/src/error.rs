@@ -100,16 +100,10 @@ impl StepError {
     }
 
     /// Classifies an AWS SDK error: throttling, server errors and dispatch failures are transient.
-    pub fn from_sdk<E, R>(
-        service: &'static str,
-        operation: &'static str,
-        err: &aws_sdk_dynamodb::error::SdkError<E, R>,
-    ) -> Self
+    pub fn from_sdk<E>(service: &'static str, operation: &'static str, err: &SdkError<E>) -> Self
     where
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
-        use aws_sdk_dynamodb::error::SdkError;
         let message = sdk_message(err);
         let transient = match err {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
@@ -140,20 +134,35 @@ impl StepError {
     }
 }
 
-/// "Code: message" of an SDK error, without the request metadata noise.
-pub fn sdk_message<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String
+/// An AWS SDK error as every service client returns it.
+pub type SdkError<E> =
+    aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>;
+
+/// Longest piece of an unparseable error response quoted in a message.
+const MAX_RAW_ERROR_CHARS: usize = 400;
+
+/// "Code: message" of an SDK error, without the request metadata noise. An error response the
+/// SDK could not parse is quoted, so its reason is not lost.
+pub fn sdk_message<E>(err: &SdkError<E>) -> String
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    use aws_sdk_dynamodb::error::SdkError;
     match err {
         SdkError::ServiceError(e) => {
             let inner = e.err();
             match (inner.code(), inner.message()) {
                 (Some(code), Some(msg)) => format!("{code}: {msg}"),
                 (Some(code), None) => code.to_string(),
-                _ => inner.to_string(),
+                (None, Some(msg)) => msg.to_string(),
+                (None, None) => {
+                    let raw = e.raw();
+                    let body: String = raw
+                        .body()
+                        .bytes()
+                        .map(|b| String::from_utf8_lossy(b).chars().take(MAX_RAW_ERROR_CHARS).collect())
+                        .unwrap_or_default();
+                    format!("HTTP {}: {}", raw.status().as_u16(), body.trim())
+                }
             }
         }
         other => {
@@ -170,12 +179,12 @@ where
 }
 
 /// The error code of an SDK service error, if it is one.
-pub fn sdk_code<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> Option<&str>
+pub fn sdk_code<E>(err: &SdkError<E>) -> Option<&str>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
     match err {
-        aws_sdk_dynamodb::error::SdkError::ServiceError(e) => e.err().code(),
+        SdkError::ServiceError(e) => e.err().code(),
         _ => None,
     }
 }

@@ -1,0 +1,183 @@
+//! The approval inbox: the SQS queue subscribed to the approval topic. Reads a deployment's
+//! approval message and uses its link over HTTP exactly as an approver's browser would.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// An approval request as an approver receives it.
+#[derive(Debug, Clone)]
+pub struct ApprovalMessage {
+    pub subject: String,
+    pub body: String,
+    pub approval_id: String,
+    pub link: String,
+}
+
+/// Waits up to `timeout` for the approval message of `deployment_id`. Messages of other
+/// deployments stay visible to their own readers.
+pub async fn find_approval_message(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    deployment_id: &str,
+    timeout: Duration,
+) -> anyhow::Result<ApprovalMessage> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .context("read the approval inbox")?;
+        for message in out.messages() {
+            let Some(found) = parse_notification(message.body().unwrap_or_default(), deployment_id) else {
+                continue;
+            };
+            if let Some(handle) = message.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .context("delete the approval message")?;
+            }
+            return Ok(found);
+        }
+    }
+    bail!("no approval message for {deployment_id} within {timeout:?}")
+}
+
+/// Reads an SNS notification (as delivered to SQS) if it is `deployment_id`'s approval request.
+fn parse_notification(envelope: &str, deployment_id: &str) -> Option<ApprovalMessage> {
+    let value: serde_json::Value = serde_json::from_str(envelope).ok()?;
+    let attribute = |name: &str| {
+        value
+            .pointer(&format!("/MessageAttributes/{name}/Value"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    if attribute("deployment_id")? != deployment_id {
+        return None;
+    }
+    let body = value.get("Message")?.as_str()?.to_string();
+    let link = body
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("http://") || l.starts_with("https://"))?
+        .to_string();
+    Some(ApprovalMessage {
+        subject: value.get("Subject").and_then(|s| s.as_str()).unwrap_or_default().to_string(),
+        approval_id: attribute("approval_id")?,
+        body,
+        link,
+    })
+}
+
+/// An HTTP response's status and text.
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+}
+
+pub async fn get(url: &str) -> anyhow::Result<Page> {
+    request(hyper::Method::GET, url, None).await
+}
+
+/// POSTs an HTML form, as a browser submits one.
+pub async fn post_form(url: &str, fields: &[(&str, &str)]) -> anyhow::Result<Page> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    request(hyper::Method::POST, url, Some(body)).await
+}
+
+async fn request(method: hyper::Method, url: &str, form: Option<String>) -> anyhow::Result<Page> {
+    let uri: hyper::Uri = url.parse().with_context(|| format!("bad URL {url}"))?;
+    let host = uri.host().unwrap_or_default();
+    anyhow::ensure!(
+        host == "127.0.0.1" || host == "localhost",
+        "the local inbox only follows links to this machine, not {host}"
+    );
+    let mut builder = hyper::Request::builder().method(method).uri(uri);
+    if form.is_some() {
+        builder = builder.header("content-type", "application/x-www-form-urlencoded");
+    }
+    let request = builder.body(Full::new(Bytes::from(form.unwrap_or_default())))?;
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let response = client.request(request).await.with_context(|| format!("request {url}"))?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(Page {
+        status,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// The text of a page's `<h1>`.
+pub fn title(html: &str) -> &str {
+    html.split_once("<h1>")
+        .and_then(|(_, rest)| rest.split_once("</h1>"))
+        .map_or("", |(t, _)| t)
+}
+
+/// `infra-agent-local decide`: find the approval message, open the link, press the button.
+pub async fn decide_from_inbox(
+    deployment_id: &str,
+    decision: &str,
+    approver: &str,
+    show_link: bool,
+) -> anyhow::Result<()> {
+    let queue_url = std::env::var("INFRA_AGENT_APPROVAL_QUEUE_URL")
+        .context("INFRA_AGENT_APPROVAL_QUEUE_URL is not set: source .local/env first")?;
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let message = find_approval_message(&sqs, &queue_url, deployment_id, Duration::from_secs(30)).await?;
+    eprintln!("Approval message: {}", message.subject);
+    if show_link {
+        println!("{}", message.link);
+        return Ok(());
+    }
+    let page = get(&message.link).await?;
+    anyhow::ensure!(
+        page.status == 200 && page.body.contains("<form method=\"post\""),
+        "the approval page did not offer a decision (HTTP {}: {})",
+        page.status,
+        title(&page.body)
+    );
+    eprintln!("Opened the approval page: {}", title(&page.body));
+    let result = post_form(&message.link, &[("decision", decision), ("approver", approver)]).await?;
+    eprintln!("Pressed {decision}: HTTP {} {}", result.status, title(&result.body));
+    anyhow::ensure!(result.status == 200, "the decision was not taken");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notification_of_another_deployment_is_ignored() {
+        let envelope = serde_json::json!({
+            "Type": "Notification",
+            "Subject": "s",
+            "Message": "Approval needed\n\nReview:\nhttp://127.0.0.1:1/approvals/a?exp=1&sig=2\n",
+            "MessageAttributes": {
+                "deployment_id": {"Type": "String", "Value": "dev-vpc-20260101T000000-aaaa"},
+                "approval_id": {"Type": "String", "Value": "a"}
+            }
+        })
+        .to_string();
+        let found = parse_notification(&envelope, "dev-vpc-20260101T000000-aaaa").unwrap();
+        assert_eq!(found.link, "http://127.0.0.1:1/approvals/a?exp=1&sig=2");
+        assert_eq!(found.approval_id, "a");
+        assert!(parse_notification(&envelope, "dev-vpc-20260101T000000-bbbb").is_none());
+    }
+}
