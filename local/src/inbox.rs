@@ -38,7 +38,8 @@ pub async fn find_approval_message(
             .await
             .context("read the approval inbox")?;
         for message in out.messages() {
-            let Some(found) = parse_notification(message.body().unwrap_or_default(), deployment_id) else {
+            let Some(found) = parse_notification(message.body().unwrap_or_default(), deployment_id)
+            else {
                 continue;
             };
             if let Some(handle) = message.receipt_handle() {
@@ -74,7 +75,11 @@ fn parse_notification(envelope: &str, deployment_id: &str) -> Option<ApprovalMes
         .find(|l| l.starts_with("http://") || l.starts_with("https://"))?
         .to_string();
     Some(ApprovalMessage {
-        subject: value.get("Subject").and_then(|s| s.as_str()).unwrap_or_default().to_string(),
+        subject: value
+            .get("Subject")
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_string(),
         approval_id: attribute("approval_id")?,
         body,
         link,
@@ -112,7 +117,10 @@ async fn request(method: hyper::Method, url: &str, form: Option<String>) -> anyh
     }
     let request = builder.body(Full::new(Bytes::from(form.unwrap_or_default())))?;
     let client = Client::builder(TokioExecutor::new()).build_http();
-    let response = client.request(request).await.with_context(|| format!("request {url}"))?;
+    let response = client
+        .request(request)
+        .await
+        .with_context(|| format!("request {url}"))?;
     let status = response.status().as_u16();
     let body = response.into_body().collect().await?.to_bytes();
     Ok(Page {
@@ -139,7 +147,8 @@ pub async fn decide_from_inbox(
         .context("INFRA_AGENT_APPROVAL_QUEUE_URL is not set: source .local/env first")?;
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let message = find_approval_message(&sqs, &queue_url, deployment_id, Duration::from_secs(30)).await?;
+    let message =
+        find_approval_message(&sqs, &queue_url, deployment_id, Duration::from_secs(30)).await?;
     eprintln!("Approval message: {}", message.subject);
     if show_link {
         println!("{}", message.link);
@@ -153,8 +162,16 @@ pub async fn decide_from_inbox(
         title(&page.body)
     );
     eprintln!("Opened the approval page: {}", title(&page.body));
-    let result = post_form(&message.link, &[("decision", decision), ("approver", approver)]).await?;
-    eprintln!("Pressed {decision}: HTTP {} {}", result.status, title(&result.body));
+    let result = post_form(
+        &message.link,
+        &[("decision", decision), ("approver", approver)],
+    )
+    .await?;
+    eprintln!(
+        "Pressed {decision}: HTTP {} {}",
+        result.status,
+        title(&result.body)
+    );
     anyhow::ensure!(result.status == 200, "the decision was not taken");
     Ok(())
 }

@@ -159,7 +159,12 @@ where
                     let body: String = raw
                         .body()
                         .bytes()
-                        .map(|b| String::from_utf8_lossy(b).chars().take(MAX_RAW_ERROR_CHARS).collect())
+                        .map(|b| {
+                            String::from_utf8_lossy(b)
+                                .chars()
+                                .take(MAX_RAW_ERROR_CHARS)
+                                .collect()
+                        })
                         .unwrap_or_default();
                     format!("HTTP {}: {}", raw.status().as_u16(), body.trim())
                 }

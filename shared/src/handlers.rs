@@ -141,4 +141,93 @@ mod tests {
         );
         assert_eq!(Function::from_name_or_arn("other"), None);
     }
+    /// The step name a function's errors use: its deployed name without the prefix.
+    fn step_of(function: Function) -> &'static str {
+        function.name().trim_start_matches("infra-agent-")
+    }
+
+    /// Invokes `function` with `event` and returns its error; decoding fails before any AWS call,
+    /// and the pipeline's clients could not reach AWS anyway.
+    async fn rejection(function: Function, event: Value) -> StepError {
+        let pipeline =
+            crate::stacks::fakes::offline_pipeline(crate::stacks::fakes::cfn_client(&[]));
+        match function.invoke(&pipeline, event.clone()).await {
+            Ok(out) => panic!("{} accepted {event}: {out}", function.name()),
+            Err(err) => err,
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_events_are_invalid_event_errors_naming_the_step() {
+        let events = [
+            Value::Null,
+            serde_json::json!([]),
+            serde_json::json!("text"),
+            serde_json::json!({}),
+            serde_json::json!({"action": "nope"}),
+            serde_json::json!({"request": {"version": "one"}}),
+            serde_json::json!({"action": "poll", "request": {"version": "one"}}),
+            serde_json::json!({"action": "begin", "request": {"version": "one"}}),
+        ];
+        for function in Function::ALL {
+            for event in &events {
+                let err = rejection(function, event.clone()).await;
+                assert_eq!(
+                    err.error_type(),
+                    "InvalidEvent",
+                    "{} on {event}: {err}",
+                    function.name()
+                );
+                assert!(
+                    err.to_string().contains(step_of(function)),
+                    "{} on {event}: {err}",
+                    function.name()
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn request_for_an_unknown_environment_is_an_invalid_event() {
+        let event = serde_json::json!({
+            "action": "begin",
+            "request": {
+                "version": 1,
+                "deployment_id": "qa-app-20260301T120000-a1b2",
+                "stack": "app",
+                "env": "qa",
+                "template": {
+                    "bucket": "infra-agent-templates",
+                    "key": "templates/app/0f1e.yaml",
+                    "sha256": "0f1e"
+                },
+                "requested_by": "alice",
+                "iac_version": "1.4.0"
+            }
+        });
+
+        let err = rejection(Function::Record, event).await;
+
+        assert_eq!(err.error_type(), "InvalidEvent");
+        let message = err.to_string();
+        assert!(
+            message.contains("record") && message.contains("qa"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn step_error_payload_is_the_lambda_error_shape() {
+        let err = StepError::invalid_event("record", "missing field `request`");
+
+        let payload = serde_json::to_value(err.payload()).expect("a payload serialises");
+
+        assert_eq!(
+            payload,
+            serde_json::json!({
+                "errorType": "InvalidEvent",
+                "errorMessage": "invalid event for record: missing field `request`"
+            })
+        );
+    }
 }

@@ -1,1 +1,8 @@
-fn main() {}
+//! End-to-end tests: the deploy state machine in `statemachine/` executed by the emulator, the
+//! pipeline's functions run by the local Lambda host, approvals decided over HTTP.
+
+mod approval_links;
+mod deploy;
+mod events;
+mod lint;
+mod locking;

@@ -1,1 +1,263 @@
-//! Test support.
+//! Shared support of the end-to-end tests: clients for the running local backend, deployments
+//! started the way the CLI starts them, and waiting for executions and records.
+//!
+//! The tests need the local backend (`scripts/test` starts it and exports its settings); without
+//! it they fail with an explanation rather than pass.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use shared::aws::{Pipeline, PipelineSettings};
+use shared::contract::deploy::DeployRequest;
+use shared::contract::record::DeploymentStatus;
+use shared::contract::CONTRACT_VERSION;
+use shared::naming::{new_execution_name, Env, StackKey};
+use shared::pipeline::templates::put_template;
+use shared::store::DeploymentRecord;
+
+pub use infra_agent_local::inbox;
+
+/// The local backend as the tests see it.
+pub struct Backend {
+    pub pipeline: Pipeline,
+    pub sqs: aws_sdk_sqs::Client,
+    pub state_machine_arn: String,
+    pub queue_url: String,
+    pub endpoint: String,
+}
+
+fn required(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run the tests with `scripts/test`, which starts the local backend"
+        )
+    })
+}
+
+impl Backend {
+    pub async fn connect() -> Backend {
+        let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())
+            .unwrap_or_else(|e| panic!("{e}: run the tests with `scripts/test`"));
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Backend {
+            pipeline: Pipeline::from_config(&config, settings),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            state_machine_arn: required(shared::aws::VAR_STATE_MACHINE),
+            queue_url: required("INFRA_AGENT_APPROVAL_QUEUE_URL"),
+            endpoint: required("AWS_ENDPOINT_URL"),
+        }
+    }
+
+    /// Stores `template` and starts a named deploy execution, as `infra-agent deploy` does.
+    pub async fn start(&self, stack: &StackKey, template: &str, iac_version: &str) -> Started {
+        let template_ref = put_template(
+            &self.pipeline.s3,
+            &self.pipeline.settings.template_bucket,
+            stack,
+            template,
+        )
+        .await
+        .expect("store template");
+        let deployment_id = new_execution_name(Env::Dev, stack);
+        let request = DeployRequest {
+            version: CONTRACT_VERSION,
+            deployment_id: deployment_id.clone(),
+            stack: stack.clone(),
+            env: Env::Dev,
+            template: template_ref,
+            requested_by: "e2e-tests".into(),
+            iac_version: iac_version.into(),
+        };
+        let out = self
+            .pipeline
+            .sfn
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(&deployment_id)
+            .input(serde_json::json!({ "request": request }).to_string())
+            .send()
+            .await
+            .expect("start execution");
+        Started {
+            deployment_id,
+            execution_arn: out.execution_arn,
+            stack: stack.clone(),
+        }
+    }
+
+    pub async fn record(&self, started: &Started) -> Option<DeploymentRecord> {
+        self.pipeline
+            .store
+            .deployment(Env::Dev, started.stack.as_str(), &started.deployment_id)
+            .await
+            .expect("read deployment record")
+    }
+
+    /// Waits until the deployment record reaches `status`.
+    pub async fn wait_for_status(
+        &self,
+        started: &Started,
+        status: DeploymentStatus,
+    ) -> DeploymentRecord {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let record = self.record(started).await;
+            if let Some(r) = record.as_ref().filter(|r| r.status == status) {
+                return r.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never reached {status:?}; last record: {record:?}",
+                started.deployment_id
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits for the execution to end; returns its status and, for failures, the error name.
+    pub async fn wait_for_end(&self, started: &Started) -> Ended {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let out = self
+                .pipeline
+                .sfn
+                .describe_execution()
+                .execution_arn(&started.execution_arn)
+                .send()
+                .await
+                .expect("describe execution");
+            if out.status.as_str() != "RUNNING" {
+                return Ended {
+                    status: out.status.as_str().to_string(),
+                    error: out.error,
+                    cause: out.cause,
+                };
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} still running",
+                started.deployment_id
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// The approval message of a deployment, as an approver receives it.
+    pub async fn approval_message(&self, started: &Started) -> inbox::ApprovalMessage {
+        inbox::find_approval_message(
+            &self.sqs,
+            &self.queue_url,
+            &started.deployment_id,
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("approval message")
+    }
+
+    /// Approves through the link (GET, then POST) and waits for the execution to end.
+    pub async fn approve_via_link(&self, started: &Started, approver: &str) -> Ended {
+        self.wait_for_status(started, DeploymentStatus::AwaitingApproval)
+            .await;
+        let message = self.approval_message(started).await;
+        let page = inbox::get(&message.link).await.expect("GET approval page");
+        assert_eq!(page.status, 200, "{}", page.body);
+        let done = inbox::post_form(
+            &message.link,
+            &[("decision", "approve"), ("approver", approver)],
+        )
+        .await
+        .expect("POST approval");
+        assert_eq!(done.status, 200, "{}", done.body);
+        self.wait_for_end(started).await
+    }
+
+    pub async fn stack_status(&self, started: &Started) -> Option<String> {
+        let name = shared::naming::stack_name(Env::Dev, &started.stack);
+        shared::stacks::describe_stack(&self.pipeline.cfn, &name)
+            .await
+            .expect("describe stack")
+            .map(|s| s.status)
+    }
+
+    pub async fn lock_held(&self, stack: &StackKey) -> bool {
+        self.pipeline
+            .store
+            .lock(Env::Dev, stack.as_str())
+            .await
+            .expect("read lock")
+            .is_some()
+    }
+
+    /// Change sets of a stack that still exist.
+    pub async fn change_sets(&self, stack: &StackKey) -> Vec<String> {
+        let name = shared::naming::stack_name(Env::Dev, stack);
+        match self
+            .pipeline
+            .cfn
+            .list_change_sets()
+            .stack_name(&name)
+            .send()
+            .await
+        {
+            // The emulator lists change sets of every stack: keep this stack's own.
+            Ok(out) => out
+                .summaries()
+                .iter()
+                .filter(|s| s.stack_name() == Some(name.as_str()))
+                .filter_map(|s| s.change_set_name().map(str::to_string))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+pub struct Started {
+    pub deployment_id: String,
+    pub execution_arn: String,
+    pub stack: StackKey,
+}
+
+#[derive(Debug)]
+pub struct Ended {
+    pub status: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// A stack key no other test uses.
+pub fn unique_stack(prefix: &str) -> StackKey {
+    let id = uuid_fragment();
+    format!("{prefix}-{id}").parse().expect("valid stack key")
+}
+
+fn uuid_fragment() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{:x}{n}", nanos % 0xfffff)
+}
+
+/// The repository's VPC stack, with values substituted.
+pub fn vpc_template(replacements: &BTreeMap<&str, &str>) -> String {
+    let mut text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/stacks/vpc.yaml"
+    ))
+    .expect("read infra/stacks/vpc.yaml");
+    for (from, to) in replacements {
+        assert!(text.contains(from), "template has no {from:?}");
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// Path of a Python tool in the project's virtualenv.
+pub fn venv_tool(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../.venv/bin")
+        .join(name)
+}

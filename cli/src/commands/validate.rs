@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use shared::environment::EnvironmentConfig;
 use shared::naming::Env;
+use shared::pipeline::change_set::environment_parameters;
 use shared::validation::{validate_template, ValidationContext, ValidationReport};
 
 use crate::output::{print_json, Format};
@@ -33,11 +34,8 @@ pub fn run(args: &ValidateArgs, format: Format) -> anyhow::Result<ExitCode> {
     };
     if let Some(env) = args.env {
         let config = EnvironmentConfig::builtin(env)?;
-        ctx.parameters = config.parameters.clone();
-        ctx.parameters.insert("Environment".into(), env.to_string());
-        ctx.parameters.insert("Owner".into(), config.owner.clone());
-        ctx.parameters
-            .insert("SecurityLevel".into(), config.security_level.clone());
+        // IaC_Version is known only at deploy time; any valid version stands in for it here.
+        ctx.parameters = environment_parameters(&config, env!("CARGO_PKG_VERSION"));
     }
     let reports: Vec<ValidationReport> = args
         .files

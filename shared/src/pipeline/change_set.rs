@@ -21,13 +21,13 @@ pub const STANDARD_PARAMETERS: [&str; 4] = ["Environment", "Owner", "SecurityLev
 /// Every value an environment offers to a template: its `[parameters]` and the standard ones.
 pub fn environment_parameters(
     config: &EnvironmentConfig,
-    request: &DeployRequest,
+    iac_version: &str,
 ) -> BTreeMap<String, String> {
     let mut values = config.parameters.clone();
-    values.insert("Environment".into(), request.env.to_string());
+    values.insert("Environment".into(), config.environment.to_string());
     values.insert("Owner".into(), config.owner.clone());
     values.insert("SecurityLevel".into(), config.security_level.clone());
-    values.insert("IaCVersion".into(), request.iac_version.clone());
+    values.insert("IaCVersion".into(), iac_version.to_string());
     values
 }
 
@@ -86,7 +86,7 @@ pub async fn create_change_set(
     let env_file = format!("infra/environments/{}.toml", request.env);
     let parameters = resolve_parameters(
         &template,
-        &environment_parameters(&config, request),
+        &environment_parameters(&config, &request.iac_version),
         &env_file,
     )
     .map_err(failed)?;

@@ -4,12 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::aws::Pipeline;
-use crate::contract::approval::ApprovalDecision;
+use crate::contract::approval::{ApprovalDecision, Decision};
 use crate::contract::execute::StackFailure;
 use crate::contract::record::{DeploymentState, DeploymentStatus};
 use crate::pipeline::begin::new_record;
 use crate::stacks;
-use crate::store::{now, AuditEntry};
+use crate::store::{now, ApprovalStatus, AuditEntry};
 use crate::StepError;
 
 /// How the execution ended, as the state machine's branch knows it.
@@ -65,18 +65,20 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
         }
     }
 
-    let decision = approval_decision(state);
-    if status == DeploymentStatus::Expired {
-        if let Some(approval_id) = pending_approval_id(pipeline, state).await? {
-            pipeline.store.mark_approval_expired(&approval_id).await?;
-        }
-    }
-
     let mut record = pipeline
         .store
         .deployment(request.env, stack, &request.deployment_id)
         .await?
         .unwrap_or_else(|| new_record(request, &at));
+    let decision = match approval_decision(state) {
+        Some(decision) => Some(decision),
+        None => stored_decision(pipeline, record.approval_id.as_deref()).await?,
+    };
+    if status == DeploymentStatus::Expired {
+        if let Some(approval_id) = &record.approval_id {
+            pipeline.store.mark_approval_expired(approval_id).await?;
+        }
+    }
     record.status = status;
     record.updated_at = at.clone();
     record.finished_at = Some(at.clone());
@@ -102,7 +104,7 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
             None => None,
         },
     };
-    record.failure = failure_of(state, status);
+    record.failure = failure_of(state, status, decision.as_ref());
     pipeline.store.put_deployment(&record).await?;
 
     let lock_released = pipeline
@@ -145,19 +147,38 @@ fn approval_decision(state: &DeploymentState) -> Option<ApprovalDecision> {
     serde_json::from_str(error.cause.as_deref()?).ok()
 }
 
-async fn pending_approval_id(
+/// The decision as the approval record holds it, for paths where the state does not carry it
+/// (Step Functions does not always pass a task failure's cause through unchanged).
+async fn stored_decision(
     pipeline: &Pipeline,
-    state: &DeploymentState,
-) -> Result<Option<String>, StepError> {
-    let request = &state.request;
-    Ok(pipeline
-        .store
-        .deployment(request.env, request.stack.as_str(), &request.deployment_id)
-        .await?
-        .and_then(|r| r.approval_id))
+    approval_id: Option<&str>,
+) -> Result<Option<ApprovalDecision>, StepError> {
+    let Some(id) = approval_id else {
+        return Ok(None);
+    };
+    let Some(approval) = pipeline.store.approval(id).await? else {
+        return Ok(None);
+    };
+    let decision = match approval.status {
+        ApprovalStatus::Approved => Decision::Approved,
+        ApprovalStatus::Rejected => Decision::Rejected,
+        ApprovalStatus::Pending | ApprovalStatus::Expired => return Ok(None),
+    };
+    Ok(Some(ApprovalDecision {
+        approval_id: approval.approval_id,
+        decision,
+        approver: approval.approver.unwrap_or_default(),
+        decided_at: approval.decided_at.unwrap_or_default(),
+        channel: "unknown".into(),
+        comment: approval.comment,
+    }))
 }
 
-fn failure_of(state: &DeploymentState, status: DeploymentStatus) -> Option<StackFailure> {
+fn failure_of(
+    state: &DeploymentState,
+    status: DeploymentStatus,
+    decision: Option<&ApprovalDecision>,
+) -> Option<StackFailure> {
     let plain = |reason: String, recommendation: Option<String>| StackFailure {
         reason,
         resource: None,
@@ -167,20 +188,20 @@ fn failure_of(state: &DeploymentState, status: DeploymentStatus) -> Option<Stack
     };
     match status {
         DeploymentStatus::Succeeded | DeploymentStatus::NoChanges => None,
-        DeploymentStatus::Rejected => {
-            let decision = approval_decision(state);
-            Some(plain(
-                match decision {
-                    Some(d) => format!(
-                        "rejected by {}{}",
-                        d.approver,
-                        d.comment.map(|c| format!(": {c}")).unwrap_or_default()
-                    ),
-                    None => "rejected".into(),
-                },
-                None,
-            ))
-        }
+        DeploymentStatus::Rejected => Some(plain(
+            match decision {
+                Some(d) => format!(
+                    "rejected by {}{}",
+                    d.approver,
+                    d.comment
+                        .as_deref()
+                        .map(|c| format!(": {c}"))
+                        .unwrap_or_default()
+                ),
+                None => "rejected".into(),
+            },
+            None,
+        )),
         DeploymentStatus::Expired => Some(plain(
             "no approval decision before the approval timed out".into(),
             Some(

@@ -17,7 +17,7 @@ pub async fn validate(
     let body = get_template(pipeline, &request.template).await?;
     let ctx = ValidationContext {
         env: Some(request.env),
-        parameters: environment_parameters(&config, request),
+        parameters: environment_parameters(&config, &request.iac_version),
     };
     let report = validate_template(&request.template.key, &body, &ctx);
     tracing::info!(

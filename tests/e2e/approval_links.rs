@@ -1,0 +1,174 @@
+//! Approval links refuse what they must: forged, expired and reused links change nothing.
+
+use std::collections::BTreeMap;
+
+use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend, Started};
+use shared::approval::link::ApprovalLink;
+use shared::contract::record::DeploymentStatus;
+use shared::naming::Env;
+use shared::store::{now, rfc3339, ApprovalRecord, ApprovalStatus, TaskToken};
+
+async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox::ApprovalMessage) {
+    let stack = unique_stack(prefix);
+    let started = backend
+        .start(&stack, &vpc_template(&BTreeMap::new()), "1.0.0")
+        .await;
+    backend
+        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
+        .await;
+    let message = backend.approval_message(&started).await;
+    (started, message)
+}
+
+async fn approval_status(backend: &Backend, id: &str) -> ApprovalStatus {
+    backend
+        .pipeline
+        .store
+        .approval(id)
+        .await
+        .unwrap()
+        .expect("approval")
+        .status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_signature_is_refused_and_changes_nothing() {
+    let backend = Backend::connect().await;
+    let (started, message) = waiting_deployment(&backend, "forge").await;
+    let sig_at = message.link.find("sig=").unwrap() + 4;
+    let mut forged = message.link.clone();
+    let flipped = if &forged[sig_at..sig_at + 1] == "0" {
+        "1"
+    } else {
+        "0"
+    };
+    forged.replace_range(sig_at..sig_at + 1, flipped);
+    // A later expiry under the original signature is a forgery too.
+    let stretched = message.link.replace("exp=", "exp=9");
+
+    for link in [&forged, &stretched] {
+        assert_eq!(inbox::get(link).await.unwrap().status, 403);
+        let post = inbox::post_form(link, &[("decision", "approve"), ("approver", "Mallory")])
+            .await
+            .unwrap();
+        assert_eq!(post.status, 403);
+        assert!(post.body.contains("Nothing was changed"));
+    }
+    assert_eq!(
+        approval_status(&backend, &message.approval_id).await,
+        ApprovalStatus::Pending
+    );
+    let record = backend.record(&started).await.unwrap();
+    assert_eq!(record.status, DeploymentStatus::AwaitingApproval);
+
+    // GET of the real link never decides either.
+    assert_eq!(inbox::get(&message.link).await.unwrap().status, 200);
+    assert_eq!(
+        approval_status(&backend, &message.approval_id).await,
+        ApprovalStatus::Pending
+    );
+    inbox::post_form(
+        &message.link,
+        &[("decision", "reject"), ("approver", "Ada")],
+    )
+    .await
+    .unwrap();
+    backend.wait_for_end(&started).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reused_link_is_refused_after_the_first_decision() {
+    let backend = Backend::connect().await;
+    let (started, message) = waiting_deployment(&backend, "reuse").await;
+    let first = inbox::post_form(
+        &message.link,
+        &[("decision", "reject"), ("approver", "Ada")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.status, 200);
+    let again = inbox::post_form(
+        &message.link,
+        &[("decision", "approve"), ("approver", "Eve")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.status, 409, "{}", again.body);
+    let page = inbox::get(&message.link).await.unwrap();
+    assert_eq!(page.status, 409);
+    assert!(page.body.contains("Ada"), "says who decided: {}", page.body);
+    let ended = backend.wait_for_end(&started).await;
+    assert_eq!(
+        ended.error.as_deref(),
+        Some("ApprovalRejected"),
+        "the first decision stands"
+    );
+    let approval = backend
+        .pipeline
+        .store
+        .approval(&message.approval_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(approval.status, ApprovalStatus::Rejected);
+    assert_eq!(approval.approver.as_deref(), Some("Ada"));
+}
+
+/// An approval whose time is up, stored as the approval step stores one.
+async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> ApprovalRecord {
+    let (at, _) = now();
+    let record = ApprovalRecord {
+        approval_id: id.to_string(),
+        deployment_id: format!("dev-{id}-20260101T000000-00000000"),
+        env: Env::Dev,
+        stack: id.to_string(),
+        stack_name: format!("infra-agent-dev-{id}"),
+        change_set_name: format!("infra-agent-dev-{id}-20260101-001"),
+        requested_by: "e2e-tests".into(),
+        summary_lines: vec!["CREATE AWS::SNS::Topic ×1".into()],
+        replacements: vec![],
+        deletions: vec![],
+        validation_passed: true,
+        task_token: TaskToken::new("not-a-real-token".into()),
+        status: ApprovalStatus::Pending,
+        created_at: at,
+        expires_at: rfc3339(time::OffsetDateTime::from_unix_timestamp(expires_epoch).unwrap()),
+        expires_epoch,
+        approver: None,
+        decided_at: None,
+        comment: None,
+    };
+    backend.pipeline.store.put_approval(&record).await.unwrap();
+    record
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_links_are_refused_and_change_nothing() {
+    let backend = Backend::connect().await;
+    let key = &backend.pipeline.settings.approval_key;
+    let base = &backend.pipeline.settings.approval_base_url;
+    let (_, now_epoch) = now();
+
+    // The link itself has expired (its signed expiry is past).
+    let past = stored_approval(&backend, "expa", now_epoch - 60).await;
+    let link = ApprovalLink::new(key, &past.approval_id, past.expires_epoch).url(base);
+    assert_eq!(inbox::get(&link).await.unwrap().status, 410);
+    let post = inbox::post_form(&link, &[("decision", "approve"), ("approver", "Ada")])
+        .await
+        .unwrap();
+    assert_eq!(post.status, 410);
+
+    // The link is still signed as valid, but the stored approval has expired.
+    let stale = stored_approval(&backend, "expb", now_epoch - 1).await;
+    let link = ApprovalLink::new(key, &stale.approval_id, now_epoch + 3600).url(base);
+    let post = inbox::post_form(&link, &[("decision", "approve"), ("approver", "Ada")])
+        .await
+        .unwrap();
+    assert_eq!(post.status, 410, "{}", post.body);
+
+    for id in ["expa", "expb"] {
+        let approval = backend.pipeline.store.approval(id).await.unwrap().unwrap();
+        assert_eq!(approval.status, ApprovalStatus::Pending, "nothing changed");
+        assert!(approval.approver.is_none());
+    }
+}

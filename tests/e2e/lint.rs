@@ -1,0 +1,70 @@
+//! The project's own state machines and templates pass the standard linters.
+
+use infra_agent_tests::venv_tool;
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn deploy_state_machine_passes_statelint() {
+    let rendered = shared::statemachine::render(
+        shared::statemachine::DEPLOY_DEFINITION,
+        "us-east-1",
+        "123456789012",
+    );
+    let path = std::env::temp_dir().join(format!("deploy-{}.asl.json", std::process::id()));
+    std::fs::write(&path, rendered).unwrap();
+    let out = std::process::Command::new(venv_tool("statelint"))
+        .arg(&path)
+        .output()
+        .expect("run statelint from .venv (scripts/local-backend start installs it)");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "statelint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn stack_templates_pass_cfn_lint_and_our_validation() {
+    let dir = root().join("infra/stacks");
+    let mut templates: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    templates.sort();
+    assert!(!templates.is_empty());
+    let out = std::process::Command::new(venv_tool("cfn-lint"))
+        .args(&templates)
+        .output()
+        .expect("run cfn-lint from .venv");
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for path in &templates {
+        let body = std::fs::read_to_string(path).unwrap();
+        for env in shared::naming::Env::ALL {
+            let config = shared::environment::EnvironmentConfig::builtin(env).unwrap();
+            let parameters = shared::pipeline::change_set::environment_parameters(&config, "1.0.0");
+            let ctx = shared::validation::ValidationContext {
+                env: Some(env),
+                parameters,
+            };
+            let report =
+                shared::validation::validate_template(&path.display().to_string(), &body, &ctx);
+            assert!(
+                report.passed,
+                "{} in {env}: {:?}",
+                path.display(),
+                report.findings
+            );
+        }
+    }
+}
