@@ -172,3 +172,47 @@ async fn expired_links_are_refused_and_change_nothing() {
         assert!(approval.approver.is_none());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approval_not_given_in_time_expires_and_cleans_up() {
+    let backend = Backend::connect().await;
+    let stack = unique_stack("late");
+    let started = backend
+        .start_with_timeout(&stack, &vpc_template(&BTreeMap::new()), "1.0.0", Some(3))
+        .await;
+    backend
+        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
+        .await;
+    let message = backend.approval_message(&started).await;
+    let ended = backend.wait_for_end(&started).await;
+    assert_eq!(ended.status, "FAILED");
+    assert_eq!(ended.error.as_deref(), Some("ApprovalExpired"));
+
+    let record = backend.record(&started).await.unwrap();
+    assert_eq!(record.status, DeploymentStatus::Expired);
+    assert!(record
+        .failure
+        .is_some_and(|f| f.reason.contains("timed out")));
+    assert_eq!(
+        approval_status(&backend, &message.approval_id).await,
+        ApprovalStatus::Expired
+    );
+    assert!(
+        backend.change_sets(&stack).await.is_empty(),
+        "change set deleted"
+    );
+    assert!(!backend.lock_held(&stack).await, "lock released");
+
+    // The link is dead now, whatever its signed expiry says.
+    let late = inbox::post_form(
+        &message.link,
+        &[("decision", "approve"), ("approver", "Ada")],
+    )
+    .await
+    .unwrap();
+    assert!(matches!(late.status, 409 | 410), "{}", late.status);
+    assert_eq!(
+        approval_status(&backend, &message.approval_id).await,
+        ApprovalStatus::Expired
+    );
+}

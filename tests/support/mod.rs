@@ -50,6 +50,18 @@ impl Backend {
 
     /// Stores `template` and starts a named deploy execution, as `infra-agent deploy` does.
     pub async fn start(&self, stack: &StackKey, template: &str, iac_version: &str) -> Started {
+        self.start_with_timeout(stack, template, iac_version, None)
+            .await
+    }
+
+    /// As `start`, with a shorter approval window.
+    pub async fn start_with_timeout(
+        &self,
+        stack: &StackKey,
+        template: &str,
+        iac_version: &str,
+        approval_timeout_seconds: Option<u32>,
+    ) -> Started {
         let template_ref = put_template(
             &self.pipeline.s3,
             &self.pipeline.settings.template_bucket,
@@ -67,6 +79,7 @@ impl Backend {
             template: template_ref,
             requested_by: "e2e-tests".into(),
             iac_version: iac_version.into(),
+            approval_timeout_seconds,
         };
         let out = self
             .pipeline

@@ -33,6 +33,9 @@ pub struct DeployArgs {
     /// Version of the infrastructure code for the IaC_Version tag (default: git commit).
     #[arg(long)]
     iac_version: Option<String>,
+    /// Approval window in seconds, if shorter than the environment's.
+    #[arg(long)]
+    approval_timeout: Option<u32>,
 }
 
 #[derive(clap::Args)]
@@ -76,6 +79,7 @@ pub async fn deploy(
         template,
         requested_by: backend.caller().await?,
         iac_version: args.iac_version.unwrap_or_else(iac_version),
+        approval_timeout_seconds: args.approval_timeout,
     };
     let input = serde_json::json!({ "request": request });
     let started = backend

@@ -50,12 +50,7 @@ pub async fn decide(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                (
-                    crate::error::sdk_code(&e).map(str::to_string),
-                    crate::error::sdk_message(&e),
-                )
-            }),
+            .map_err(|e| code_and_message(&e)),
         Decision::Rejected => sfn
             .send_task_failure()
             .task_token(token)
@@ -64,12 +59,7 @@ pub async fn decide(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                (
-                    crate::error::sdk_code(&e).map(str::to_string),
-                    crate::error::sdk_message(&e),
-                )
-            }),
+            .map_err(|e| code_and_message(&e)),
     };
     let audit = AuditEntry::new(
         record.env,
@@ -110,4 +100,14 @@ pub async fn decide(
             message,
         }),
     }
+}
+
+fn code_and_message<E>(err: &crate::error::SdkError<E>) -> (Option<String>, String)
+where
+    E: aws_sdk_sfn::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    (
+        crate::error::sdk_code(err).map(str::to_string),
+        crate::error::sdk_message(err),
+    )
 }

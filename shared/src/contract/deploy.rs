@@ -28,6 +28,9 @@ pub struct DeployRequest {
     pub requested_by: String,
     /// Version of the infrastructure code (semver or git sha), applied as the IaC_Version tag.
     pub iac_version: String,
+    /// A shorter approval window than the environment's, in seconds; never a longer one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_timeout_seconds: Option<u32>,
 }
 
 /// Derived by the first step once the stack lock is held: names and timings fixed for the whole run,

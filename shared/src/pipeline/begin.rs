@@ -113,9 +113,17 @@ pub async fn begin(
         change_set_name: change_set,
         started_at: record.started_at,
         lock_expires_at: lock.expires_at,
-        approval_timeout_seconds: config.approval_timeout_minutes.saturating_mul(60),
+        approval_timeout_seconds: approval_timeout(&config, request),
         poll_interval_seconds: config.poll_interval_seconds.max(1),
     })
+}
+
+/// The environment's approval window, shortened (never lengthened) by the request.
+fn approval_timeout(config: &EnvironmentConfig, request: &DeployRequest) -> u32 {
+    let allowed = config.approval_timeout_minutes.saturating_mul(60);
+    request
+        .approval_timeout_seconds
+        .map_or(allowed, |wanted| wanted.clamp(1, allowed))
 }
 
 fn check_request(request: &DeployRequest) -> Result<(), StepError> {
@@ -181,5 +189,59 @@ pub(crate) fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord 
         started_at: at.to_string(),
         updated_at: at.to_string(),
         finished_at: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::deploy::TemplateRef;
+    use crate::naming::Env;
+
+    fn request(timeout: Option<u32>) -> DeployRequest {
+        DeployRequest {
+            version: CONTRACT_VERSION,
+            deployment_id: "dev-vpc-20260101T000000-abcd".into(),
+            stack: "vpc".parse().unwrap(),
+            env: Env::Dev,
+            template: TemplateRef {
+                bucket: "b".into(),
+                key: "k".into(),
+                sha256: "a".repeat(64),
+            },
+            requested_by: "alice".into(),
+            iac_version: "1.0.0".into(),
+            approval_timeout_seconds: timeout,
+        }
+    }
+
+    #[test]
+    fn a_request_can_shorten_the_approval_window_but_never_lengthen_it() {
+        let config = EnvironmentConfig::builtin(Env::Dev).unwrap();
+        let allowed = config.approval_timeout_minutes * 60;
+        assert_eq!(approval_timeout(&config, &request(None)), allowed);
+        assert_eq!(approval_timeout(&config, &request(Some(30))), 30);
+        assert_eq!(
+            approval_timeout(&config, &request(Some(allowed * 10))),
+            allowed
+        );
+        assert_eq!(approval_timeout(&config, &request(Some(0))), 1);
+    }
+
+    #[test]
+    fn requests_that_do_not_fit_their_deployment_id_are_refused() {
+        assert!(check_request(&request(None)).is_ok());
+        let mut other = request(None);
+        other.deployment_id = "dev-net-20260101T000000-abcd".into();
+        assert!(check_request(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("must start with 'dev-vpc-'"));
+        let mut bad_hash = request(None);
+        bad_hash.template.sha256 = "xyz".into();
+        assert!(check_request(&bad_hash).is_err());
+        let mut future = request(None);
+        future.version = CONTRACT_VERSION + 1;
+        assert!(check_request(&future).is_err());
     }
 }

@@ -226,6 +226,7 @@ mod tests {
                 },
                 requested_by: "alice".into(),
                 iac_version: "1.4.0".into(),
+                approval_timeout_seconds: None,
             },
             plan: DeploymentPlan {
                 stack_name: STACK_NAME.into(),

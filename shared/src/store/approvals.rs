@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::{Deserialize, Serialize};
 
-use super::{from_item, keys, to_item, Store};
+use super::{condition_failed, from_item, keys, to_item, Store};
 use crate::naming::Env;
 use crate::StepError;
 
@@ -153,7 +153,7 @@ impl Store {
                 let item = out.attributes.unwrap_or_default();
                 Ok(Ok(from_item(item)?))
             }
-            Err(e) if crate::error::sdk_code(&e) == Some("ConditionalCheckFailedException") => {
+            Err(e) if condition_failed(&e) => {
                 // Explain why: read what is there now.
                 Ok(Err(match self.approval(approval_id).await? {
                     None => DecideError::NotFound(approval_id.to_string()),

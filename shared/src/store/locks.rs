@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::{from_item, keys, to_item, Store};
+use super::{condition_failed, from_item, keys, to_item, Store};
 use crate::naming::Env;
 use crate::StepError;
 
@@ -43,7 +43,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if crate::error::sdk_code(&e) == Some("ConditionalCheckFailedException") => {
+            Err(e) if condition_failed(&e) => {
                 let current = self.lock(lock.env, &lock.stack).await?;
                 Err(match current {
                     Some(held) => StepError::StackLocked {
@@ -84,9 +84,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if crate::error::sdk_code(&e) == Some("ConditionalCheckFailedException") => {
-                Ok(false)
-            }
+            Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(StepError::from_sdk("dynamodb", "DeleteItem", &e)),
         }
     }

@@ -86,6 +86,14 @@ impl Store {
     }
 }
 
+/// Whether a write was refused by its condition expression.
+fn condition_failed<E>(err: &crate::error::SdkError<E>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    crate::error::sdk_code(err) == Some("ConditionalCheckFailedException")
+}
+
 /// Serialises `value` as a DynamoDB item under the given keys.
 fn to_item<T: serde::Serialize>(value: &T, pk: String, sk: String) -> Result<Item, StepError> {
     let mut item: Item = serde_dynamo::to_item(value)

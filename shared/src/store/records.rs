@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::{from_item, keys, to_item, Store};
+use super::{condition_failed, from_item, keys, to_item, Store};
 use crate::contract::change_set::ChangeSummary;
 use crate::contract::execute::StackFailure;
 use crate::contract::record::DeploymentStatus;
@@ -112,9 +112,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if crate::error::sdk_code(&e) == Some("ConditionalCheckFailedException") => {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(StepError::from_sdk("dynamodb", "PutItem", &e)),
         }
     }
