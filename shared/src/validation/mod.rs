@@ -3,12 +3,16 @@
 
 pub mod policy;
 mod report;
-mod resolve;
+pub(crate) mod resolve;
 pub mod structure;
+pub mod suppression;
 
 pub use report::{ControlResult, Finding, Severity, ValidationReport};
+pub use suppression::{SuppressedFinding, Suppression};
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use time::{Date, OffsetDateTime};
 
 use crate::naming::Env;
 use crate::template::{pointer, Template};
@@ -26,19 +30,24 @@ pub struct ValidationContext {
 }
 
 /// Validates one template body. `source` names it in findings (a file path or an S3 key).
+/// Suppressions are judged against today's date (UTC).
 pub fn validate_template(source: &str, body: &str, ctx: &ValidationContext) -> ValidationReport {
     match Policy::shipped() {
-        Ok(policy) => validate_with_policy(source, body, ctx, policy),
+        Ok(policy) => {
+            validate_with_policy(source, body, ctx, policy, OffsetDateTime::now_utc().date())
+        }
         Err(e) => ValidationReport::failed_closed(source, &e.to_string()),
     }
 }
 
-/// `validate_template` against any rules set (tests feed broken ones to prove it fails closed).
+/// `validate_template` against any rules set (tests feed broken ones to prove it fails closed)
+/// on a given day (so suppression expiry can be tested).
 pub fn validate_with_policy(
     source: &str,
     body: &str,
     ctx: &ValidationContext,
     policy: &Policy,
+    today: Date,
 ) -> ValidationReport {
     let template = match Template::parse(source, body) {
         Ok(t) => t,
@@ -69,8 +78,22 @@ pub fn validate_with_policy(
         }
     };
     findings.extend(policy_findings(&template, policy, &outcome));
-    let controls = control_results(policy, &outcome);
-    ValidationReport::from_findings(source, findings, controls)
+    let (mut findings, suppressed) = suppression::apply(&template, findings, today);
+    let mut controls = control_results(policy, &outcome);
+    // A control whose every failure is waived passes: the waiver is the reviewed exception.
+    for (control, result) in controls.iter_mut() {
+        if *result == ControlResult::Failed
+            && !findings
+                .iter()
+                .any(|f| f.control.as_deref() == Some(control.as_str()))
+        {
+            *result = ControlResult::Passed;
+        }
+    }
+    findings.sort_by_key(|f| f.line.unwrap_or(0));
+    let mut report = ValidationReport::from_findings(source, findings, controls);
+    report.suppressed = suppressed;
+    report
 }
 
 /// One finding per rule, resource and message: guard reports a check once per value it looked
@@ -100,9 +123,16 @@ fn policy_findings(template: &Template, policy: &Policy, outcome: &GuardOutcome)
             .filter(|_| !on_whole_resource)
             .and_then(|p| template.line_at(p))
             .or_else(|| resource.as_deref().and_then(|r| template.resource_line(r)));
+        let control = info.map(|i| i.control.clone());
+        // Rule messages open with their control for guard's own output; ours shows it apart.
+        let message = control
+            .as_deref()
+            .and_then(|c| violation.message.strip_prefix(c))
+            .and_then(|m| m.strip_prefix(':'))
+            .map_or_else(|| violation.message.clone(), |m| m.trim().to_string());
         findings.push(Finding {
             rule: violation.rule.clone(),
-            control: info.map(|i| i.control.clone()),
+            control,
             // A rule missing from the catalog was never reviewed: treat it as blocking.
             severity: info.map_or(Severity::Error, |i| i.severity),
             resource_type: resource
@@ -111,10 +141,41 @@ fn policy_findings(template: &Template, policy: &Policy, outcome: &GuardOutcome)
                 .map(str::to_string),
             resource,
             line,
-            message: violation.message.clone(),
+            message,
         });
     }
-    findings
+    group_missing_tags(template, findings)
+}
+
+/// Guard checks each mandatory tag on its own; a reader wants one finding per resource naming
+/// every tag it lacks, at the resource's `Tags` (or where they would go).
+fn group_missing_tags(template: &Template, findings: Vec<Finding>) -> Vec<Finding> {
+    const MISSING: &str = "missing tag ";
+    let mut grouped: Vec<(Finding, Vec<String>)> = Vec::new();
+    let mut others = Vec::new();
+    for finding in findings {
+        let Some(tag) = finding.message.strip_prefix(MISSING).map(str::to_string) else {
+            others.push(finding);
+            continue;
+        };
+        let same = grouped
+            .iter_mut()
+            .find(|(g, _)| g.rule == finding.rule && g.resource == finding.resource);
+        match same {
+            Some((_, tags)) => tags.push(tag),
+            None => grouped.push((finding, vec![tag])),
+        }
+    }
+    for (mut finding, tags) in grouped {
+        let plural = if tags.len() == 1 { "" } else { "s" };
+        finding.message = format!("missing mandatory tag{plural} {}", tags.join(", "));
+        if let Some(resource) = finding.resource.as_deref() {
+            let tags_path = format!("{}/Properties/Tags", pointer::of("Resources", resource));
+            finding.line = template.line_at(&tags_path).or(finding.line);
+        }
+        others.push(finding);
+    }
+    others
 }
 
 /// A control fails if any of its rules failed, passes if any applied, else does not apply.

@@ -78,6 +78,79 @@ pub struct Policy {
     pub rules: Vec<RuleInfo>,
 }
 
+/// The resource types a rules file selects, when it reaches resources only through
+/// `Resources.*[ Type … ]` / `Resources[ id | Type … ]` filters; `None` when any query could see
+/// other resources. Guard's cost grows with every resource each filter scans, so a file is run
+/// on just the resources it can select.
+pub(crate) fn selected_types(text: &str) -> Option<BTreeSet<String>> {
+    let mut code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Custom messages (`<<…>>`) are prose, not queries.
+    while let Some(start) = code.find("<<") {
+        let end = code[start..]
+            .find(">>")
+            .map_or(code.len(), |e| start + e + 2);
+        code.replace_range(start..end, "");
+    }
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("Resources") {
+        let before = rest[..at].chars().next_back();
+        let after = &rest[at + "Resources".len()..];
+        rest = after;
+        // `x.Resources` is a property named Resources, and `FooResources` another word.
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        if before.is_some_and(|c| c == '.' || word(c)) || after.starts_with(word) {
+            continue;
+        }
+        let filter = after
+            .strip_prefix(".*")
+            .unwrap_or(after)
+            .trim_start()
+            .strip_prefix('[')?;
+        let filter = &filter[..filter.find(']')?];
+        // An `or` could let a resource of another type through the filter.
+        let widened = filter
+            .split_whitespace()
+            .any(|w| w.eq_ignore_ascii_case("or") || w == "||");
+        if widened || (!filter.contains("Type ==") && !filter.contains("Type in")) {
+            return None;
+        }
+    }
+    let mut types = BTreeSet::new();
+    for quoted in code.split('\'').skip(1).step_by(2) {
+        if quoted.contains("::") {
+            types.insert(quoted.to_string());
+        }
+    }
+    Some(types)
+}
+
+/// The template with `Resources` cut down to entries of `types`.
+fn only_types(template: &Value, types: &BTreeSet<String>) -> Value {
+    let mut pruned = serde_json::Map::new();
+    for (section, value) in template.as_object().into_iter().flatten() {
+        let value = match (section.as_str(), value.as_object()) {
+            ("Resources", Some(resources)) => Value::Object(
+                resources
+                    .iter()
+                    .filter(|(_, r)| {
+                        r.get("Type")
+                            .and_then(Value::as_str)
+                            .is_some_and(|t| types.contains(t))
+                    })
+                    .map(|(id, r)| (id.clone(), r.clone()))
+                    .collect(),
+            ),
+            _ => value.clone(),
+        };
+        pruned.insert(section.clone(), value);
+    }
+    Value::Object(pruned)
+}
+
 impl Policy {
     pub fn new(sources: &[RuleSource]) -> Result<Policy, PolicyError> {
         let mut rules = Vec::new();
@@ -120,36 +193,21 @@ impl Policy {
         self.rules.iter().find(|r| r.name == name)
     }
 
-    /// Runs every rule against one template (long-form JSON). Guard is synchronous and keeps
-    /// `Rc` values: nothing of it outlives this call.
+    /// Runs every rule against one template (long-form JSON), one guard run per rules file on
+    /// the resources that file can select.
     pub fn evaluate(&self, template: &Value) -> Result<GuardOutcome, PolicyError> {
-        let payload = serde_json::json!({
-            "rules": self.sources.iter().map(|s| s.text).collect::<Vec<_>>(),
-            "data": [template.to_string()],
-        });
-        let mut reader = Reader::new(ReadBuffer::Cursor(Cursor::new(
-            payload.to_string().into_bytes(),
-        )));
-        let mut writer = Writer::new(WriteBuffer::Vec(Vec::new()))
-            .map_err(|e| PolicyError::Engine(e.to_string()))?;
-        // Structured JSON: the non-verbose `run_checks` truncates reports over 8 KiB.
-        let command = ValidateBuilder::default()
-            .payload(true)
-            .structured(true)
-            .output_format(OutputFormatType::JSON)
-            .show_summary(vec![ShowSummaryType::None])
-            .try_build()
-            .map_err(|e| PolicyError::Engine(e.to_string()))?;
-        let status = command
-            .execute(&mut writer, &mut reader)
-            .map_err(|e| PolicyError::Engine(e.to_string()))?;
-        if status != SUCCESS_STATUS_CODE && status != FAILURE_STATUS_CODE {
-            return Err(PolicyError::ExitStatus(status));
+        let mut outcome = GuardOutcome::default();
+        for source in &self.sources {
+            let data = match selected_types(source.text) {
+                Some(types) => only_types(template, &types),
+                None => template.clone(),
+            };
+            let one = run_guard(source.text, &data)?;
+            outcome.violations.extend(one.violations);
+            outcome.failed.extend(one.failed);
+            outcome.compliant.extend(one.compliant);
+            outcome.not_applicable.extend(one.not_applicable);
         }
-        let output = writer
-            .into_string()
-            .map_err(|e| PolicyError::Report(e.to_string()))?;
-        let outcome = GuardOutcome::from_report(&output)?;
         for rule in &self.rules {
             if !outcome.knows(&rule.name) {
                 return Err(PolicyError::NotEvaluated(rule.name.clone()));
@@ -157,6 +215,38 @@ impl Policy {
         }
         Ok(outcome)
     }
+}
+
+/// One guard run of one rules file on one template. Guard is synchronous and keeps `Rc`
+/// values: nothing of it outlives this call.
+fn run_guard(rules: &str, template: &Value) -> Result<GuardOutcome, PolicyError> {
+    let payload = serde_json::json!({
+        "rules": [rules],
+        "data": [template.to_string()],
+    });
+    let mut reader = Reader::new(ReadBuffer::Cursor(Cursor::new(
+        payload.to_string().into_bytes(),
+    )));
+    let mut writer = Writer::new(WriteBuffer::Vec(Vec::new()))
+        .map_err(|e| PolicyError::Engine(e.to_string()))?;
+    // Structured JSON: the non-verbose `run_checks` truncates reports over 8 KiB.
+    let command = ValidateBuilder::default()
+        .payload(true)
+        .structured(true)
+        .output_format(OutputFormatType::JSON)
+        .show_summary(vec![ShowSummaryType::None])
+        .try_build()
+        .map_err(|e| PolicyError::Engine(e.to_string()))?;
+    let status = command
+        .execute(&mut writer, &mut reader)
+        .map_err(|e| PolicyError::Engine(e.to_string()))?;
+    if status != SUCCESS_STATUS_CODE && status != FAILURE_STATUS_CODE {
+        return Err(PolicyError::ExitStatus(status));
+    }
+    let output = writer
+        .into_string()
+        .map_err(|e| PolicyError::Report(e.to_string()))?;
+    GuardOutcome::from_report(&output)
 }
 
 /// One failed check: which rule, where in the template, and what it says.

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::SuppressedFinding;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -47,9 +49,9 @@ pub struct ValidationReport {
     pub findings: Vec<Finding>,
     /// NIST control id → outcome.
     pub controls: BTreeMap<String, ControlResult>,
-    /// Suppressed findings, always reported.
+    /// Findings waived by a suppression in the template, each with its waiver: always reported.
     #[serde(default)]
-    pub suppressed: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
 }
 
 impl ValidationReport {

@@ -3,8 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use time::macros::date;
+use time::Date;
+
 use super::policy::{Policy, PolicyError, RuleInfo, RuleSource};
+use super::suppression::{SUPPRESSION_EXPIRED, SUPPRESSION_MALFORMED};
 use super::*;
+
+/// The day suppression expiry is judged on in these tests.
+const TODAY: Date = date!(2025 - 06 - 01);
 
 /// The four mandatory tags, compliant, as a flow sequence to drop into a resource.
 const TAGS: &str = "[{Key: Environment, Value: dev}, {Key: Owner, Value: platform}, {Key: SecurityLevel, Value: internal}, {Key: IaC_Version, Value: '1.0.0'}]";
@@ -636,9 +643,9 @@ fn taggable_resource_without_tags_violates_cm8_and_cm3() {
         .map(|f| f.message.as_str())
         .collect();
     assert_eq!(
-        messages.len(),
-        4,
-        "one finding per missing tag: {messages:?}"
+        messages,
+        ["missing mandatory tags Environment, Owner, SecurityLevel, IaC_Version"],
+        "one finding per resource naming every missing tag"
     );
 }
 
@@ -682,7 +689,7 @@ Resources:
 ";
     let report = validate(body);
     assert_clean(&report, "cm8_security_level_tag_value");
-    assert_violation(&report, "cm8_required_tags", "CM-8", "Sg", 9);
+    assert_violation(&report, "cm8_required_tags", "CM-8", "Sg", 8);
 }
 
 #[test]
@@ -781,7 +788,13 @@ fn guard_failing_to_run_fails_validation_closed() {
             severity: Severity::Error,
         }],
     };
-    let report = validate_with_policy("t.yaml", VPC_STACK, &ValidationContext::default(), &policy);
+    let report = validate_with_policy(
+        "t.yaml",
+        VPC_STACK,
+        &ValidationContext::default(),
+        &policy,
+        TODAY,
+    );
     assert!(!report.passed);
     assert!(report
         .findings
@@ -809,7 +822,241 @@ fn rule_guard_never_evaluated_fails_validation_closed() {
             },
         ],
     };
-    let report = validate_with_policy("t.yaml", VPC_STACK, &ValidationContext::default(), &policy);
+    let report = validate_with_policy(
+        "t.yaml",
+        VPC_STACK,
+        &ValidationContext::default(),
+        &policy,
+        TODAY,
+    );
     assert!(!report.passed);
     assert!(report.findings.iter().any(|f| f.message.contains("absent")));
+}
+
+// ---------------------------------------------------------------- suppressions
+
+/// A security group open on port 22 to the internet (violates SC-7), with `{SUPPRESS}` to fill
+/// with the resource's suppression list.
+const OPEN_SSH: &str = "\
+Resources:
+  Bastion:
+    Type: AWS::EC2::SecurityGroup
+    Metadata:
+      infra-agent:
+        suppress: {SUPPRESS}
+    Properties:
+      GroupDescription: bastion
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}
+      Tags: {TAGS}
+";
+
+fn validate_suppressed(suppress: &str) -> ValidationReport {
+    let body = OPEN_SSH
+        .replace("{SUPPRESS}", suppress)
+        .replace("{TAGS}", TAGS);
+    let policy = Policy::shipped().expect("shipped policy loads");
+    validate_with_policy(
+        "t.yaml",
+        &body,
+        &ValidationContext::default(),
+        policy,
+        TODAY,
+    )
+}
+
+#[test]
+fn unsuppressed_open_ssh_fails_sc7() {
+    let report = validate_suppressed("[]");
+    assert_violation(
+        &report,
+        "sc7_internet_ingress_https_only",
+        "SC-7",
+        "Bastion",
+        10,
+    );
+    assert!(report.suppressed.is_empty());
+}
+
+#[test]
+fn suppression_by_rule_name_waives_the_finding_and_is_reported() {
+    let report = validate_suppressed(
+        "[{rule: sc7_internet_ingress_https_only, reason: break-glass bastion, owner: sec-team, expires: 2025-12-31}]",
+    );
+    assert!(report.passed, "{:#?}", report.findings);
+    assert_clean(&report, "sc7_internet_ingress_https_only");
+    assert_eq!(report.controls.get("SC-7"), Some(&ControlResult::Passed));
+    assert!(!report.suppressed.is_empty());
+    for waived in &report.suppressed {
+        assert_eq!(waived.finding.rule, "sc7_internet_ingress_https_only");
+        assert_eq!(waived.finding.resource.as_deref(), Some("Bastion"));
+        assert_eq!(waived.suppression.owner, "sec-team");
+        assert_eq!(waived.suppression.reason, "break-glass bastion");
+        assert_eq!(waived.suppression.expires, "2025-12-31");
+    }
+}
+
+#[test]
+fn suppression_by_nist_control_waives_every_rule_of_that_control() {
+    let report = validate_suppressed(
+        "[{rule: SC-7, reason: bastion, owner: sec-team, expires: '2025-06-01'}]",
+    );
+    assert!(report.passed, "{:#?}", report.findings);
+    assert!(report
+        .suppressed
+        .iter()
+        .all(|s| s.finding.control.as_deref() == Some("SC-7")));
+}
+
+#[test]
+fn suppression_by_structural_rule_id_waives_that_finding() {
+    let body = "\
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    Metadata:
+      infra-agent:
+        suppress:
+          - {rule: E1012, reason: injected by a macro, owner: platform, expires: 2030-01-01}
+    Properties:
+      LogGroupName: !Ref FromMacro
+      Tags: {TAGS}
+";
+    let body = body.replace("{TAGS}", TAGS);
+    let policy = Policy::shipped().expect("shipped policy loads");
+    let report = validate_with_policy(
+        "t.yaml",
+        &body,
+        &ValidationContext::default(),
+        policy,
+        TODAY,
+    );
+    assert!(
+        findings_of(&report, "E1012").is_empty(),
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.suppressed.len(), 1);
+    assert_eq!(report.suppressed[0].finding.rule, "E1012");
+}
+
+#[test]
+fn suppression_waives_only_its_own_resource() {
+    let body = OPEN_SSH
+        .replace(
+            "{SUPPRESS}",
+            "[{rule: SC-7, reason: bastion, owner: sec-team, expires: 2025-12-31}]",
+        )
+        .replace("{TAGS}", TAGS);
+    let second = "  Other:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: o\n      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}\n      Tags: {TAGS}\n";
+    let body = format!("{body}{}", second.replace("{TAGS}", TAGS));
+    let policy = Policy::shipped().expect("shipped policy loads");
+    let report = validate_with_policy(
+        "t.yaml",
+        &body,
+        &ValidationContext::default(),
+        policy,
+        TODAY,
+    );
+    assert_violation(
+        &report,
+        "sc7_internet_ingress_https_only",
+        "SC-7",
+        "Other",
+        17,
+    );
+    assert!(findings_of(&report, "sc7_internet_ingress_https_only")
+        .iter()
+        .all(|f| f.resource.as_deref() == Some("Other")));
+}
+
+#[test]
+fn expired_suppression_does_not_suppress_and_warns() {
+    let report = validate_suppressed(
+        "[{rule: SC-7, reason: bastion, owner: sec-team, expires: 2025-05-31}]",
+    );
+    assert_violation(
+        &report,
+        "sc7_internet_ingress_https_only",
+        "SC-7",
+        "Bastion",
+        10,
+    );
+    assert!(report.suppressed.is_empty());
+    let expired = findings_of(&report, SUPPRESSION_EXPIRED);
+    assert_eq!(expired.len(), 1, "{:#?}", report.findings);
+    assert_eq!(expired[0].severity, Severity::Warning);
+    assert_eq!(expired[0].resource.as_deref(), Some("Bastion"));
+    assert_eq!(expired[0].line, Some(6));
+    assert!(expired[0].message.contains("2025-05-31"));
+}
+
+#[test]
+fn suppression_missing_fields_is_an_error_naming_resource_line_and_fields() {
+    let report = validate_suppressed("\n          - {rule: SC-7, reason: bastion}");
+    assert!(!report.passed);
+    assert!(
+        report.suppressed.is_empty(),
+        "a malformed waiver waives nothing"
+    );
+    assert_violation(
+        &report,
+        "sc7_internet_ingress_https_only",
+        "SC-7",
+        "Bastion",
+        11,
+    );
+    let malformed = findings_of(&report, SUPPRESSION_MALFORMED);
+    assert_eq!(malformed.len(), 1, "{:#?}", report.findings);
+    let f = malformed[0];
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.resource.as_deref(), Some("Bastion"));
+    assert_eq!(f.line, Some(7));
+    assert!(f.message.contains("Bastion"), "{}", f.message);
+    assert!(f.message.contains("owner, expires"), "{}", f.message);
+}
+
+#[test]
+fn suppression_with_a_non_iso_expiry_is_malformed() {
+    let report =
+        validate_suppressed("[{rule: SC-7, reason: bastion, owner: sec-team, expires: next year}]");
+    let malformed = findings_of(&report, SUPPRESSION_MALFORMED);
+    assert_eq!(malformed.len(), 1, "{:#?}", report.findings);
+    assert!(malformed[0].message.contains("next year"));
+    assert!(!report.passed);
+}
+
+#[test]
+fn suppress_that_is_not_a_list_is_malformed() {
+    let report = validate_suppressed("SC-7");
+    let malformed = findings_of(&report, SUPPRESSION_MALFORMED);
+    assert_eq!(malformed.len(), 1, "{:#?}", report.findings);
+    assert_eq!(malformed[0].line, Some(6));
+}
+
+// ---------------------------------------------------------------- what guard is shown
+
+#[test]
+fn every_shipped_rules_file_selects_resources_by_type_only() {
+    for source in policy::RULE_FILES {
+        let types = policy::selected_types(source.text);
+        assert!(
+            types.as_ref().is_some_and(|t| !t.is_empty()),
+            "{} would be run on every resource: {types:?}",
+            source.file
+        );
+    }
+}
+
+#[test]
+fn rules_file_querying_resources_without_a_type_filter_sees_every_resource() {
+    let text = "rule any {\n  Resources.*.Properties exists\n}\n";
+    assert_eq!(policy::selected_types(text), None);
+    let widened = "let x = Resources.*[ Type == 'AWS::S3::Bucket' or Properties.Tags exists ]\n";
+    assert_eq!(policy::selected_types(widened), None);
+    let by_type = "let x = Resources.*[ Type == 'AWS::S3::Bucket' ]\nrule r { %x.Properties.EncryptionConfig[*].Resources[*] exists }\n";
+    assert_eq!(
+        policy::selected_types(by_type),
+        Some(["AWS::S3::Bucket".to_string()].into_iter().collect())
+    );
 }
