@@ -43,6 +43,8 @@ enum Command {
     History(commands::status::HistoryArgs),
     /// Validate templates locally, as the pipeline's validate step does.
     Validate(commands::validate::ValidateArgs),
+    /// Estimate the monthly cost of a stack or template in an environment (offline list prices).
+    Cost(commands::cost::CostArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +79,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Validate(args) = &cli.command {
         return commands::validate::run(args, format);
     }
+    if let Command::Cost(args) = &cli.command {
+        return commands::cost::run(args, format);
+    }
     let backend = backend::Backend::connect().await?;
     match cli.command {
         Command::Deploy(args) => commands::deploy::deploy(&backend, args, format).await,
@@ -101,6 +106,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status(args) => commands::status::status(&backend, args, format).await,
         Command::History(args) => commands::status::history(&backend, args, format).await,
-        Command::Validate(_) => unreachable!("handled above"),
+        Command::Validate(_) | Command::Cost(_) => unreachable!("handled above"),
     }
 }

@@ -30,6 +30,7 @@ pub struct EnvironmentConfig {
     pub approval_timeout_minutes: u32,
     pub lock_ttl_minutes: u32,
     pub poll_interval_seconds: u32,
+    pub monthly_budget_usd: u32,
     pub parameters: BTreeMap<String, String>,
 }
 

@@ -9,7 +9,7 @@ use crate::approval::http::{self, HttpRequest, HttpResponse};
 use crate::aws::Pipeline;
 use crate::contract::decode;
 use crate::contract::deploy::{DeployRequest, DeploymentPlan};
-use crate::pipeline::{approval, begin, change_set, execute, finish, validate};
+use crate::pipeline::{approval, begin, change_set, cost, execute, finish, validate};
 use crate::StepError;
 
 /// The pipeline's Lambda functions.
@@ -17,15 +17,17 @@ use crate::StepError;
 pub enum Function {
     Validate,
     CreateChangeSet,
+    CostEstimate,
     Approval,
     Execute,
     Record,
 }
 
 impl Function {
-    pub const ALL: [Function; 5] = [
+    pub const ALL: [Function; 6] = [
         Function::Validate,
         Function::CreateChangeSet,
+        Function::CostEstimate,
         Function::Approval,
         Function::Execute,
         Function::Record,
@@ -36,6 +38,7 @@ impl Function {
         match self {
             Function::Validate => "infra-agent-validate",
             Function::CreateChangeSet => "infra-agent-create-change-set",
+            Function::CostEstimate => "infra-agent-cost-estimate",
             Function::Approval => "infra-agent-approval",
             Function::Execute => "infra-agent-execute",
             Function::Record => "infra-agent-record",
@@ -47,6 +50,7 @@ impl Function {
         match self {
             Function::Validate => "${ValidateFunctionArn}",
             Function::CreateChangeSet => "${CreateChangeSetFunctionArn}",
+            Function::CostEstimate => "${CostEstimateFunctionArn}",
             Function::Approval => "${ApprovalFunctionArn}",
             Function::Execute => "${ExecuteFunctionArn}",
             Function::Record => "${RecordFunctionArn}",
@@ -71,6 +75,10 @@ impl Function {
             Function::CreateChangeSet => {
                 let input: PlannedInput = decode("create-change-set", event)?;
                 encode(change_set::create_change_set(pipeline, &input.request, &input.plan).await?)
+            }
+            Function::CostEstimate => {
+                let input: cost::CostInput = decode("cost-estimate", event)?;
+                encode(cost::estimate_cost(pipeline, &input).await?)
             }
             Function::Approval => {
                 let input: approval::ApprovalRequest = decode("approval", event)?;

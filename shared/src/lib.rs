@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod aws;
 pub mod contract;
+pub mod cost;
 pub mod environment;
 pub mod error;
 pub mod handlers;

@@ -129,6 +129,8 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
         replacements: vec![],
         deletions: vec![],
         validation_passed: true,
+        cost_line: None,
+        exceeds_budget: false,
         task_token: TaskToken::new("not-a-real-token".into()),
         status: ApprovalStatus::Pending,
         created_at: at,

@@ -250,3 +250,64 @@ async fn non_compliant_template_fails_validation_before_any_change_set() {
     );
     assert!(!backend.lock_held(&stack).await);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approval_message_and_record_carry_the_cost_delta() {
+    let backend = Backend::connect().await;
+    let stack = unique_stack("cost");
+    let nat = r#"  NatAddress:
+    Type: AWS::EC2::EIP
+    Properties:
+      Domain: vpc
+      Tags:
+        - { Key: Environment, Value: !Ref Environment }
+        - { Key: Owner, Value: !Ref Owner }
+        - { Key: SecurityLevel, Value: !Ref SecurityLevel }
+        - { Key: IaC_Version, Value: !Ref IaCVersion }
+
+  NatGateway:
+    Type: AWS::EC2::NatGateway
+    Properties:
+      AllocationId: !GetAtt NatAddress.AllocationId
+      SubnetId: !Ref PublicSubnetA
+      Tags:
+        - { Key: Environment, Value: !Ref Environment }
+        - { Key: Owner, Value: !Ref Owner }
+        - { Key: SecurityLevel, Value: !Ref SecurityLevel }
+        - { Key: IaC_Version, Value: !Ref IaCVersion }
+
+Outputs:"#;
+    let template = vpc_template(&BTreeMap::from([("Outputs:", nat)]));
+    let started = backend.start(&stack, &template, "1.0.0").await;
+    backend
+        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
+        .await;
+    let message = backend.approval_message(&started).await;
+    // NAT gateway $0.045/h and one public IPv4 address $0.005/h, 730 hours: $32.85 + $3.65.
+    assert!(
+        message
+            .body
+            .contains("Cost: +$36.50/month ($0.00 → $36.50)"),
+        "{}",
+        message.body
+    );
+    assert!(
+        message.body.contains("NatGateway (AWS::EC2::NatGateway)"),
+        "{}",
+        message.body
+    );
+    let page = inbox::get(&message.link).await.unwrap();
+    assert!(page.body.contains("Cost: +$36.50/month"), "{}", page.body);
+
+    inbox::post_form(
+        &message.link,
+        &[("decision", "reject"), ("approver", "Ada")],
+    )
+    .await
+    .unwrap();
+    backend.wait_for_end(&started).await;
+    let record = backend.record(&started).await.unwrap();
+    let cost = record.cost.expect("cost recorded");
+    assert!(cost.available && !cost.exceeds_budget);
+    assert_eq!(cost.delta.unwrap().after_monthly.to_string(), "$36.50");
+}

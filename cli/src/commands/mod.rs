@@ -1,6 +1,7 @@
 //! One module per group of commands.
 
 pub mod approve;
+pub mod cost;
 pub mod deploy;
 pub mod status;
 pub mod validate;

@@ -3,6 +3,7 @@
 
 use crate::contract::change_set::ChangeSetResult;
 use crate::contract::deploy::DeployRequest;
+use crate::pipeline::cost::CostReport;
 use crate::validation::ValidationReport;
 
 pub struct ApprovalMessage {
@@ -14,6 +15,7 @@ pub fn compose(
     request: &DeployRequest,
     change_set: &ChangeSetResult,
     validation: Option<&ValidationReport>,
+    cost: Option<&CostReport>,
     link: &str,
     expires_at: &str,
 ) -> ApprovalMessage {
@@ -52,6 +54,36 @@ pub fn compose(
         Some(v) => format!("\nValidation: FAILED ({} errors)\n", v.errors().count()),
         None => "\nValidation: not run\n".to_string(),
     });
+    body.push_str(&format!(
+        "Cost: {}\n",
+        cost.map_or_else(
+            || "estimate unavailable: not run".to_string(),
+            CostReport::headline
+        )
+    ));
+    if let Some(report) = cost {
+        if let Some(delta) = &report.delta {
+            for change in delta.resources.iter().take(20) {
+                body.push_str(&format!(
+                    "  {} ({}): {} → {}\n",
+                    change.logical_id,
+                    change.resource_type,
+                    change
+                        .before_monthly
+                        .map_or("-".to_string(), |u| u.to_string()),
+                    change
+                        .after_monthly
+                        .map_or("-".to_string(), |u| u.to_string()),
+                ));
+            }
+            for item in &delta.not_priced {
+                body.push_str(&format!(
+                    "  not priced: {} ({}): {}\n",
+                    item.logical_id, item.resource_type, item.reason
+                ));
+            }
+        }
+    }
     body.push_str(&format!(
         "\nReview and decide (link valid until {expires_at}):\n{link}\n"
     ));

@@ -52,6 +52,14 @@ pub fn confirmation(approval: &ApprovalRecord, action_url: &str) -> String {
             "<span class=\"warn\">FAILED</span>"
         }
     ));
+    if let Some(cost) = &approval.cost_line {
+        let class = if approval.exceeds_budget {
+            " class=\"warn\""
+        } else {
+            ""
+        };
+        body.push_str(&format!("<p{class}>Cost: {}</p>", escape(cost)));
+    }
     body.push_str("<h2>Changes</h2><table>");
     for line in &approval.summary_lines {
         body.push_str(&format!("<tr><td>{}</td></tr>", escape(line)));

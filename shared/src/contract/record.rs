@@ -6,6 +6,7 @@ use super::approval::ApprovalDecision;
 use super::change_set::ChangeSetResult;
 use super::deploy::{DeployRequest, DeploymentPlan};
 use super::execute::StackProgress;
+use crate::pipeline::cost::CostReport;
 use crate::validation::ValidationReport;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +86,8 @@ pub struct DeploymentState {
     pub validation: Option<ValidationReport>,
     #[serde(default)]
     pub change_set: Option<ChangeSetResult>,
+    #[serde(default)]
+    pub cost: Option<CostReport>,
     #[serde(default)]
     pub approval: Option<ApprovalDecision>,
     #[serde(default)]

@@ -9,6 +9,7 @@ use crate::aws::Pipeline;
 use crate::contract::change_set::ChangeSetResult;
 use crate::contract::deploy::{DeployRequest, DeploymentPlan};
 use crate::contract::record::DeploymentStatus;
+use crate::pipeline::cost::CostReport;
 use crate::store::{now, rfc3339, ApprovalRecord, ApprovalStatus, AuditEntry, TaskToken};
 use crate::validation::ValidationReport;
 use crate::StepError;
@@ -22,6 +23,8 @@ pub struct ApprovalRequest {
     pub change_set: ChangeSetResult,
     #[serde(default)]
     pub validation: Option<ValidationReport>,
+    #[serde(default)]
+    pub cost: Option<CostReport>,
 }
 
 /// What the step returns to its (asynchronous) caller; the execution's result is the decision.
@@ -54,6 +57,8 @@ pub async fn request_approval(
         replacements: summary.replacements.clone(),
         deletions: summary.deletions.clone(),
         validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
+        cost_line: input.cost.as_ref().map(CostReport::headline),
+        exceeds_budget: input.cost.as_ref().is_some_and(|c| c.exceeds_budget),
         task_token: input.task_token.clone(),
         status: ApprovalStatus::Pending,
         created_at: rfc3339(created),
@@ -75,6 +80,7 @@ pub async fn request_approval(
         request,
         &input.change_set,
         input.validation.as_ref(),
+        input.cost.as_ref(),
         &link,
         &record.expires_at,
     );
@@ -95,6 +101,14 @@ pub async fn request_approval(
         .message_attributes("stack", attribute(request.stack.as_str())?)
         .message_attributes("deployment_id", attribute(&request.deployment_id)?)
         .message_attributes("approval_id", attribute(&approval_id)?)
+        .message_attributes(
+            "exceeds_budget",
+            attribute(if record.exceeds_budget {
+                "true"
+            } else {
+                "false"
+            })?,
+        )
         .message_attributes(
             "has_replacements",
             attribute(if summary.replacements.is_empty() {

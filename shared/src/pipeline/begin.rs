@@ -182,6 +182,7 @@ pub(crate) fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord 
         change_set_arn: None,
         change_summary: None,
         validation: None,
+        cost: None,
         approval_id: None,
         approver: None,
         stack_status: None,

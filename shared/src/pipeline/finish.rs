@@ -85,6 +85,9 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
     if let Some(validation) = &state.validation {
         record.validation = Some(validation.clone());
     }
+    if let Some(cost) = &state.cost {
+        record.cost = Some(cost.clone());
+    }
     if let Some(change_set) = &state.change_set {
         record.change_set_name = Some(change_set.change_set_name.clone());
         record.change_set_arn = change_set.change_set_arn.clone();

@@ -53,6 +53,11 @@ pub struct ApprovalRecord {
     pub replacements: Vec<String>,
     pub deletions: Vec<String>,
     pub validation_passed: bool,
+    /// The cost headline shown to approvers.
+    #[serde(default)]
+    pub cost_line: Option<String>,
+    #[serde(default)]
+    pub exceeds_budget: bool,
     pub task_token: TaskToken,
     pub status: ApprovalStatus,
     pub created_at: String,

@@ -10,6 +10,7 @@ use crate::contract::change_set::ChangeSummary;
 use crate::contract::execute::StackFailure;
 use crate::contract::record::DeploymentStatus;
 use crate::naming::{Env, StackKey};
+use crate::pipeline::cost::CostReport;
 use crate::validation::ValidationReport;
 use crate::StepError;
 
@@ -36,6 +37,8 @@ pub struct DeploymentRecord {
     pub change_summary: Option<ChangeSummary>,
     #[serde(default)]
     pub validation: Option<ValidationReport>,
+    #[serde(default)]
+    pub cost: Option<CostReport>,
     #[serde(default)]
     pub approval_id: Option<String>,
     #[serde(default)]

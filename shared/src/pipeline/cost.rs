@@ -1,0 +1,162 @@
+//! The cost step: what the change set's template costs per month in its environment, against what
+//! the stack costs as deployed now, and whether the difference exceeds the environment's budget.
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::Pipeline;
+use crate::contract::change_set::{ChangeSetResult, ChangeSetType};
+use crate::contract::deploy::{DeployRequest, TemplateRef};
+use crate::contract::record::DeploymentStatus;
+use crate::cost::{delta, estimate_with_builtin_prices, CostDelta, CostEstimate, Usd};
+use crate::environment::EnvironmentConfig;
+use crate::pipeline::change_set::environment_parameters;
+use crate::pipeline::templates::get_template;
+use crate::template::Template;
+use crate::validation::ValidationContext;
+use crate::StepError;
+
+#[derive(Deserialize)]
+pub struct CostInput {
+    pub request: DeployRequest,
+    pub change_set: ChangeSetResult,
+}
+
+/// The cost step's result (`$.cost`). `available: false` when no estimate could be made: the
+/// deployment goes on, with the reason visible to approvers and in the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostReport {
+    pub available: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub estimate: Option<CostEstimate>,
+    #[serde(default)]
+    pub delta: Option<CostDelta>,
+    #[serde(default)]
+    pub monthly_budget: Option<Usd>,
+    #[serde(default)]
+    pub exceeds_budget: bool,
+}
+
+impl CostReport {
+    /// One line for messages and pages: `+$98.55/month ($0.00 → $98.55)`.
+    pub fn headline(&self) -> String {
+        match (&self.delta, &self.reason) {
+            (Some(d), _) => {
+                let sign = if d.delta_monthly.micros() >= 0 {
+                    "+"
+                } else {
+                    ""
+                };
+                let mut line = format!(
+                    "{sign}{}/month ({} → {})",
+                    d.delta_monthly, d.before_monthly, d.after_monthly
+                );
+                if d.delta_high_monthly != d.delta_monthly {
+                    line.push_str(&format!(
+                        ", up to {sign}{} with usage",
+                        d.delta_high_monthly
+                    ));
+                }
+                if !d.not_priced.is_empty() {
+                    line.push_str(&format!(", {} resource(s) not priced", d.not_priced.len()));
+                }
+                if self.exceeds_budget {
+                    if let Some(budget) = self.monthly_budget {
+                        line.push_str(&format!(" — EXCEEDS the budget of {budget}/month"));
+                    }
+                }
+                line
+            }
+            (None, Some(reason)) => format!("estimate unavailable: {reason}"),
+            (None, None) => "estimate unavailable".into(),
+        }
+    }
+}
+
+pub async fn estimate_cost(
+    pipeline: &Pipeline,
+    input: &CostInput,
+) -> Result<CostReport, StepError> {
+    let request = &input.request;
+    let config = EnvironmentConfig::builtin(request.env)
+        .map_err(|e| StepError::Configuration(e.to_string()))?;
+    let ctx = ValidationContext {
+        env: Some(request.env),
+        parameters: environment_parameters(&config, &request.iac_version),
+    };
+    let after = match priced(pipeline, &request.template, &ctx, &config.region).await? {
+        Ok(estimate) => estimate,
+        Err(reason) => return Ok(unavailable(reason)),
+    };
+    let before = match input.change_set.change_set_type {
+        ChangeSetType::Create => CostEstimate::empty(&after.region, &after.prices_as_of),
+        ChangeSetType::Update => match deployed_template(pipeline, request).await? {
+            Some(template) => match priced(pipeline, &template, &ctx, &config.region).await? {
+                Ok(estimate) => estimate,
+                Err(reason) => return Ok(unavailable(format!("the deployed template: {reason}"))),
+            },
+            None => {
+                return Ok(unavailable(
+                    "no successful deployment of this stack is recorded to compare with".into(),
+                ))
+            }
+        },
+    };
+    let delta = delta(&before, &after);
+    let budget = Usd::dollars(i64::from(config.monthly_budget_usd));
+    Ok(CostReport {
+        available: true,
+        reason: None,
+        exceeds_budget: delta.exceeds_budget(budget),
+        monthly_budget: Some(budget),
+        estimate: Some(after),
+        delta: Some(delta),
+    })
+}
+
+fn unavailable(reason: String) -> CostReport {
+    tracing::warn!(%reason, "cost estimate unavailable");
+    CostReport {
+        available: false,
+        reason: Some(reason),
+        estimate: None,
+        delta: None,
+        monthly_budget: None,
+        exceeds_budget: false,
+    }
+}
+
+/// Estimates a stored template; a template or price problem is a reason, not a failure.
+async fn priced(
+    pipeline: &Pipeline,
+    template: &TemplateRef,
+    ctx: &ValidationContext,
+    region: &str,
+) -> Result<Result<CostEstimate, String>, StepError> {
+    let body = get_template(pipeline, template).await?;
+    let parsed = match Template::parse(&template.key, &body) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    Ok(estimate_with_builtin_prices(&parsed, ctx, region).map_err(|e| e.to_string()))
+}
+
+/// The template of the stack's latest successful deployment.
+async fn deployed_template(
+    pipeline: &Pipeline,
+    request: &DeployRequest,
+) -> Result<Option<TemplateRef>, StepError> {
+    let history = pipeline
+        .store
+        .history(request.env, request.stack.as_str(), Some(50))
+        .await?;
+    Ok(history
+        .into_iter()
+        .find(|r| r.status == DeploymentStatus::Succeeded)
+        .map(|r| TemplateRef {
+            bucket: r.template_bucket,
+            key: r.template_key,
+            sha256: r.template_sha256,
+        }))
+}
