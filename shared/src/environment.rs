@@ -30,6 +30,8 @@ pub struct EnvironmentConfig {
     pub approval_timeout_minutes: u32,
     pub lock_ttl_minutes: u32,
     pub poll_interval_seconds: u32,
+    pub approvers_required: u32,
+    pub approvers_required_over_budget: u32,
     pub monthly_budget_usd: u32,
     pub parameters: BTreeMap<String, String>,
 }
@@ -67,6 +69,11 @@ impl EnvironmentConfig {
         }
         if config.owner.trim().is_empty() {
             return Err(invalid("owner must not be empty".into()));
+        }
+        if config.approvers_required == 0 || config.approvers_required_over_budget == 0 {
+            return Err(invalid(
+                "approvers_required and approvers_required_over_budget must be at least 1".into(),
+            ));
         }
         if config.approval_timeout_minutes == 0 || config.lock_ttl_minutes == 0 {
             return Err(invalid(

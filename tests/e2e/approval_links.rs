@@ -131,6 +131,8 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
         validation_passed: true,
         cost_line: None,
         exceeds_budget: false,
+        required_approvers: 1,
+        approved_by: Vec::new(),
         task_token: TaskToken::new("not-a-real-token".into()),
         status: ApprovalStatus::Pending,
         created_at: at,
@@ -216,5 +218,99 @@ async fn approval_not_given_in_time_expires_and_cleans_up() {
     assert_eq!(
         approval_status(&backend, &message.approval_id).await,
         ApprovalStatus::Expired
+    );
+}
+
+/// prd needs two distinct approvers (infra/environments/prd.toml), under IAM identities: its
+/// links may reject but never approve, so approvals go through `decide` as the CLI calls it.
+#[tokio::test(flavor = "multi_thread")]
+async fn prd_change_needs_two_distinct_approvers() {
+    use shared::approval::decision::decide;
+    use shared::contract::approval::Decision;
+    use shared::store::DecideError;
+
+    let backend = Backend::connect().await;
+    let stack = unique_stack("two");
+    let started = backend
+        .start_in(
+            Env::Prd,
+            &stack,
+            &vpc_template(&BTreeMap::new()),
+            "1.0.0",
+            None,
+        )
+        .await;
+    backend
+        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
+        .await;
+    let message = backend.approval_message(&started).await;
+    let link_approval = inbox::post_form(
+        &message.link,
+        &[("decision", "approve"), ("approver", "Ada")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(link_approval.status, 403, "a prd link cannot approve");
+
+    let (store, sfn) = (&backend.pipeline.store, &backend.pipeline.sfn);
+    let id = &message.approval_id;
+    let first = decide(
+        store,
+        sfn,
+        id,
+        Decision::Approved,
+        "arn:aws:iam::1:user/ada",
+        None,
+        "cli",
+    )
+    .await
+    .unwrap()
+    .expect("first approval recorded");
+    assert_eq!(
+        first.status,
+        ApprovalStatus::Pending,
+        "one approver is not enough in prd"
+    );
+    assert_eq!(first.required_approvers, 2);
+    let again = decide(
+        store,
+        sfn,
+        id,
+        Decision::Approved,
+        "arn:aws:iam::1:user/ada",
+        None,
+        "cli",
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(again, Err(DecideError::AlreadyApprovedBy { .. })),
+        "{again:?}"
+    );
+    assert_eq!(
+        backend.record(&started).await.unwrap().status,
+        DeploymentStatus::AwaitingApproval,
+        "still waiting after one approver"
+    );
+
+    let second = decide(
+        store,
+        sfn,
+        id,
+        Decision::Approved,
+        "arn:aws:iam::1:user/bob",
+        None,
+        "cli",
+    )
+    .await
+    .unwrap()
+    .expect("second approval decides");
+    assert_eq!(second.status, ApprovalStatus::Approved);
+    let ended = backend.wait_for_end(&started).await;
+    assert_eq!(ended.status, "SUCCEEDED", "{ended:?}");
+    let record = backend.record(&started).await.unwrap();
+    assert_eq!(
+        record.approver.as_deref(),
+        Some("arn:aws:iam::1:user/ada, arn:aws:iam::1:user/bob")
     );
 }

@@ -50,13 +50,32 @@ impl Backend {
 
     /// Stores `template` and starts a named deploy execution, as `infra-agent deploy` does.
     pub async fn start(&self, stack: &StackKey, template: &str, iac_version: &str) -> Started {
-        self.start_with_timeout(stack, template, iac_version, None)
+        self.start_in(Env::Dev, stack, template, iac_version, None)
             .await
     }
 
     /// As `start`, with a shorter approval window.
     pub async fn start_with_timeout(
         &self,
+        stack: &StackKey,
+        template: &str,
+        iac_version: &str,
+        approval_timeout_seconds: Option<u32>,
+    ) -> Started {
+        self.start_in(
+            Env::Dev,
+            stack,
+            template,
+            iac_version,
+            approval_timeout_seconds,
+        )
+        .await
+    }
+
+    /// Starts a deployment to `env`.
+    pub async fn start_in(
+        &self,
+        env: Env,
         stack: &StackKey,
         template: &str,
         iac_version: &str,
@@ -70,12 +89,12 @@ impl Backend {
         )
         .await
         .expect("store template");
-        let deployment_id = new_execution_name(Env::Dev, stack);
+        let deployment_id = new_execution_name(env, stack);
         let request = DeployRequest {
             version: CONTRACT_VERSION,
             deployment_id: deployment_id.clone(),
             stack: stack.clone(),
-            env: Env::Dev,
+            env,
             template: template_ref,
             requested_by: "e2e-tests".into(),
             iac_version: iac_version.into(),
@@ -95,13 +114,14 @@ impl Backend {
             deployment_id,
             execution_arn: out.execution_arn,
             stack: stack.clone(),
+            env,
         }
     }
 
     pub async fn record(&self, started: &Started) -> Option<DeploymentRecord> {
         self.pipeline
             .store
-            .deployment(Env::Dev, started.stack.as_str(), &started.deployment_id)
+            .deployment(started.env, started.stack.as_str(), &started.deployment_id)
             .await
             .expect("read deployment record")
     }
@@ -185,7 +205,7 @@ impl Backend {
     }
 
     pub async fn stack_status(&self, started: &Started) -> Option<String> {
-        let name = shared::naming::stack_name(Env::Dev, &started.stack);
+        let name = shared::naming::stack_name(started.env, &started.stack);
         shared::stacks::describe_stack(&self.pipeline.cfn, &name)
             .await
             .expect("describe stack")
@@ -228,6 +248,7 @@ pub struct Started {
     pub deployment_id: String,
     pub execution_arn: String,
     pub stack: StackKey,
+    pub env: Env,
 }
 
 #[derive(Debug)]

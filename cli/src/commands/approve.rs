@@ -8,6 +8,7 @@ use serde::Serialize;
 use shared::approval::decision::decide as decide_approval;
 use shared::contract::approval::Decision;
 use shared::naming::Env;
+use shared::store::ApprovalStatus;
 
 use crate::backend::Backend;
 use crate::output::{print_json, Format};
@@ -69,6 +70,24 @@ pub async fn decide(
             return Ok(ExitCode::FAILURE);
         }
     };
+    let waiting_for = (record.required_approvers as usize).saturating_sub(record.approved_by.len());
+    if decision == Decision::Approved && record.status == ApprovalStatus::Pending {
+        if format == Format::Json {
+            print_json(&serde_json::json!({
+                "approval_id": record.approval_id,
+                "deployment_id": record.deployment_id,
+                "recorded_approver": approver,
+                "approved_by": record.approved_by,
+                "approvers_still_needed": waiting_for,
+            }))?;
+        } else {
+            println!(
+                "Recorded your approval of {} in {}; {waiting_for} more distinct approver(s) needed.",
+                record.stack_name, record.env
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if format == Format::Json {
         print_json(&DecisionView {
             approval_id: &record.approval_id,

@@ -9,7 +9,9 @@ use crate::StepError;
 pub const REJECTED_ERROR: &str = "ApprovalRejected";
 
 /// Decides approval `approval_id`. The outer error is an infrastructure failure; the inner one is
-/// a refusal to decide (unknown, already decided, expired), which changes nothing.
+/// a refusal to decide (unknown, already decided, expired, same approver twice), which changes
+/// nothing. An approval that needs more distinct approvers than it has is returned still
+/// `Pending`, with the approver recorded: the execution goes on waiting.
 pub async fn decide(
     store: &Store,
     sfn: &aws_sdk_sfn::Client,
@@ -24,6 +26,35 @@ pub async fn decide(
         Decision::Approved => ApprovalStatus::Approved,
         Decision::Rejected => ApprovalStatus::Rejected,
     };
+    let mut approver = approver.to_string();
+    if decision == Decision::Approved {
+        let voted = match store.add_approver(approval_id, &approver, epoch).await? {
+            Ok(record) => record,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        if (voted.approved_by.len() as u32) < voted.required_approvers {
+            store
+                .audit(
+                    &AuditEntry::new(
+                        voted.env,
+                        &voted.stack,
+                        &approver,
+                        "approval.vote",
+                        "APPROVED",
+                    )
+                    .deployment(&voted.deployment_id)
+                    .detail(format!(
+                        "approval {approval_id} via {channel}: {} of {} approvers",
+                        voted.approved_by.len(),
+                        voted.required_approvers
+                    )),
+                )
+                .await?;
+            return Ok(Ok(voted));
+        }
+        approver = voted.approved_by.join(", ");
+    }
+    let approver = approver.as_str();
     let record = match store
         .decide_approval(approval_id, status, approver, comment, (&at, epoch))
         .await?

@@ -164,6 +164,23 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
             )
             .await
             {
+                Ok(Ok(record)) if record.status == ApprovalStatus::Pending => {
+                    let missing = record.required_approvers as usize
+                        - record
+                            .approved_by
+                            .len()
+                            .min(record.required_approvers as usize);
+                    HttpResponse::page(
+                        202,
+                        page::outcome(
+                            "Approval recorded",
+                            &format!(
+                                "Thank you, {approver}. This change needs {} distinct approvers; {missing} more must approve before it proceeds.",
+                                record.required_approvers
+                            ),
+                        ),
+                    )
+                }
                 Ok(Ok(_)) => {
                     let (title, text) = match decision {
                         Decision::Approved => (
@@ -220,7 +237,7 @@ fn already_decided_text(approval: &crate::store::ApprovalRecord) -> String {
 fn refusal_page(refused: DecideError) -> HttpResponse {
     let status = match refused {
         DecideError::NotFound(_) => 404,
-        DecideError::AlreadyDecided { .. } => 409,
+        DecideError::AlreadyDecided { .. } | DecideError::AlreadyApprovedBy { .. } => 409,
         DecideError::Expired { .. } => 410,
     };
     HttpResponse::page(

@@ -52,6 +52,20 @@ pub fn confirmation(approval: &ApprovalRecord, action_url: &str) -> String {
             "<span class=\"warn\">FAILED</span>"
         }
     ));
+    if approval.required_approvers > 1 {
+        body.push_str(&format!(
+            "<p class=\"warn\">Needs {} distinct approvers{}.</p>",
+            approval.required_approvers,
+            if approval.approved_by.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; approved so far by {}",
+                    escape(&approval.approved_by.join(", "))
+                )
+            }
+        ));
+    }
     if let Some(cost) = &approval.cost_line {
         let class = if approval.exceeds_budget {
             " class=\"warn\""

@@ -9,6 +9,7 @@ use crate::aws::Pipeline;
 use crate::contract::change_set::ChangeSetResult;
 use crate::contract::deploy::{DeployRequest, DeploymentPlan};
 use crate::contract::record::DeploymentStatus;
+use crate::environment::EnvironmentConfig;
 use crate::pipeline::cost::CostReport;
 use crate::store::{now, rfc3339, ApprovalRecord, ApprovalStatus, AuditEntry, TaskToken};
 use crate::validation::ValidationReport;
@@ -45,6 +46,9 @@ pub async fn request_approval(
     // Derived from the deployment, so a retried step reuses the same approval.
     let approval_id = approval_id_for(&pipeline.settings.approval_key, &request.deployment_id);
     let summary = &input.change_set.summary;
+    let config = EnvironmentConfig::builtin(request.env)
+        .map_err(|e| StepError::Configuration(e.to_string()))?;
+    let exceeds_budget = input.cost.as_ref().is_some_and(|c| c.exceeds_budget);
     let record = ApprovalRecord {
         approval_id: approval_id.clone(),
         deployment_id: request.deployment_id.clone(),
@@ -58,7 +62,9 @@ pub async fn request_approval(
         deletions: summary.deletions.clone(),
         validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
         cost_line: input.cost.as_ref().map(CostReport::headline),
-        exceeds_budget: input.cost.as_ref().is_some_and(|c| c.exceeds_budget),
+        exceeds_budget,
+        required_approvers: required_approvers(&config, exceeds_budget),
+        approved_by: Vec::new(),
         task_token: input.task_token.clone(),
         status: ApprovalStatus::Pending,
         created_at: rfc3339(created),
@@ -156,9 +162,42 @@ pub async fn request_approval(
     })
 }
 
+/// Distinct approvers a change needs: more when its cost delta exceeds the environment's budget.
+pub fn required_approvers(config: &EnvironmentConfig, exceeds_budget: bool) -> u32 {
+    if exceeds_budget {
+        config
+            .approvers_required
+            .max(config.approvers_required_over_budget)
+    } else {
+        config.approvers_required
+    }
+}
+
 /// Stable across retries of one deployment, yet not guessable from its name: an HMAC of the
 /// deployment id under the signing key.
 pub fn approval_id_for(key: &SigningKey, deployment_id: &str) -> String {
     let digest = key.sign(&format!("approval-id:{deployment_id}"), 0);
     format!("{}-{}", &digest[..8], &digest[8..20])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::naming::Env;
+
+    #[test]
+    fn prd_needs_two_approvers_and_budget_overruns_never_need_fewer() {
+        let dev = EnvironmentConfig::builtin(Env::Dev).unwrap();
+        let prd = EnvironmentConfig::builtin(Env::Prd).unwrap();
+        assert_eq!(required_approvers(&dev, false), 1);
+        assert_eq!(required_approvers(&prd, false), 2);
+        assert_eq!(required_approvers(&prd, true), 2);
+        let strict = EnvironmentConfig {
+            approvers_required: 1,
+            approvers_required_over_budget: 3,
+            ..dev
+        };
+        assert_eq!(required_approvers(&strict, false), 1);
+        assert_eq!(required_approvers(&strict, true), 3);
+    }
 }

@@ -58,6 +58,12 @@ pub struct ApprovalRecord {
     pub cost_line: Option<String>,
     #[serde(default)]
     pub exceeds_budget: bool,
+    /// Distinct approvers needed before the change is approved.
+    #[serde(default = "one")]
+    pub required_approvers: u32,
+    /// Who approved so far, in order.
+    #[serde(default)]
+    pub approved_by: Vec<String>,
     pub task_token: TaskToken,
     pub status: ApprovalStatus,
     pub created_at: String,
@@ -80,6 +86,12 @@ pub enum DecideError {
     AlreadyDecided { id: String, status: ApprovalStatus },
     #[error("approval {id} expired at {expires_at}")]
     Expired { id: String, expires_at: String },
+    #[error("{approver} has already approved {id}; a second approver must be someone else")]
+    AlreadyApprovedBy { id: String, approver: String },
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Store {
@@ -108,6 +120,57 @@ impl Store {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    /// Adds `approver` to the approvers of a pending, unexpired approval — once per person.
+    /// Returns the record with every approver so far.
+    pub async fn add_approver(
+        &self,
+        approval_id: &str,
+        approver: &str,
+        now_epoch: i64,
+    ) -> Result<Result<ApprovalRecord, DecideError>, StepError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(
+                "pk",
+                AttributeValue::S(keys::approval_partition(approval_id)),
+            )
+            .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
+            .update_expression("SET approved_by = list_append(if_not_exists(approved_by, :none), :me)")
+            .condition_expression(
+                "attribute_exists(pk) AND #s = :pending AND expires_epoch > :epoch AND NOT contains(approved_by, :name)",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(
+                ":me",
+                AttributeValue::L(vec![AttributeValue::S(approver.into())]),
+            )
+            .expression_attribute_values(":name", AttributeValue::S(approver.into()))
+            .expression_attribute_values(":pending", AttributeValue::S("PENDING".into()))
+            .expression_attribute_values(":epoch", AttributeValue::N(now_epoch.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Ok(from_item(out.attributes.unwrap_or_default())?)),
+            Err(e) if condition_failed(&e) => Ok(Err(match self.approval(approval_id).await? {
+                Some(a)
+                    if a.status == ApprovalStatus::Pending
+                        && a.approved_by.iter().any(|n| n == approver) =>
+                {
+                    DecideError::AlreadyApprovedBy {
+                        id: a.approval_id,
+                        approver: approver.to_string(),
+                    }
+                }
+                other => refusal(approval_id, other),
+            })),
+            Err(e) => Err(StepError::from_sdk("dynamodb", "UpdateItem", &e)),
+        }
     }
 
     /// Moves a pending, unexpired approval to `status`, once. Returns the updated record (with
@@ -160,17 +223,7 @@ impl Store {
             }
             Err(e) if condition_failed(&e) => {
                 // Explain why: read what is there now.
-                Ok(Err(match self.approval(approval_id).await? {
-                    None => DecideError::NotFound(approval_id.to_string()),
-                    Some(a) if a.status != ApprovalStatus::Pending => DecideError::AlreadyDecided {
-                        id: a.approval_id,
-                        status: a.status,
-                    },
-                    Some(a) => DecideError::Expired {
-                        id: a.approval_id,
-                        expires_at: a.expires_at,
-                    },
-                }))
+                Ok(Err(refusal(approval_id, self.approval(approval_id).await?)))
             }
             Err(e) => Err(StepError::from_sdk("dynamodb", "UpdateItem", &e)),
         }
@@ -194,5 +247,20 @@ impl Store {
             .await
             .map_err(|e| StepError::from_sdk("dynamodb", "UpdateItem", &e))?;
         Ok(())
+    }
+}
+
+/// Why a decision on `current` (as read after a refused write) was not taken.
+fn refusal(approval_id: &str, current: Option<ApprovalRecord>) -> DecideError {
+    match current {
+        None => DecideError::NotFound(approval_id.to_string()),
+        Some(a) if a.status != ApprovalStatus::Pending => DecideError::AlreadyDecided {
+            id: a.approval_id,
+            status: a.status,
+        },
+        Some(a) => DecideError::Expired {
+            id: a.approval_id,
+            expires_at: a.expires_at,
+        },
     }
 }
