@@ -68,7 +68,8 @@ pub fn validate_with_policy(
         }
     };
     let mut findings = structure::check(&template);
-    let resolved = resolve::with_parameters(&template, ctx);
+    let mut resolved = resolve::with_parameters(&template, ctx);
+    resolve::policy_documents_as_objects(&mut resolved);
     let outcome = match policy.evaluate(&resolved) {
         Ok(outcome) => outcome,
         Err(e) => {
