@@ -45,6 +45,8 @@ enum Command {
     Validate(commands::validate::ValidateArgs),
     /// Estimate the monthly cost of a stack or template in an environment (offline list prices).
     Cost(commands::cost::CostArgs),
+    /// Deployment waves of an environment from the catalog, with what each stack needs (offline).
+    Plan(commands::plan::PlanArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +84,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Cost(args) = &cli.command {
         return commands::cost::run(args, format);
     }
+    if let Command::Plan(args) = &cli.command {
+        return commands::plan::run(args, format);
+    }
     let backend = backend::Backend::connect().await?;
     match cli.command {
         Command::Deploy(args) => commands::deploy::deploy(&backend, args, format).await,
@@ -106,6 +111,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status(args) => commands::status::status(&backend, args, format).await,
         Command::History(args) => commands::status::history(&backend, args, format).await,
-        Command::Validate(_) | Command::Cost(_) => unreachable!("handled above"),
+        Command::Validate(_) | Command::Cost(_) | Command::Plan(_) => unreachable!("handled above"),
     }
 }

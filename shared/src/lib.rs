@@ -3,6 +3,7 @@
 
 pub mod approval;
 pub mod aws;
+pub mod catalog;
 pub mod contract;
 pub mod cost;
 pub mod environment;

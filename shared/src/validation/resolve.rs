@@ -87,7 +87,9 @@ fn json_document(value: &Value) -> Option<Value> {
         },
         _ => return None,
     };
-    serde_json::from_str::<Value>(text).ok().filter(Value::is_object)
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(Value::is_object)
 }
 
 #[cfg(test)]
@@ -103,8 +105,17 @@ mod policy_document_tests {
         }}}});
         policy_documents_as_objects(&mut value);
         let props = &value["Resources"]["Role"]["Properties"];
-        assert_eq!(props["AssumeRolePolicyDocument"]["Statement"][0]["Effect"], "Allow");
-        assert_eq!(props["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"], "*");
-        assert!(props["Description"].is_string(), "only policy documents are parsed");
+        assert_eq!(
+            props["AssumeRolePolicyDocument"]["Statement"][0]["Effect"],
+            "Allow"
+        );
+        assert_eq!(
+            props["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"],
+            "*"
+        );
+        assert!(
+            props["Description"].is_string(),
+            "only policy documents are parsed"
+        );
     }
 }

@@ -1,0 +1,178 @@
+//! `plan`: the deployment waves of an environment from the catalog, with what each stack needs and
+//! which upstream output feeds which parameter. Offline: needs no AWS access.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+use shared::catalog::{Catalog, CatalogStack, CATALOG_FILE, TEMPLATES_DIR};
+use shared::environment::EnvironmentConfig;
+use shared::naming::{self, Env, StackKey};
+
+use crate::output::{print_json, print_table, Format};
+
+/// What `plan` can say about deployment status without asking AWS.
+const DEPLOYED_OFFLINE: &str = "unknown (offline)";
+
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    /// Environment to plan.
+    #[arg(long, value_parser = super::parse_env)]
+    env: Env,
+    /// Catalog file; templates are read from the `stacks` directory next to it.
+    #[arg(long, default_value = CATALOG_FILE)]
+    catalog: PathBuf,
+}
+
+#[derive(Serialize)]
+struct Plan<'a> {
+    waves: &'a [Vec<StackKey>],
+    environment: Env,
+    catalog: &'a str,
+    stacks: Vec<StackPlan<'a>>,
+}
+
+#[derive(Serialize)]
+struct StackPlan<'a> {
+    stack: &'a StackKey,
+    wave: usize,
+    phase: u32,
+    phase_name: &'a str,
+    stack_name: String,
+    template: String,
+    needs: Vec<&'a StackKey>,
+    wiring: Vec<WireView<'a>>,
+    deployed: &'static str,
+    skip_on_emulator: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WireView<'a> {
+    parameter: &'a str,
+    from: String,
+}
+
+pub fn run(args: &PlanArgs, format: Format) -> anyhow::Result<ExitCode> {
+    let templates_dir = args
+        .catalog
+        .parent()
+        .map(|dir| dir.join("stacks"))
+        .unwrap_or_else(|| PathBuf::from(TEMPLATES_DIR));
+    let catalog = Catalog::load(&args.catalog, &templates_dir)?;
+    let config = EnvironmentConfig::builtin(args.env)?;
+    catalog.check_environment(&config)?;
+    let plan = plan(&catalog, args.env).context("the catalog's waves name a missing stack")?;
+    match format {
+        Format::Json => print_json(&plan)?,
+        Format::Table => print_plan(&plan),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan(catalog: &Catalog, env: Env) -> Option<Plan<'_>> {
+    let mut stacks = Vec::new();
+    for (index, wave) in catalog.waves().iter().enumerate() {
+        for key in wave {
+            let stack = catalog.stack(key)?;
+            stacks.push(stack_plan(catalog, stack, env, index + 1));
+        }
+    }
+    Some(Plan {
+        waves: catalog.waves(),
+        environment: env,
+        catalog: catalog.file(),
+        stacks,
+    })
+}
+
+fn stack_plan<'a>(
+    catalog: &'a Catalog,
+    stack: &'a CatalogStack,
+    env: Env,
+    wave: usize,
+) -> StackPlan<'a> {
+    StackPlan {
+        stack: &stack.key,
+        wave,
+        phase: stack.phase,
+        phase_name: catalog.phase_name(stack.phase).unwrap_or("-"),
+        stack_name: naming::stack_name(env, &stack.key),
+        template: display(&stack.template),
+        needs: stack.upstreams().collect(),
+        wiring: stack
+            .wiring
+            .iter()
+            .map(|w| WireView {
+                parameter: &w.parameter,
+                from: format!("{}.{}", w.upstream, w.output),
+            })
+            .collect(),
+        deployed: DEPLOYED_OFFLINE,
+        skip_on_emulator: stack.skip_on_emulator.as_deref(),
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn print_plan(plan: &Plan<'_>) {
+    let env = plan.environment;
+    println!(
+        "Plan for {env} from {}: {} stacks in {} waves, stack names infra-agent-{env}-<stack>; deployed: {DEPLOYED_OFFLINE}",
+        plan.catalog,
+        plan.stacks.len(),
+        plan.waves.len()
+    );
+    for wave in 1..=plan.waves.len() {
+        let stacks: Vec<&StackPlan<'_>> = plan.stacks.iter().filter(|s| s.wave == wave).collect();
+        let Some(first) = stacks.first() else {
+            continue;
+        };
+        println!("\nWave {wave} (phase {} {})", first.phase, first.phase_name);
+        // One line per wired parameter keeps the table narrow; the stack's cells go on its first.
+        let mut rows = Vec::new();
+        for s in &stacks {
+            let wires: Vec<String> = s
+                .wiring
+                .iter()
+                .map(|w| format!("{} ← {}", w.parameter, w.from))
+                .collect();
+            let mut wires = wires.into_iter();
+            rows.push(vec![
+                s.stack.to_string(),
+                list(s.needs.iter().map(|n| n.to_string())),
+                wires.next().unwrap_or_else(|| "-".into()),
+                s.deployed.to_string(),
+            ]);
+            for wire in wires {
+                rows.push(vec![String::new(), String::new(), wire, String::new()]);
+            }
+        }
+        print_table(
+            &["Stack", "Needs", "Wiring (parameter ← output)", "Deployed"],
+            &rows,
+        );
+    }
+    let skipped: Vec<&StackPlan<'_>> = plan
+        .stacks
+        .iter()
+        .filter(|s| s.skip_on_emulator.is_some())
+        .collect();
+    if !skipped.is_empty() {
+        println!("\nNot deployable on the local emulator (skipped there):");
+        for s in skipped {
+            println!("  {}: {}", s.stack, s.skip_on_emulator.unwrap_or_default());
+        }
+    }
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items.join(", ")
+    }
+}
