@@ -2,6 +2,7 @@
 //! CLI run, local host) from the standard AWS configuration chain.
 
 use crate::approval::link::SigningKey;
+use crate::cost::PriceListClient;
 use crate::store::Store;
 use crate::StepError;
 
@@ -75,6 +76,8 @@ pub struct Pipeline {
     pub sfn: aws_sdk_sfn::Client,
     pub sns: aws_sdk_sns::Client,
     pub s3: aws_sdk_s3::Client,
+    /// Price List API, us-east-1 whatever the pipeline's region.
+    pub pricing: PriceListClient,
     pub store: Store,
     pub settings: PipelineSettings,
 }
@@ -92,6 +95,7 @@ impl Pipeline {
             sfn: aws_sdk_sfn::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             s3: s3_client(config),
+            pricing: PriceListClient::from_config(config),
             store: Store::new(
                 aws_sdk_dynamodb::Client::new(config),
                 settings.table.clone(),

@@ -62,6 +62,9 @@ pub fn compose(
         )
     ));
     if let Some(report) = cost {
+        for line in report.price_lines() {
+            body.push_str(&format!("  {line}\n"));
+        }
         if let Some(delta) = &report.delta {
             for change in delta.resources.iter().take(20) {
                 body.push_str(&format!(

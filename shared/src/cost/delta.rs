@@ -109,6 +109,8 @@ impl CostEstimate {
             not_priced: Vec::new(),
             prices_as_of: prices_as_of.to_string(),
             resources: Vec::new(),
+            price_source: String::new(),
+            price_notes: Vec::new(),
         }
     }
 }

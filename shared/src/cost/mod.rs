@@ -8,11 +8,16 @@ mod money;
 mod price_api;
 pub mod price_list;
 mod pricing;
+mod refresh;
 
 pub use book::{PriceBook, PriceBookError, Span, UsageAssumptions, REGIONS};
 pub use delta::{delta, CostDelta, ResourceDelta};
 pub use money::{MoneyError, Usd};
 pub use price_api::{PriceApiError, PriceListClient, PRICING_API_REGION};
+pub use refresh::{
+    refresh_book, CachedPrice, PriceCache, PriceOrigin, PriceSource, PricedBook,
+    PRICE_CACHE_SECONDS,
+};
 
 use std::collections::BTreeMap;
 
@@ -41,6 +46,13 @@ pub struct CostEstimate {
     pub not_priced: Vec<NotPriced>,
     pub prices_as_of: String,
     pub resources: Vec<ResourceCost>,
+    /// Where the prices came from: the offline book alone, or the Price List API (fetched or
+    /// cached) for the prices it can give and the book for the rest.
+    #[serde(default)]
+    pub price_source: String,
+    /// Why prices fell back to the offline book, when any did.
+    #[serde(default)]
+    pub price_notes: Vec<String>,
 }
 
 /// Resources of one type charged at one unit price, e.g. three NAT gateways.
@@ -181,7 +193,22 @@ pub fn estimate(
         not_priced,
         prices_as_of: book.as_of.clone(),
         resources,
+        price_source: refresh::offline_source(book),
+        price_notes: Vec::new(),
     })
+}
+
+/// Estimates with a refreshed book, saying where its prices came from.
+pub fn estimate_priced(
+    template: &Template,
+    ctx: &ValidationContext,
+    region: &str,
+    priced: &PricedBook,
+) -> Result<CostEstimate, CostError> {
+    let mut estimate = estimate(template, ctx, region, &priced.book)?;
+    estimate.price_source = priced.source();
+    estimate.price_notes = priced.notes.clone();
+    Ok(estimate)
 }
 
 /// Loads the built-in book for `region` and estimates with it.

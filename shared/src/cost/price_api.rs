@@ -1,12 +1,23 @@
 //! The AWS Price List API adapter: runs a `ProductQuery` through `GetProducts` (us-east-1
 //! endpoint) and returns the one on-demand price it finds, or says why there is none.
 
+use std::time::Duration;
+
+use aws_sdk_pricing::config::retry::RetryConfig;
+use aws_sdk_pricing::config::timeout::TimeoutConfig;
 use aws_sdk_pricing::types::{Filter, FilterType};
 
 use super::price_list::{on_demand_price, ListedPrice, PriceListError, ProductQuery};
+use super::refresh::PriceSource;
 
 /// The Pricing API answers from a few regions only; us-east-1 serves every region's prices.
 pub const PRICING_API_REGION: &str = "us-east-1";
+
+/// Prices have an offline fallback, so an unreachable or slow API must cost a deployment
+/// seconds: the SDK's defaults put no limit on an attempt and make three.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_ATTEMPTS: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PriceApiError {
@@ -42,6 +53,23 @@ impl PriceListClient {
         PriceListClient { client }
     }
 
+    /// A client for `PRICING_API_REGION` from the process's AWS configuration, whatever region
+    /// that names, with short timeouts. A custom endpoint (the emulator) is kept: it has no
+    /// Pricing API, and the estimate falls back to the offline book.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        let conf = aws_sdk_pricing::config::Builder::from(config)
+            .region(aws_sdk_pricing::config::Region::new(PRICING_API_REGION))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .build();
+        PriceListClient::new(aws_sdk_pricing::Client::from_conf(conf))
+    }
+
     /// The single on-demand price `query` selects. Several matches mean the query is too loose
     /// for a price to be trusted, so that is an error rather than a guess.
     pub async fn price(&self, query: &ProductQuery) -> Result<ListedPrice, PriceApiError> {
@@ -74,7 +102,12 @@ impl PriceListClient {
             .map_err(|e| PriceApiError::Call {
                 service_code: query.service_code.to_string(),
                 filters: described.clone(),
-                message: aws_sdk_pricing::error::DisplayErrorContext(&e).to_string(),
+                // Code and message on one line: notes carry this into estimates and messages,
+                // and an endpoint without the API answers with an HTML page.
+                message: crate::error::sdk_message(&e)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
             })?;
         match output.price_list() {
             [one] => Ok(on_demand_price(one)?),
@@ -88,6 +121,12 @@ impl PriceListClient {
                 count: many.len(),
             }),
         }
+    }
+}
+
+impl PriceSource for PriceListClient {
+    async fn listed_price(&self, query: &ProductQuery) -> Result<ListedPrice, PriceApiError> {
+        self.price(query).await
     }
 }
 

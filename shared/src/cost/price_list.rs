@@ -29,6 +29,20 @@ pub struct ProductQuery {
     pub filters: Vec<(&'static str, String)>,
 }
 
+impl ProductQuery {
+    /// A stable text naming the query, for cache keys: the service code and the filters sorted,
+    /// so the order a builder lists them in does not matter.
+    pub fn id(&self) -> String {
+        let mut filters: Vec<String> = self
+            .filters
+            .iter()
+            .map(|(field, value)| format!("{field}={value}"))
+            .collect();
+        filters.sort();
+        format!("{}?{}", self.service_code, filters.join("&"))
+    }
+}
+
 /// A price as the API lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedPrice {
@@ -288,5 +302,18 @@ mod tests {
         assert!(eks_cluster_hour("us-east-1", true).filters[1]
             .1
             .contains("extendedSupport"));
+    }
+
+    #[test]
+    fn query_id_does_not_depend_on_filter_order() {
+        let query = nat_gateway_hour("us-east-1");
+        let mut reversed = query.clone();
+        reversed.filters.reverse();
+        assert_eq!(query.id(), reversed.id());
+        assert_eq!(
+            query.id(),
+            "AmazonEC2?productFamily=NAT Gateway&regionCode=us-east-1&usagetype=NatGateway-Hours"
+        );
+        assert_ne!(query.id(), nat_gateway_hour("us-east-2").id());
     }
 }

@@ -86,6 +86,51 @@ fn nat_data_processing_is_a_range_with_its_assumption() {
 }
 
 #[test]
+fn estimate_from_the_offline_book_names_it_as_the_source() {
+    let estimate = estimate_yaml(THREE_NATS, &[]);
+    assert_eq!(
+        estimate.price_source,
+        "offline price book (as of 2025-06-01)"
+    );
+    assert!(estimate.price_notes.is_empty());
+}
+
+#[test]
+fn estimate_priced_from_the_api_uses_its_price_and_says_so() {
+    let mut priced = PricedBook::offline(book());
+    priced.book.vpc.nat_gateway_hour = usd("0.05");
+    priced
+        .origins
+        .insert("vpc.nat_gateway_hour".into(), PriceOrigin::PriceListApi);
+    priced
+        .notes
+        .push("vpc.public_ipv4_hour: no product matches; offline price kept".into());
+    let template = Template::parse("test.yaml", THREE_NATS).expect("test template parses");
+    let ctx = ValidationContext {
+        env: Some(Env::Dev),
+        parameters: BTreeMap::new(),
+    };
+    let estimate = estimate_priced(&template, &ctx, REGION, &priced).expect("estimate");
+    let nat = line(&estimate, "AWS::EC2::NatGateway");
+    // 3 × $0.05 × 730 = $109.50.
+    assert_eq!(nat.monthly, usd("109.50"));
+    assert_eq!(nat.formula, "$0.05/hr × 3 × 730 hrs");
+    assert!(
+        estimate
+            .price_source
+            .starts_with("Price List API (1 fetched, "),
+        "{}",
+        estimate.price_source
+    );
+    assert!(estimate
+        .price_source
+        .ends_with("; offline price book (as of 2025-06-01) for the rest"));
+    assert_eq!(estimate.price_notes, priced.notes);
+    let json = serde_json::to_value(&estimate).unwrap();
+    assert!(json["price_source"].is_string() && json["price_notes"].is_array());
+}
+
+#[test]
 fn estimate_serialises_to_the_documented_json_shape() {
     let estimate = estimate_yaml(THREE_NATS, &[]);
     let json = serde_json::to_value(&estimate).unwrap();

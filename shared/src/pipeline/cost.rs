@@ -7,7 +7,9 @@ use crate::aws::Pipeline;
 use crate::contract::change_set::{ChangeSetResult, ChangeSetType};
 use crate::contract::deploy::{DeployRequest, TemplateRef};
 use crate::contract::record::DeploymentStatus;
-use crate::cost::{delta, estimate_with_builtin_prices, CostDelta, CostEstimate, Usd};
+use crate::cost::{
+    delta, estimate_priced, refresh_book, CostDelta, CostEstimate, PriceBook, PricedBook, Usd,
+};
 use crate::environment::EnvironmentConfig;
 use crate::pipeline::change_set::environment_parameters;
 use crate::pipeline::templates::get_template;
@@ -72,6 +74,25 @@ impl CostReport {
             (None, None) => "estimate unavailable".into(),
         }
     }
+
+    /// Lines under the headline on where prices came from and why any fell back to the offline
+    /// book: `Prices: …`, then one `price note: …` each.
+    pub fn price_lines(&self) -> Vec<String> {
+        let Some(estimate) = &self.estimate else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        if !estimate.price_source.is_empty() {
+            lines.push(format!("Prices: {}", estimate.price_source));
+        }
+        lines.extend(
+            estimate
+                .price_notes
+                .iter()
+                .map(|note| format!("price note: {note}")),
+        );
+        lines
+    }
 }
 
 pub async fn estimate_cost(
@@ -85,14 +106,32 @@ pub async fn estimate_cost(
         env: Some(request.env),
         parameters: environment_parameters(&config, &request.iac_version),
     };
-    let after = match priced(pipeline, &request.template, &ctx, &config.region).await? {
+    let offline = match PriceBook::builtin(&config.region) {
+        Ok(book) => book,
+        Err(e) => return Ok(unavailable(e.to_string())),
+    };
+    // Both sides of the delta are priced from one refresh, so the delta shows changes in the
+    // template and never a price that moved in between.
+    let prices = refresh_book(
+        offline,
+        &pipeline.pricing,
+        &pipeline.store,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await;
+    for note in &prices.notes {
+        tracing::warn!(%note, "price kept from the offline book");
+    }
+    let after = match priced(pipeline, &request.template, &ctx, &config.region, &prices).await? {
         Ok(estimate) => estimate,
         Err(reason) => return Ok(unavailable(reason)),
     };
     let before = match input.change_set.change_set_type {
         ChangeSetType::Create => CostEstimate::empty(&after.region, &after.prices_as_of),
         ChangeSetType::Update => match deployed_template(pipeline, request).await? {
-            Some(template) => match priced(pipeline, &template, &ctx, &config.region).await? {
+            Some(template) => match priced(pipeline, &template, &ctx, &config.region, &prices)
+                .await?
+            {
                 Ok(estimate) => estimate,
                 Err(reason) => return Ok(unavailable(format!("the deployed template: {reason}"))),
             },
@@ -133,13 +172,14 @@ async fn priced(
     template: &TemplateRef,
     ctx: &ValidationContext,
     region: &str,
+    prices: &PricedBook,
 ) -> Result<Result<CostEstimate, String>, StepError> {
     let body = get_template(pipeline, template).await?;
     let parsed = match Template::parse(&template.key, &body) {
         Ok(t) => t,
         Err(e) => return Ok(Err(e.to_string())),
     };
-    Ok(estimate_with_builtin_prices(&parsed, ctx, region).map_err(|e| e.to_string()))
+    Ok(estimate_priced(&parsed, ctx, region, prices).map_err(|e| e.to_string()))
 }
 
 /// The template of the stack's latest successful deployment.
@@ -159,4 +199,46 @@ async fn deployed_template(
             key: r.template_key,
             sha256: r.template_sha256,
         }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::CostEstimate;
+
+    fn report(price_source: &str, price_notes: &[&str]) -> CostReport {
+        let mut estimate = CostEstimate::empty("us-east-1", "2025-06-01");
+        estimate.price_source = price_source.into();
+        estimate.price_notes = price_notes.iter().map(|n| n.to_string()).collect();
+        let delta = delta(&CostEstimate::empty("us-east-1", "2025-06-01"), &estimate);
+        CostReport {
+            available: true,
+            reason: None,
+            estimate: Some(estimate),
+            delta: Some(delta),
+            monthly_budget: None,
+            exceeds_budget: false,
+        }
+    }
+
+    #[test]
+    fn price_fallback_is_told_below_the_headline_not_in_it() {
+        let report = report(
+            "offline price book (as of 2025-06-01)",
+            &["Price List API unavailable: timeout; offline price book of 2025-06-01 used for 27 price(s)"],
+        );
+        assert_eq!(report.headline(), "+$0.00/month ($0.00 → $0.00)");
+        assert_eq!(
+            report.price_lines(),
+            [
+                "Prices: offline price book (as of 2025-06-01)",
+                "price note: Price List API unavailable: timeout; offline price book of 2025-06-01 used for 27 price(s)",
+            ]
+        );
+    }
+
+    #[test]
+    fn report_without_an_estimate_has_no_price_lines() {
+        assert!(unavailable("no template".into()).price_lines().is_empty());
+    }
 }

@@ -46,3 +46,11 @@ pub const APPROVAL_SORT: &str = "APPROVAL";
 pub fn change_set_counter_sort(day: &str) -> String {
     format!("CHANGESET#{day}")
 }
+
+/// A listed price cached from the Price List API: one item per region and query
+/// (`ProductQuery::id`).
+pub fn price_partition(region: &str, query_id: &str) -> String {
+    format!("PRICE#{region}#{query_id}")
+}
+
+pub const PRICE_SORT: &str = "PRICE";

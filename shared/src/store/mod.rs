@@ -5,6 +5,7 @@ mod approvals;
 mod audit;
 mod keys;
 mod locks;
+mod prices;
 mod records;
 
 pub use approvals::{ApprovalRecord, ApprovalStatus, DecideError, TaskToken};
