@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Deploy a stack: store its template, start the deploy state machine, follow its progress.
     Deploy(commands::deploy::DeployArgs),
+    /// Tear down an environment's catalog stacks in reverse order (typed confirmation).
+    Destroy(commands::destroy::DestroyArgs),
     /// Follow a deployment until it ends.
     Wait(commands::deploy::WaitArgs),
     /// Approve a pending change set.
@@ -90,6 +92,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let backend = backend::Backend::connect().await?;
     match cli.command {
         Command::Deploy(args) => commands::deploy::deploy(&backend, args, format).await,
+        Command::Destroy(args) => commands::destroy::destroy(&backend, args).await,
         Command::Wait(args) => commands::deploy::wait(&backend, args, format).await,
         Command::Approve(args) => {
             commands::approve::decide(

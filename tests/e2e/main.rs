@@ -3,6 +3,7 @@
 
 mod approval_links;
 mod deploy;
+mod emulator;
 mod events;
 mod lint;
 mod locking;

@@ -81,6 +81,27 @@ impl Backend {
         iac_version: &str,
         approval_timeout_seconds: Option<u32>,
     ) -> Started {
+        self.start_wired(
+            env,
+            stack,
+            template,
+            iac_version,
+            approval_timeout_seconds,
+            BTreeMap::new(),
+        )
+        .await
+    }
+
+    /// Starts a deployment to `env` with parameter values wired from upstream stacks.
+    pub async fn start_wired(
+        &self,
+        env: Env,
+        stack: &StackKey,
+        template: &str,
+        iac_version: &str,
+        approval_timeout_seconds: Option<u32>,
+        parameters: BTreeMap<String, String>,
+    ) -> Started {
         let template_ref = put_template(
             &self.pipeline.s3,
             &self.pipeline.settings.template_bucket,
@@ -99,6 +120,7 @@ impl Backend {
             requested_by: "e2e-tests".into(),
             iac_version: iac_version.into(),
             approval_timeout_seconds,
+            parameters,
         };
         let out = self
             .pipeline

@@ -1,17 +1,21 @@
 //! `deploy` and `wait`: store the template, start the deploy state machine under a named
 //! execution, and show its progress state by state.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use serde::Serialize;
+use shared::catalog::{Catalog, OutputsByStack};
 use shared::contract::deploy::DeployRequest;
 use shared::contract::record::DeploymentStatus;
 use shared::contract::CONTRACT_VERSION;
-use shared::naming::{new_execution_name, parse_deployment_id, Env, StackKey};
+use shared::environment::EnvironmentConfig;
+use shared::naming::{new_execution_name, parse_deployment_id, stack_name, Env, StackKey};
 use shared::pipeline::templates::put_template;
+use shared::stacks::{describe_stack, stack_outputs};
 use shared::store::DeploymentRecord;
 
 use crate::backend::Backend;
@@ -20,12 +24,16 @@ use crate::output::{print_json, Format};
 #[derive(clap::Args)]
 pub struct DeployArgs {
     /// Stack of the catalog, e.g. `vpc`.
-    stack: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    stack: Option<String>,
+    /// Deploy every stack of the catalog, wave by wave, stopping at the first failure.
+    #[arg(long)]
+    all: bool,
     /// Target environment: dev, tst or prd.
     #[arg(long, value_parser = super::parse_env)]
     env: Env,
-    /// Template file (default: infra/stacks/<stack>.yaml).
-    #[arg(long)]
+    /// Template file (default: the catalog's, or infra/stacks/<stack>.yaml).
+    #[arg(long, conflicts_with = "all")]
     template: Option<PathBuf>,
     /// Keep following after the approval request until the deployment ends.
     #[arg(long)]
@@ -36,6 +44,9 @@ pub struct DeployArgs {
     /// Approval window in seconds, if shorter than the environment's.
     #[arg(long)]
     approval_timeout: Option<u32>,
+    /// The stack catalog.
+    #[arg(long, default_value = "infra/catalog.toml")]
+    catalog: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -63,14 +74,51 @@ pub async fn deploy(
     args: DeployArgs,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let stack: StackKey = args.stack.parse()?;
-    let path = args
-        .template
-        .unwrap_or_else(|| PathBuf::from(format!("infra/stacks/{stack}.yaml")));
-    let body = std::fs::read_to_string(&path)
+    if args.all {
+        return deploy_all(backend, &args).await;
+    }
+    let stack: StackKey = args.stack.as_deref().unwrap_or_default().parse()?;
+    let catalog = load_catalog(&args.catalog);
+    // A catalog stack gets its wired parameters; its upstreams must be deployed first.
+    let (path, parameters) = match catalog
+        .as_ref()
+        .ok()
+        .and_then(|c| c.stack(&stack).map(|s| (c, s)))
+    {
+        Some((catalog, entry)) => (
+            args.template
+                .clone()
+                .unwrap_or_else(|| entry.template.clone()),
+            wired_parameters(backend, catalog, args.env, &stack).await?,
+        ),
+        None => {
+            if let (Err(e), None) = (&catalog, &args.template) {
+                eprintln!("note: no wiring from the catalog ({e})");
+            }
+            (
+                args.template
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(format!("infra/stacks/{stack}.yaml"))),
+                BTreeMap::new(),
+            )
+        }
+    };
+    let started = start(backend, &args, &stack, &path, parameters).await?;
+    follow(backend, &started.0, &started.1, !args.wait, format).await
+}
+
+/// Stores the template and starts the named deploy execution; returns (execution ARN, id).
+async fn start(
+    backend: &Backend,
+    args: &DeployArgs,
+    stack: &StackKey,
+    path: &Path,
+    parameters: BTreeMap<String, String>,
+) -> anyhow::Result<(String, String)> {
+    let body = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read template {}", path.display()))?;
-    let template = put_template(&backend.s3, &backend.template_bucket, &stack, &body).await?;
-    let deployment_id = new_execution_name(args.env, &stack);
+    let template = put_template(&backend.s3, &backend.template_bucket, stack, &body).await?;
+    let deployment_id = new_execution_name(args.env, stack);
     let request = DeployRequest {
         version: CONTRACT_VERSION,
         deployment_id: deployment_id.clone(),
@@ -78,8 +126,9 @@ pub async fn deploy(
         env: args.env,
         template,
         requested_by: backend.caller().await?,
-        iac_version: args.iac_version.unwrap_or_else(iac_version),
+        iac_version: args.iac_version.clone().unwrap_or_else(iac_version),
         approval_timeout_seconds: args.approval_timeout,
+        parameters,
     };
     let input = serde_json::json!({ "request": request });
     let started = backend
@@ -96,14 +145,110 @@ pub async fn deploy(
         args.env,
         &request.template.sha256[..12]
     );
-    follow(
-        backend,
-        &started.execution_arn,
-        &deployment_id,
-        !args.wait,
-        format,
+    Ok((started.execution_arn, deployment_id))
+}
+
+pub fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
+    let templates = path
+        .parent()
+        .map(|dir| dir.join("stacks"))
+        .unwrap_or_else(|| PathBuf::from("infra/stacks"));
+    Catalog::load(path, &templates).map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Whether a stack's status means it is there to read outputs from.
+pub fn is_deployed(status: &str) -> bool {
+    matches!(
+        status,
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE"
     )
-    .await
+}
+
+/// The stack's wired parameter values from its deployed upstreams' outputs; refuses with
+/// "deploy <upstream> first" before anything is changed.
+async fn wired_parameters(
+    backend: &Backend,
+    catalog: &Catalog,
+    env: Env,
+    stack: &StackKey,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut outputs = OutputsByStack::new();
+    for upstream in catalog.upstream(stack) {
+        let name = stack_name(env, &upstream);
+        let deployed = describe_stack(&backend.cfn, &name)
+            .await?
+            .is_some_and(|s| is_deployed(&s.status));
+        if deployed {
+            outputs.insert(upstream, stack_outputs(&backend.cfn, &name).await?);
+        }
+    }
+    catalog
+        .resolve_parameters(stack, &outputs)
+        .map_err(|e| anyhow::anyhow!("{stack} in {env}: {e}"))
+}
+
+/// `deploy --all`: the catalog's waves in order, the stacks of a wave at once; the first failure
+/// stops it, and the summary says what was deployed, what failed and what was not attempted.
+async fn deploy_all(backend: &Backend, args: &DeployArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(&args.catalog)?;
+    let config = EnvironmentConfig::builtin(args.env)?;
+    catalog
+        .check_environment(&config)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut results: Vec<(StackKey, String)> = Vec::new();
+    let mut failed = false;
+    for (number, wave) in catalog.waves().iter().enumerate() {
+        if failed {
+            results.extend(
+                wave.iter()
+                    .map(|s| (s.clone(), "not attempted".to_string())),
+            );
+            continue;
+        }
+        let names: Vec<&str> = wave.iter().map(StackKey::as_str).collect();
+        eprintln!("Wave {}: {}", number + 1, names.join(", "));
+        let mut running = Vec::new();
+        for stack in wave {
+            let Some(entry) = catalog.stack(stack) else {
+                continue;
+            };
+            let path = entry.template.clone();
+            match wired_parameters(backend, &catalog, args.env, stack).await {
+                Ok(parameters) => running.push((
+                    stack.clone(),
+                    start(backend, args, stack, &path, parameters).await?,
+                )),
+                Err(e) => {
+                    eprintln!("  {stack}: refused: {e}");
+                    results.push((stack.clone(), format!("refused: {e}")));
+                    failed = true;
+                }
+            }
+        }
+        for (stack, (arn, id)) in running {
+            let code = follow(backend, &arn, &id, false, Format::Table).await?;
+            let record = backend
+                .store
+                .deployment(args.env, stack.as_str(), &id)
+                .await?;
+            let status = record.map_or("UNKNOWN", |r| r.status.as_str());
+            if code != ExitCode::SUCCESS {
+                failed = true;
+            }
+            results.push((stack, format!("{status} ({id})")));
+        }
+    }
+    println!();
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|(stack, result)| vec![stack.to_string(), result.clone()])
+        .collect();
+    crate::output::print_table(&["Stack", "Result"], &rows);
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub async fn wait(backend: &Backend, args: WaitArgs, format: Format) -> anyhow::Result<ExitCode> {
@@ -131,6 +276,7 @@ async fn follow(
 ) -> anyhow::Result<ExitCode> {
     let (env, stack) = parse_deployment_id(deployment_id)?;
     let mut shown = 0usize;
+    let mut announced = false;
     loop {
         let events = state_entries(backend, execution_arn).await?;
         for name in events.iter().skip(shown) {
@@ -152,6 +298,14 @@ async fn follow(
         let awaiting = record
             .as_ref()
             .is_some_and(|r| r.status == DeploymentStatus::AwaitingApproval);
+        if awaiting && !stop_at_approval && !announced {
+            let id = record
+                .as_ref()
+                .and_then(|r| r.approval_id.as_deref())
+                .unwrap_or("?");
+            eprintln!("  … {deployment_id} waits for approval {id}: `infra-agent approve {id}` or the link in the approval message");
+            announced = true;
+        }
         if !running || (stop_at_approval && awaiting) {
             let Some(record) = record else {
                 anyhow::bail!(

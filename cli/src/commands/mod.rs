@@ -3,6 +3,7 @@
 pub mod approve;
 pub mod cost;
 pub mod deploy;
+pub mod destroy;
 pub mod plan;
 pub mod status;
 pub mod validate;

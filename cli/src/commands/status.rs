@@ -47,7 +47,8 @@ pub async fn status(
         let live = describe_stack(&backend.cfn, &head.stack_name).await?;
         views.push(StackStatusView {
             stack_name: head.stack_name,
-            status: live.map(|s| s.status).or(head.stack_status),
+            // A stack CloudFormation no longer has is absent, whatever its last record says.
+            status: Some(live.map_or_else(|| "NOT_DEPLOYED".to_string(), |s| s.status)),
             last_updated: head.updated_at,
             last_deployment: head.last_deployment_id,
             last_deployment_status: head.last_status.as_str().to_string(),

@@ -28,6 +28,10 @@ pub struct DeployRequest {
     pub requested_by: String,
     /// Version of the infrastructure code (semver or git sha), applied as the IaC_Version tag.
     pub iac_version: String,
+    /// Values wired from upstream stacks' outputs by the catalog; they take precedence over the
+    /// environment's parameters.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parameters: std::collections::BTreeMap<String, String>,
     /// A shorter approval window than the environment's, in seconds; never a longer one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_timeout_seconds: Option<u32>,

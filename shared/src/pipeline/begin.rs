@@ -213,6 +213,7 @@ mod tests {
             requested_by: "alice".into(),
             iac_version: "1.0.0".into(),
             approval_timeout_seconds: timeout,
+            parameters: Default::default(),
         }
     }
 

@@ -31,6 +31,17 @@ pub fn environment_parameters(
     values
 }
 
+/// What a deployment offers its template: the environment's values, then the wired upstream
+/// outputs of the request, which win.
+pub fn offered_parameters(
+    config: &EnvironmentConfig,
+    request: &DeployRequest,
+) -> BTreeMap<String, String> {
+    let mut values = environment_parameters(config, &request.iac_version);
+    values.extend(request.parameters.clone());
+    values
+}
+
 /// The mandatory stack tags (NIST CM-8, CM-3), propagated by CloudFormation to taggable resources.
 pub fn stack_tags(config: &EnvironmentConfig, request: &DeployRequest) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -84,12 +95,9 @@ pub async fn create_change_set(
     let template =
         Template::parse(&request.template.key, &body).map_err(|e| failed(e.to_string()))?;
     let env_file = format!("infra/environments/{}.toml", request.env);
-    let parameters = resolve_parameters(
-        &template,
-        &environment_parameters(&config, &request.iac_version),
-        &env_file,
-    )
-    .map_err(failed)?;
+    let parameters =
+        resolve_parameters(&template, &offered_parameters(&config, request), &env_file)
+            .map_err(failed)?;
     let tags = stack_tags(&config, request);
     let existing = stacks::describe_stack(&pipeline.cfn, &plan.stack_name).await?;
     let change_set_type = stacks::change_set_type_for(existing.as_ref()).map_err(failed)?;

@@ -11,7 +11,7 @@ use crate::cost::{
     delta, estimate_priced, refresh_book, CostDelta, CostEstimate, PriceBook, PricedBook, Usd,
 };
 use crate::environment::EnvironmentConfig;
-use crate::pipeline::change_set::environment_parameters;
+use crate::pipeline::change_set::offered_parameters;
 use crate::pipeline::templates::get_template;
 use crate::template::Template;
 use crate::validation::ValidationContext;
@@ -104,7 +104,7 @@ pub async fn estimate_cost(
         .map_err(|e| StepError::Configuration(e.to_string()))?;
     let ctx = ValidationContext {
         env: Some(request.env),
-        parameters: environment_parameters(&config, &request.iac_version),
+        parameters: offered_parameters(&config, request),
     };
     let offline = match PriceBook::builtin(&config.region) {
         Ok(book) => book,

@@ -227,6 +227,7 @@ mod tests {
                 requested_by: "alice".into(),
                 iac_version: "1.4.0".into(),
                 approval_timeout_seconds: None,
+                parameters: Default::default(),
             },
             plan: DeploymentPlan {
                 stack_name: STACK_NAME.into(),

@@ -3,7 +3,7 @@
 use crate::aws::Pipeline;
 use crate::contract::deploy::DeployRequest;
 use crate::environment::EnvironmentConfig;
-use crate::pipeline::change_set::environment_parameters;
+use crate::pipeline::change_set::offered_parameters;
 use crate::pipeline::templates::get_template;
 use crate::validation::{validate_template, ValidationContext, ValidationReport};
 use crate::StepError;
@@ -17,7 +17,7 @@ pub async fn validate(
     let body = get_template(pipeline, &request.template).await?;
     let ctx = ValidationContext {
         env: Some(request.env),
-        parameters: environment_parameters(&config, &request.iac_version),
+        parameters: offered_parameters(&config, request),
     };
     let report = validate_template(&request.template.key, &body, &ctx);
     tracing::info!(

@@ -1,0 +1,198 @@
+"""`moto_server` with fixes of five moto bugs (CloudFormation), for the local backend only.
+
+Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
+(the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
+method and says why. Drop a patch once moto fixes the bug upstream.
+
+1. `CloudFormationBackend.execute_change_set` applies the change set's resources but never
+   rebuilds the stack's Outputs nor registers its exports (`create_stack` does): DescribeStacks
+   shows no Outputs after a CREATE or UPDATE change set, ListExports misses them, and
+   `Fn::ImportValue` in a change-set-created stack never sees other stacks' exports.
+2. Resource types moto does not implement (e.g. `AWS::EKS::Cluster`) are skipped when created,
+   but `Fn::GetAtt`/`Ref` of them fail: output validation crashes with `AttributeError:
+   'NoneType' object has no attribute 'has_cfn_attr'` and `clean_json` raises "references
+   undefined resource". They resolve to a placeholder string instead
+   (`<unsupported:AWS::EKS::Cluster.Arn>`, `<unsupported:AWS::EKS::Cluster>` for `Ref`), so
+   stacks with such resources can be "deployed" on the emulator.
+3. An UPDATE that modifies a resource whose model has no in-place update (e.g.
+   `AWS::Logs::LogGroup`, whose tags change with every `IaCVersion`) drops that resource from
+   the stack: every later `Fn::GetAtt` of it fails ("references undefined resource") and so
+   does the whole ExecuteChangeSet. The resource is kept as it is instead.
+4. `AWS::KMS::Key` with `Tags` fails to create (`KeyError: 'TagKey'`): moto hands the template's
+   `Key`/`Value` tags to its KMS tagger, which expects the KMS API's `TagKey`/`TagValue`.
+5. Deleting a stack never deletes its `AWS::EC2::RouteTable` (the model has no CloudFormation
+   delete; moto silently skips it), so the VPC stays "in use" and DeleteStack of any stack with
+   a VPC and a route table fails with DependencyViolation.
+"""
+
+import sys
+
+import moto
+from moto.cloudformation import parsing
+from moto.cloudformation.models import CloudFormationBackend
+from moto.ec2.models.route_tables import RouteTable
+from moto.kms.models import Key as KmsKey
+
+# moto is pinned in scripts/requirements.txt. On an upgrade, refuse to start (local-backend then
+# shows this message): re-check each patch against the new source, then bump PATCHED_FOR.
+PATCHED_FOR = "5.2.5"
+if moto.__version__ != PATCHED_FOR:
+    sys.exit(
+        f"scripts/moto_server_patched.py patches moto {PATCHED_FOR}, found {moto.__version__}: "
+        "check whether each patch is still needed and still fits, then update PATCHED_FOR"
+    )
+
+
+# --- 1. Outputs and exports of stacks deployed through change sets -----------------------------
+
+_execute_change_set = CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    change_set = self.describe_change_set(change_set_name)
+    stack = self.stacks[change_set.stack_id]
+    # Change-set stacks are created without the backend's exports (`Fn::ImportValue` fails).
+    stack.cross_stack_resources = stack.resource_map.cross_stack_resources = self.exports
+    _execute_change_set(self, change_set_name, stack_name)
+    # What `create_stack` / `Stack.update` do and moto's `execute_change_set` does not: parse the
+    # new template (the original only stores its text), rebuild the outputs, replace the
+    # stack's exports in the backend.
+    stack._parse_template()
+    stack.description = stack.template_dict.get("Description")
+    for export in list(self.exports.values()):
+        if export.exporting_stack_id == stack.stack_id:
+            del self.exports[export.name]
+    stack.output_map = stack._create_output_map()
+    self._validate_export_uniqueness(stack)
+    for export in stack.exports:
+        self.exports[export.name] = export
+
+
+CloudFormationBackend.execute_change_set = execute_change_set
+
+
+# --- 2. Fn::GetAtt / Ref of resource types moto does not implement ----------------------------
+
+
+def _unsupported_type(resources_map, logical_id):
+    """The type of a declared resource that moto cannot create, else None."""
+    resource = (getattr(resources_map, "_resource_json_map", None) or {}).get(logical_id)
+    if not isinstance(resource, dict) or "Type" not in resource:
+        return None
+    kind = resource["Type"]
+    if kind.startswith("Custom::") or kind in parsing.get_model_map():
+        return None
+    return kind
+
+
+_clean_json = parsing.clean_json
+
+
+def clean_json(resource_json, resources_map):
+    # `clean_json` recurses through the module global, so nested uses (Join, Sub, Select…) are
+    # covered too.
+    if isinstance(resource_json, dict):
+        get_att = resource_json.get("Fn::GetAtt")
+        if isinstance(get_att, list) and len(get_att) == 2:
+            kind = _unsupported_type(resources_map, get_att[0])
+            if kind:
+                return f"<unsupported:{kind}.{get_att[1]}>"
+        ref = resource_json.get("Ref")
+        if isinstance(ref, str) and len(resource_json) == 1:
+            kind = _unsupported_type(resources_map, ref)
+            if kind:
+                return f"<unsupported:{kind}>"
+        # `!Select [1, !Split ["//", !GetAtt Cluster.OpenIdConnectIssuerUrl]]`: a placeholder has
+        # no parts to select; the selection is the placeholder itself.
+        select = resource_json.get("Fn::Select")
+        if isinstance(select, list) and len(select) == 2:
+            values = clean_json(select[1], resources_map)
+            if isinstance(values, list) and not int(select[0]) < len(values):
+                unsupported = [v for v in values if str(v).startswith("<unsupported:")]
+                if unsupported:
+                    return unsupported[0]
+    return _clean_json(resource_json, resources_map)
+
+
+parsing.clean_json = clean_json
+
+_validate_outputs = parsing.ResourceMap.validate_outputs
+
+
+def validate_outputs(self):
+    # moto looks up the model class of every `Fn::GetAtt` output and calls `has_cfn_attr` on it:
+    # None for unsupported types. Validate only the outputs whose target moto implements.
+    template = self._template
+    outputs = template.get("Outputs") or {}
+    kept = {
+        key: value
+        for key, value in outputs.items()
+        if not (
+            isinstance(value, dict)
+            and isinstance(value.get("Value"), dict)
+            and isinstance(value["Value"].get("Fn::GetAtt"), list)
+            and _unsupported_type(self, value["Value"]["Fn::GetAtt"][0])
+        )
+    }
+    self._template = {**template, "Outputs": kept}
+    try:
+        _validate_outputs(self)
+    finally:
+        self._template = template
+
+
+parsing.ResourceMap.validate_outputs = validate_outputs
+
+
+# --- 3. Updates of resources moto cannot update in place ----------------------------------------
+
+_parse_and_update_resource = parsing.parse_and_update_resource
+
+
+def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    updated = _parse_and_update_resource(
+        logical_id, resource_json, resources_map, account_id=account_id, region_name=region_name
+    )
+    # None means "no update support": `ResourceMap.update` would store None. Keep the resource.
+    return updated if updated is not None else resources_map[logical_id]
+
+
+parsing.parse_and_update_resource = parse_and_update_resource
+
+
+# --- 4. Tags of AWS::KMS::Key -------------------------------------------------------------------
+
+_create_kms_key = KmsKey.create_from_cloudformation_json.__func__
+
+
+def create_kms_key(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json.get("Properties") or {}
+    if properties.get("Tags"):
+        tags = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties["Tags"]]
+        cloudformation_json = {**cloudformation_json, "Properties": {**properties, "Tags": tags}}
+    return _create_kms_key(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+
+
+KmsKey.create_from_cloudformation_json = classmethod(create_kms_key)
+
+
+# --- 5. Deletion of AWS::EC2::RouteTable --------------------------------------------------------
+
+
+def delete_route_table(self, account_id, region_name):
+    # Raises DependencyViolation while subnets are still associated; moto's stack deletion
+    # retries in its next pass, after the associations are gone.
+    self.ec2_backend.delete_route_table(self.id)
+
+
+assert not hasattr(RouteTable, "delete"), "moto now deletes route tables: drop patch 5"
+RouteTable.delete = delete_route_table
+
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    sys.argv[0] = "moto_server"
+    sys.exit(main())
