@@ -55,13 +55,7 @@ impl Store {
             keys::stack_partition(entry.env, &entry.stack),
             keys::audit_sort(&entry.at, &id[..8]),
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StepError::from_sdk("dynamodb", "PutItem", &e))?;
+        self.put(item).await?;
         Ok(())
     }
 

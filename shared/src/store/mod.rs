@@ -72,6 +72,18 @@ impl Store {
         }
     }
 
+    /// Writes an item unconditionally.
+    async fn put(&self, item: Item) -> Result<(), StepError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StepError::from_sdk("dynamodb", "PutItem", &e))?;
+        Ok(())
+    }
+
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StepError> {
         let out = self
             .client

@@ -44,13 +44,7 @@ impl PriceCache for Store {
             keys::price_partition(&price.region, &price.query_id),
             keys::PRICE_SORT.to_string(),
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StepError::from_sdk("dynamodb", "PutItem", &e))?;
+        self.put(item).await?;
         Ok(())
     }
 }

@@ -74,13 +74,7 @@ impl Store {
             keys::stack_partition(record.env, record.stack.as_str()),
             keys::deployment_sort(&record.deployment_id),
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StepError::from_sdk("dynamodb", "PutItem", &e))?;
+        self.put(item).await?;
         // A refused attempt changed nothing, so the stack's head stays on the deployment that did.
         if record.status == DeploymentStatus::Refused {
             return Ok(());
