@@ -52,6 +52,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     if cli.local {
         if let Err(err) = backend::load_local_env() {
@@ -115,5 +116,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => commands::status::status(&backend, args, format).await,
         Command::History(args) => commands::status::history(&backend, args, format).await,
         Command::Validate(_) | Command::Cost(_) | Command::Plan(_) => unreachable!("handled above"),
+    }
+}
+
+/// `infra-agent … | head` should end quietly when the reader goes away, as other command-line
+/// tools do, not panic on a failed write: restore the default SIGPIPE action Rust turns off.
+fn restore_default_sigpipe() {
+    // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
