@@ -39,6 +39,18 @@ pub enum ApprovalStatus {
     Expired,
 }
 
+impl ApprovalStatus {
+    /// The stored form, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "PENDING",
+            ApprovalStatus::Approved => "APPROVED",
+            ApprovalStatus::Rejected => "REJECTED",
+            ApprovalStatus::Expired => "EXPIRED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
     pub approval_id: String,
@@ -95,6 +107,21 @@ fn one() -> u32 {
 }
 
 impl Store {
+    /// An update of one approval item.
+    fn approval_update(
+        &self,
+        approval_id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(
+                "pk",
+                AttributeValue::S(keys::approval_partition(approval_id)),
+            )
+            .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
+    }
+
     /// Stores a new approval; a retried step with the same id overwrites only a pending one.
     pub async fn put_approval(&self, approval: &ApprovalRecord) -> Result<(), StepError> {
         let item = to_item(
@@ -108,7 +135,10 @@ impl Store {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk) OR #s = :pending")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":pending", AttributeValue::S("PENDING".into()))
+            .expression_attribute_values(
+                ":pending",
+                AttributeValue::S(ApprovalStatus::Pending.as_str().into()),
+            )
             .send()
             .await
             .map_err(|e| StepError::from_sdk("dynamodb", "PutItem", &e))?;
@@ -131,14 +161,7 @@ impl Store {
         now_epoch: i64,
     ) -> Result<Result<ApprovalRecord, DecideError>, StepError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(
-                "pk",
-                AttributeValue::S(keys::approval_partition(approval_id)),
-            )
-            .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
+            .approval_update(approval_id)
             .update_expression("SET approved_by = list_append(if_not_exists(approved_by, :none), :me)")
             .condition_expression(
                 "attribute_exists(pk) AND #s = :pending AND expires_epoch > :epoch AND NOT contains(approved_by, :name)",
@@ -150,7 +173,7 @@ impl Store {
                 AttributeValue::L(vec![AttributeValue::S(approver.into())]),
             )
             .expression_attribute_values(":name", AttributeValue::S(approver.into()))
-            .expression_attribute_values(":pending", AttributeValue::S("PENDING".into()))
+            .expression_attribute_values(":pending", AttributeValue::S(ApprovalStatus::Pending.as_str().into()))
             .expression_attribute_values(":epoch", AttributeValue::N(now_epoch.to_string()))
             .return_values(ReturnValue::AllNew)
             .send()
@@ -183,21 +206,8 @@ impl Store {
         comment: Option<&str>,
         now: (&str, i64),
     ) -> Result<Result<ApprovalRecord, DecideError>, StepError> {
-        let status_text = match status {
-            ApprovalStatus::Pending => "PENDING",
-            ApprovalStatus::Approved => "APPROVED",
-            ApprovalStatus::Rejected => "REJECTED",
-            ApprovalStatus::Expired => "EXPIRED",
-        };
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(
-                "pk",
-                AttributeValue::S(keys::approval_partition(approval_id)),
-            )
-            .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
+            .approval_update(approval_id)
             .update_expression(
                 "SET #s = :status, approver = :approver, decided_at = :now, #c = :comment",
             )
@@ -206,10 +216,13 @@ impl Store {
             )
             .expression_attribute_names("#s", "status")
             .expression_attribute_names("#c", "comment")
-            .expression_attribute_values(":status", AttributeValue::S(status_text.into()))
+            .expression_attribute_values(":status", AttributeValue::S(status.as_str().into()))
             .expression_attribute_values(":approver", AttributeValue::S(approver.into()))
             .expression_attribute_values(":now", AttributeValue::S(now.0.into()))
-            .expression_attribute_values(":pending", AttributeValue::S("PENDING".into()))
+            .expression_attribute_values(
+                ":pending",
+                AttributeValue::S(ApprovalStatus::Pending.as_str().into()),
+            )
             .expression_attribute_values(":epoch", AttributeValue::N(now.1.to_string()))
             .return_values(ReturnValue::AllNew);
         update = match comment {
@@ -231,18 +244,14 @@ impl Store {
 
     /// Marks a decided approval as expired when Step Functions no longer waits for it.
     pub async fn mark_approval_expired(&self, approval_id: &str) -> Result<(), StepError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(
-                "pk",
-                AttributeValue::S(keys::approval_partition(approval_id)),
-            )
-            .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
+        self.approval_update(approval_id)
             .update_expression("SET #s = :expired")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":expired", AttributeValue::S("EXPIRED".into()))
+            .expression_attribute_values(
+                ":expired",
+                AttributeValue::S(ApprovalStatus::Expired.as_str().into()),
+            )
             .send()
             .await
             .map_err(|e| StepError::from_sdk("dynamodb", "UpdateItem", &e))?;
