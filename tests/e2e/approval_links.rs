@@ -13,10 +13,7 @@ async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox:
     let started = backend
         .start(&stack, &vpc_template(&BTreeMap::new()), "1.0.0")
         .await;
-    backend
-        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
-        .await;
-    let message = backend.approval_message(&started).await;
+    let message = backend.awaiting_approval(&started).await;
     (started, message)
 }
 
@@ -184,10 +181,7 @@ async fn approval_not_given_in_time_expires_and_cleans_up() {
     let started = backend
         .start_with_timeout(&stack, &vpc_template(&BTreeMap::new()), "1.0.0", Some(3))
         .await;
-    backend
-        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
-        .await;
-    let message = backend.approval_message(&started).await;
+    let message = backend.awaiting_approval(&started).await;
     let ended = backend.wait_for_end(&started).await;
     assert_eq!(ended.status, "FAILED");
     assert_eq!(ended.error.as_deref(), Some("ApprovalExpired"));
@@ -240,10 +234,7 @@ async fn prd_change_needs_two_distinct_approvers() {
             None,
         )
         .await;
-    backend
-        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
-        .await;
-    let message = backend.approval_message(&started).await;
+    let message = backend.awaiting_approval(&started).await;
     let link_approval = inbox::post_form(
         &message.link,
         &[("decision", "approve"), ("approver", "Ada")],

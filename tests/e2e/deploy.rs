@@ -13,11 +13,7 @@ async fn approved_deployment_creates_the_stack_and_records_the_approver() {
     let started = backend
         .start(&stack, &vpc_template(&BTreeMap::new()), "1.0.0")
         .await;
-    backend
-        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
-        .await;
-
-    let message = backend.approval_message(&started).await;
+    let message = backend.awaiting_approval(&started).await;
     assert!(
         message.body.contains("CREATE AWS::EC2::Subnet ×4"),
         "{}",
@@ -279,10 +275,7 @@ async fn approval_message_and_record_carry_the_cost_delta() {
 Outputs:"#;
     let template = vpc_template(&BTreeMap::from([("Outputs:", nat)]));
     let started = backend.start(&stack, &template, "1.0.0").await;
-    backend
-        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
-        .await;
-    let message = backend.approval_message(&started).await;
+    let message = backend.awaiting_approval(&started).await;
     // NAT gateway $0.045/h and one public IPv4 address $0.005/h, 730 hours: $32.85 + $3.65.
     assert!(
         message

@@ -209,11 +209,16 @@ impl Backend {
         .expect("approval message")
     }
 
-    /// Approves through the link (GET, then POST) and waits for the execution to end.
-    pub async fn approve_via_link(&self, started: &Started, approver: &str) -> Ended {
+    /// Waits until the deployment asks for approval; returns its approval message.
+    pub async fn awaiting_approval(&self, started: &Started) -> inbox::ApprovalMessage {
         self.wait_for_status(started, DeploymentStatus::AwaitingApproval)
             .await;
-        let message = self.approval_message(started).await;
+        self.approval_message(started).await
+    }
+
+    /// Approves through the link (GET, then POST) and waits for the execution to end.
+    pub async fn approve_via_link(&self, started: &Started, approver: &str) -> Ended {
+        let message = self.awaiting_approval(started).await;
         let page = inbox::get(&message.link).await.expect("GET approval page");
         assert_eq!(page.status, 200, "{}", page.body);
         let done = inbox::post_form(
