@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of five moto bugs (CloudFormation), for the local backend only.
+"""`moto_server` with fixes of eight moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -23,6 +23,22 @@ method and says why. Drop a patch once moto fixes the bug upstream.
 5. Deleting a stack never deletes its `AWS::EC2::RouteTable` (the model has no CloudFormation
    delete; moto silently skips it), so the VPC stays "in use" and DeleteStack of any stack with
    a VPC and a route table fails with DependencyViolation.
+6. `AWS::EC2::VPCCidrBlock` is not implemented, so it is skipped and a subnet in the VPC's
+   secondary range (the EKS pod subnets in 100.64.0.0/16) fails with InvalidSubnet.Range. It
+   becomes a model that associates the range with the VPC (EC2's AssociateVpcCidrBlock) and
+   disassociates it on delete.
+7. An UPDATE re-creates the properties of every modified resource, including those whose
+   `Condition` is false and which were never created: a new `IaCVersion` changes the tags of
+   such a resource (the second and third NAT gateway of a one-NAT environment), its
+   `Fn::GetAtt` of another skipped resource fails ("references undefined resource") and so does
+   the whole ExecuteChangeSet. A resource whose condition is false is left uncreated instead.
+8. Step Functions' `arn:aws:states:::states:startExecution.sync:2` integration (a state machine
+   starting another and waiting for it) hands the state's parameters to boto3 as written
+   (`StateMachineArn`, `Name`, `Input`) where boto3 wants the API's member names
+   (`stateMachineArn`…), so every such task fails with `KeyError: 'StateMachineArn'`; and it
+   reads the API's responses with the names AWS gives integrations (`ExecutionArn`, `Status`).
+   Parameters are renamed to the API's names, and responses' top-level names capitalised and
+   dates given as epoch milliseconds, as AWS does for this integration.
 """
 
 import sys
@@ -30,6 +46,8 @@ import sys
 import moto
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend
+from moto.core.common_models import CloudFormationModel
+from moto.ec2.models import ec2_backends
 from moto.ec2.models.route_tables import RouteTable
 from moto.kms.models import Key as KmsKey
 
@@ -189,6 +207,134 @@ def delete_route_table(self, account_id, region_name):
 
 assert not hasattr(RouteTable, "delete"), "moto now deletes route tables: drop patch 5"
 RouteTable.delete = delete_route_table
+
+
+# --- 6. AWS::EC2::VPCCidrBlock ------------------------------------------------------------------
+
+
+class VpcCidrBlock(CloudFormationModel):
+    """A secondary range of a VPC; `Ref` is the association id, as in CloudFormation."""
+
+    # moto's model registry files a model under the service named by its module.
+    __module__ = "moto.ec2.models.vpcs"
+
+    def __init__(self, account_id, region_name, vpc_id, association):
+        self.account_id = account_id
+        self.region_name = region_name
+        self.vpc_id = vpc_id
+        self.id = association["association_id"]
+        self.cidr_block = association["cidr_block"]
+
+    @property
+    def physical_resource_id(self):
+        return self.id
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::EC2::VPCCidrBlock"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ["Id", "Ipv6CidrBlock"]
+
+    def get_cfn_attribute(self, attribute_name):
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name == "Id":
+            return self.id
+        if attribute_name == "Ipv6CidrBlock" and "::/" in self.cidr_block:
+            return self.cidr_block
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json["Properties"]
+        vpc_id = properties["VpcId"]
+        association = ec2_backends[account_id][region_name].associate_vpc_cidr_block(
+            vpc_id,
+            properties.get("CidrBlock"),
+            str(properties.get("AmazonProvidedIpv6CidrBlock", "false")).lower() == "true",
+        )
+        return cls(account_id, region_name, vpc_id, association)
+
+    def delete(self, account_id, region_name):
+        backend = ec2_backends[account_id][region_name]
+        # Gone with its VPC if that was deleted first.
+        if self.vpc_id in backend.vpcs:
+            backend.disassociate_vpc_cidr_block(self.id)
+
+
+# The model map is built once from CloudFormationModel's subclasses.
+parsing.get_model_map.cache_clear()
+parsing.get_name_type_map.cache_clear()
+assert "AWS::EC2::VPCCidrBlock" in parsing.get_model_map(), "patch 6 not registered"
+
+
+# --- 7. Updates of resources whose Condition is false -------------------------------------------
+
+_parse_and_update_kept = parsing.parse_and_update_resource
+
+
+def parse_and_update_conditional(
+    logical_id, resource_json, resources_map, account_id, region_name
+):
+    condition = resource_json.get("Condition")
+    if condition and not resources_map.lazy_condition_map[condition]:
+        return None
+    return _parse_and_update_kept(
+        logical_id, resource_json, resources_map, account_id=account_id, region_name=region_name
+    )
+
+
+parsing.parse_and_update_resource = parse_and_update_conditional
+
+
+# --- 8. Parameter and response names of the Step Functions integration --------------------------
+
+import datetime  # noqa: E402
+
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: E402
+    state_task_service_sfn,
+)
+
+_sfn_task = state_task_service_sfn.StateTaskServiceSfn
+_sfn_normalise_parameters = _sfn_task._normalise_parameters
+
+
+def _sfn_parameters_as_api_names(
+    self, parameters, boto_service_name=None, service_action_name=None
+):
+    _sfn_normalise_parameters(
+        self,
+        parameters,
+        boto_service_name=boto_service_name,
+        service_action_name=service_action_name,
+    )
+    for name in list(parameters):
+        if name[:1].isupper():
+            parameters[name[0].lower() + name[1:]] = parameters.pop(name)
+
+
+def _sfn_response_as_integration_names(
+    self, response, boto_service_name=None, service_action_name=None
+):
+    if isinstance(response, dict):
+        for name in list(response):
+            value = response.pop(name)
+            # Dates come back from boto3 as datetimes; integrations give epoch milliseconds.
+            if isinstance(value, datetime.datetime):
+                value = int(value.timestamp() * 1000)
+            response[name[0].upper() + name[1:]] = value
+
+
+_sfn_task._normalise_parameters = _sfn_parameters_as_api_names
+_sfn_task._normalise_response = _sfn_response_as_integration_names
 
 
 if __name__ == "__main__":

@@ -15,9 +15,15 @@ pub struct Backend {
     pub s3: aws_sdk_s3::Client,
     pub template_bucket: String,
     pub state_machine_arn: String,
+    /// The deploy-environment machine (`deploy --all`).
+    pub environment_state_machine_arn: String,
+    /// The local emulator: stacks it cannot deploy are skipped there, loudly.
+    pub is_emulator: bool,
 }
 
 const LOCAL_ENV: &str = ".local/env";
+/// Set by `scripts/local-backend` in `.local/env`: the emulator behind the local backend.
+const EMULATOR_VAR: &str = "INFRA_AGENT_MOTO_URL";
 
 impl Backend {
     /// Builds clients from the environment; `load_local_env` must have run first for `--local`.
@@ -35,6 +41,17 @@ impl Backend {
         let table = var(shared::aws::VAR_TABLE)?;
         let template_bucket = var(shared::aws::VAR_BUCKET)?;
         let state_machine_arn = var(shared::aws::VAR_STATE_MACHINE)?;
+        // Beside the deploy machine unless set: both are deployed together.
+        let environment_state_machine_arn = var(shared::aws::VAR_ENVIRONMENT_STATE_MACHINE)
+            .unwrap_or_else(|_| {
+                let prefix = state_machine_arn
+                    .rsplit_once(':')
+                    .map_or(state_machine_arn.as_str(), |(prefix, _)| prefix);
+                format!(
+                    "{prefix}:{}",
+                    shared::statemachine::ENVIRONMENT_MACHINE_NAME
+                )
+            });
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(Backend {
             store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
@@ -44,6 +61,8 @@ impl Backend {
             s3: shared::aws::s3_client(&config),
             template_bucket,
             state_machine_arn,
+            environment_state_machine_arn,
+            is_emulator: std::env::var_os(EMULATOR_VAR).is_some(),
         })
     }
 

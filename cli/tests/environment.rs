@@ -111,3 +111,99 @@ fn catalog_stacks_deploy_in_order_with_wiring_and_tear_down_in_reverse() {
         assert_ne!(stack["status"], "CREATE_COMPLETE", "{stack}");
     }
 }
+
+/// `deploy --all` in dev: the deploy-environment machine runs the catalog's waves; every
+/// deployment's approval is given as it is asked for (here through the CLI, reading the run's
+/// progress lines). Then the environment is torn down in reverse order.
+#[test]
+fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut run = Command::new(env!("CARGO_BIN_EXE_infra-agent"))
+        .args(["deploy", "--all", "--env", "dev", "--output", "json"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start deploy --all");
+    let progress = BufReader::new(run.stderr.take().expect("stderr"));
+    let mut lines = Vec::new();
+    for line in progress.lines() {
+        let line = line.expect("read progress");
+        if let Some((_, rest)) = line.split_once("waits for approval ") {
+            let approval = rest.split(':').next().unwrap_or_default().trim();
+            let approved = cli(&["approve", approval, "--as", "tester"]);
+            assert!(approved.status.success(), "{}", text(&approved));
+        }
+        lines.push(line);
+    }
+    let output = run.wait_with_output().expect("deploy --all ends");
+    let progress = lines.join("\n");
+    assert!(output.status.success(), "{progress}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {progress}"));
+    assert_eq!(record["status"], "SUCCEEDED", "{record}");
+
+    // Every stack of phases 1 and 2 deployed, each after what it needs; phase 3 skipped here,
+    // with the reason stated.
+    let results = record["results"].as_array().expect("results");
+    let wave_of = |stack: &str| {
+        let result = results
+            .iter()
+            .find(|r| r["stack"] == stack)
+            .unwrap_or_else(|| panic!("{stack} missing: {record}"));
+        assert_eq!(result["outcome"], "DEPLOYED", "{result}");
+        result["wave"].as_u64().unwrap()
+    };
+    let (roles, vpc, groups) = (
+        wave_of("iam-roles"),
+        wave_of("vpc"),
+        wave_of("security-groups"),
+    );
+    let (cluster, nodes, addons) = (
+        wave_of("cluster"),
+        wave_of("node-groups"),
+        wave_of("addons"),
+    );
+    assert_eq!((roles, vpc), (1, 1), "{record}");
+    assert!(vpc < groups && groups < cluster && cluster < nodes && nodes < addons);
+    for skipped in results.iter().filter(|r| r["outcome"] == "SKIPPED") {
+        assert!(
+            skipped["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("emulator"),
+            "{skipped}"
+        );
+        assert!(progress.contains("skipped"), "{progress}");
+    }
+
+    // The wiring reached the cluster: its subnets are the VPC's private subnets.
+    let vpc_records = json(&cli(&[
+        "history", "vpc", "--env", "dev", "--output", "json",
+    ]));
+    let cluster_records = json(&cli(&[
+        "history", "cluster", "--env", "dev", "--output", "json",
+    ]));
+    let subnets = cluster_records[0]["parameters"]["PrivateSubnetIds"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(subnets.starts_with("subnet-"), "{cluster_records}");
+    assert_eq!(vpc_records[0]["status"], "SUCCEEDED", "{vpc_records}");
+
+    let destroyed = cli(&["destroy", "--env", "dev", "--yes"]);
+    let report = text(&destroyed);
+    assert!(destroyed.status.success(), "{report}");
+    let position = |stack: &str| {
+        report
+            .find(&format!("infra-agent-dev-{stack} "))
+            .unwrap_or_else(|| panic!("{stack} not listed: {report}"))
+    };
+    assert!(position("addons") < position("node-groups"), "{report}");
+    assert!(position("security-groups") < position("vpc"), "{report}");
+    let status = json(&cli(&["status", "--env", "dev", "--output", "json"]));
+    for stack in status.as_array().unwrap() {
+        assert_ne!(stack["stack_status"], "CREATE_COMPLETE", "{stack}");
+    }
+}

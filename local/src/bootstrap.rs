@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use shared::aws::{PipelineSettings, VAR_STATE_MACHINE};
+use shared::aws::{PipelineSettings, VAR_ENVIRONMENT_STATE_MACHINE, VAR_STATE_MACHINE};
+use shared::statemachine::{DEPLOY_MACHINE_NAME, ENVIRONMENT_MACHINE_NAME};
 
 /// moto's account; function ARNs must name it for the emulator to route invocations.
 pub const ACCOUNT: &str = "123456789012";
@@ -81,14 +82,20 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
 
     let sfn = aws_sdk_sfn::Client::new(&config);
     let role = format!("arn:aws:iam::{ACCOUNT}:role/infra-agent-states");
-    let path = definitions.join("deploy.asl.json");
-    let definition =
-        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
-    let definition = shared::statemachine::render(&definition, &region, ACCOUNT);
-    let machine_arn =
-        create_or_update_state_machine(&sfn, "infra-agent-deploy", &definition, &role).await?;
+    let mut arns = Vec::new();
+    for (file, name) in [
+        ("deploy.asl.json", DEPLOY_MACHINE_NAME),
+        ("deploy-environment.asl.json", ENVIRONMENT_MACHINE_NAME),
+    ] {
+        let path = definitions.join(file);
+        let definition =
+            std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+        let definition = shared::statemachine::render(&definition, &region, ACCOUNT);
+        arns.push(create_or_update_state_machine(&sfn, name, &definition, &role).await?);
+    }
 
-    println!("export {VAR_STATE_MACHINE}={machine_arn}");
+    println!("export {VAR_STATE_MACHINE}={}", arns[0]);
+    println!("export {VAR_ENVIRONMENT_STATE_MACHINE}={}", arns[1]);
     println!("export {VAR_QUEUE_URL}={queue_url}");
     println!("export INFRA_AGENT_APPROVAL_URL={approval_url}");
     Ok(())

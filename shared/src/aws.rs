@@ -13,6 +13,7 @@ pub const VAR_TOPIC: &str = "INFRA_AGENT_APPROVAL_TOPIC_ARN";
 pub const VAR_APPROVAL_URL: &str = "INFRA_AGENT_APPROVAL_URL";
 pub const VAR_APPROVAL_KEY: &str = "INFRA_AGENT_APPROVAL_KEY";
 pub const VAR_STATE_MACHINE: &str = "INFRA_AGENT_STATE_MACHINE_ARN";
+pub const VAR_ENVIRONMENT_STATE_MACHINE: &str = "INFRA_AGENT_ENVIRONMENT_STATE_MACHINE_ARN";
 
 /// Where the pipeline's own resources are.
 #[derive(Clone)]

@@ -9,7 +9,7 @@ use crate::approval::http::{self, HttpRequest, HttpResponse};
 use crate::aws::Pipeline;
 use crate::contract::decode;
 use crate::contract::deploy::{DeployRequest, DeploymentPlan};
-use crate::pipeline::{approval, begin, change_set, cost, execute, finish, validate};
+use crate::pipeline::{approval, begin, change_set, cost, environment, execute, finish, validate};
 use crate::StepError;
 
 /// The pipeline's Lambda functions.
@@ -21,16 +21,19 @@ pub enum Function {
     Approval,
     Execute,
     Record,
+    /// Between the waves of the deploy-environment machine.
+    Environment,
 }
 
 impl Function {
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::Validate,
         Function::CreateChangeSet,
         Function::CostEstimate,
         Function::Approval,
         Function::Execute,
         Function::Record,
+        Function::Environment,
     ];
 
     /// The deployed function name (`infra-agent-<step>`).
@@ -42,6 +45,7 @@ impl Function {
             Function::Approval => "infra-agent-approval",
             Function::Execute => "infra-agent-execute",
             Function::Record => "infra-agent-record",
+            Function::Environment => "infra-agent-environment",
         }
     }
 
@@ -54,6 +58,7 @@ impl Function {
             Function::Approval => "${ApprovalFunctionArn}",
             Function::Execute => "${ExecuteFunctionArn}",
             Function::Record => "${RecordFunctionArn}",
+            Function::Environment => "${EnvironmentFunctionArn}",
         }
     }
 
@@ -92,6 +97,14 @@ impl Function {
                 RecordEvent::Begin(input) => encode(begin::begin(pipeline, &input.request).await?),
                 RecordEvent::Finish(input) => encode(finish::finish(pipeline, &input).await?),
             },
+            Function::Environment => match decode::<EnvironmentEvent>("environment", event)? {
+                EnvironmentEvent::Advance(state) => {
+                    encode(environment::advance(pipeline, *state).await?)
+                }
+                EnvironmentEvent::Abandon(run) => {
+                    encode(environment::abandon(pipeline, *run).await?)
+                }
+            },
         }
     }
 }
@@ -124,6 +137,13 @@ enum ExecuteEvent {
 enum RecordEvent {
     Begin(StepInput),
     Finish(Box<finish::FinishInput>),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum EnvironmentEvent {
+    Advance(Box<crate::contract::environment::EnvironmentState>),
+    Abandon(Box<crate::contract::environment::AbandonedRun>),
 }
 
 fn encode<T: Serialize>(value: T) -> Result<Value, StepError> {

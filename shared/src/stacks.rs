@@ -72,6 +72,36 @@ pub async fn stack_outputs(
         .unwrap_or_default())
 }
 
+/// Whether a stack's status means it is there to read outputs from (and to build on).
+pub fn is_deployed(status: &str) -> bool {
+    matches!(
+        status,
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE"
+    )
+}
+
+/// Outputs of those of `stacks` deployed in `env`; a stack that is not deployed has no entry.
+pub async fn deployed_outputs<'a>(
+    cfn: &Client,
+    env: crate::naming::Env,
+    stacks: impl IntoIterator<Item = &'a crate::naming::StackKey>,
+) -> Result<crate::catalog::OutputsByStack, StepError> {
+    let mut outputs = crate::catalog::OutputsByStack::new();
+    for stack in stacks {
+        if outputs.contains_key(stack) {
+            continue;
+        }
+        let name = crate::naming::stack_name(env, stack);
+        let deployed = describe_stack(cfn, &name)
+            .await?
+            .is_some_and(|s| is_deployed(&s.status));
+        if deployed {
+            outputs.insert(stack.clone(), stack_outputs(cfn, &name).await?);
+        }
+    }
+    Ok(outputs)
+}
+
 /// Whether a new change set must CREATE the stack or UPDATE it. A stack left in
 /// `REVIEW_IN_PROGRESS` by an earlier, never-executed CREATE change set is created again.
 pub fn change_set_type_for(stack: Option<&StackState>) -> Result<ChangeSetType, String> {

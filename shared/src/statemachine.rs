@@ -5,8 +5,17 @@ use crate::handlers::Function;
 
 /// The deploy state machine as written in the repository.
 pub const DEPLOY_DEFINITION: &str = include_str!("../../statemachine/deploy.asl.json");
+/// The deploy-environment state machine: waves of stacks, each through the deploy machine.
+pub const ENVIRONMENT_DEFINITION: &str =
+    include_str!("../../statemachine/deploy-environment.asl.json");
 
-/// Replaces every function placeholder with the function's ARN.
+pub const DEPLOY_MACHINE_NAME: &str = "infra-agent-deploy";
+pub const ENVIRONMENT_MACHINE_NAME: &str = "infra-agent-deploy-environment";
+/// Placeholder of the deploy machine's ARN in the deploy-environment machine.
+const DEPLOY_MACHINE_PLACEHOLDER: &str = "${DeployStateMachineArn}";
+
+/// Replaces every function placeholder with the function's ARN, and the deploy machine's
+/// placeholder with its ARN.
 pub fn render(definition: &str, region: &str, account: &str) -> String {
     Function::ALL
         .iter()
@@ -16,6 +25,14 @@ pub fn render(definition: &str, region: &str, account: &str) -> String {
                 &format!("arn:aws:lambda:{region}:{account}:function:{}", f.name()),
             )
         })
+        .replace(
+            DEPLOY_MACHINE_PLACEHOLDER,
+            &state_machine_arn(region, account, DEPLOY_MACHINE_NAME),
+        )
+}
+
+pub fn state_machine_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{account}:stateMachine:{name}")
 }
 
 #[cfg(test)]
@@ -31,5 +48,26 @@ mod tests {
         );
         let value: serde_json::Value = serde_json::from_str(&rendered).expect("valid JSON");
         assert_eq!(value["StartAt"], "Start deployment");
+    }
+
+    #[test]
+    fn environment_machine_names_the_environment_function_and_the_deploy_machine() {
+        let rendered = render(ENVIRONMENT_DEFINITION, "eu-west-1", "210987654321");
+        assert!(!rendered.contains("${"), "unsubstituted placeholder left");
+        let value: serde_json::Value = serde_json::from_str(&rendered).expect("valid JSON");
+        let states = &value["States"];
+        assert_eq!(
+            states["Plan next wave"]["Resource"],
+            "arn:aws:lambda:eu-west-1:210987654321:function:infra-agent-environment"
+        );
+        let deploy = &states["Deploy wave"]["ItemProcessor"]["States"]["Deploy stack"];
+        assert_eq!(
+            deploy["Parameters"]["StateMachineArn"],
+            "arn:aws:states:eu-west-1:210987654321:stateMachine:infra-agent-deploy"
+        );
+        assert_eq!(
+            deploy["Resource"],
+            "arn:aws:states:::states:startExecution.sync:2"
+        );
     }
 }

@@ -7,25 +7,29 @@ fn root() -> std::path::PathBuf {
 }
 
 #[test]
-fn deploy_state_machine_passes_statelint() {
-    let rendered = shared::statemachine::render(
-        shared::statemachine::DEPLOY_DEFINITION,
-        "us-east-1",
-        "123456789012",
-    );
-    let path = std::env::temp_dir().join(format!("deploy-{}.asl.json", std::process::id()));
-    std::fs::write(&path, rendered).unwrap();
-    let out = std::process::Command::new(venv_tool("statelint"))
-        .arg(&path)
-        .output()
-        .expect("run statelint from .venv (scripts/local-backend start installs it)");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "statelint: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn state_machines_pass_statelint() {
+    for (name, definition) in [
+        ("deploy", shared::statemachine::DEPLOY_DEFINITION),
+        (
+            "deploy-environment",
+            shared::statemachine::ENVIRONMENT_DEFINITION,
+        ),
+    ] {
+        let rendered = shared::statemachine::render(definition, "us-east-1", "123456789012");
+        let path = std::env::temp_dir().join(format!("{name}-{}.asl.json", std::process::id()));
+        std::fs::write(&path, rendered).unwrap();
+        let out = std::process::Command::new(venv_tool("statelint"))
+            .arg(&path)
+            .output()
+            .expect("run statelint from .venv (scripts/local-backend start installs it)");
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            out.status.success(),
+            "statelint of {name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod approval_links;
 mod deploy;
 mod emulator;
+mod environment;
 mod events;
 mod lint;
 mod locking;

@@ -22,6 +22,7 @@ pub struct Backend {
     pub pipeline: Pipeline,
     pub sqs: aws_sdk_sqs::Client,
     pub state_machine_arn: String,
+    pub environment_state_machine_arn: String,
     pub queue_url: String,
     pub endpoint: String,
 }
@@ -43,6 +44,7 @@ impl Backend {
             pipeline: Pipeline::from_config(&config, settings),
             sqs: aws_sdk_sqs::Client::new(&config),
             state_machine_arn: required(shared::aws::VAR_STATE_MACHINE),
+            environment_state_machine_arn: required(shared::aws::VAR_ENVIRONMENT_STATE_MACHINE),
             queue_url: required("INFRA_AGENT_APPROVAL_QUEUE_URL"),
             endpoint: required("AWS_ENDPOINT_URL"),
         }

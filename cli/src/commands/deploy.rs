@@ -8,17 +8,23 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde::Serialize;
-use shared::catalog::{Catalog, OutputsByStack};
+use shared::catalog::Catalog;
 use shared::contract::deploy::DeployRequest;
+use shared::contract::environment::{EnvironmentRequest, PlannedStack};
 use shared::contract::record::DeploymentStatus;
 use shared::contract::CONTRACT_VERSION;
 use shared::environment::EnvironmentConfig;
-use shared::naming::{new_execution_name, parse_deployment_id, stack_name, Env, StackKey};
+use shared::naming::{new_execution_name, parse_deployment_id, Env, StackKey};
+use shared::pipeline::environment::describe;
 use shared::pipeline::templates::put_template;
-use shared::stacks::{describe_stack, stack_outputs};
+use shared::stacks::deployed_outputs;
 use shared::store::DeploymentRecord;
+use shared::store::{EnvironmentRun, RunStatus};
 
 use crate::backend::Backend;
+
+/// The stack part of an environment run's id: `{env}-all-{timestamp}-{id}`.
+const ENVIRONMENT_RUN: &str = "all";
 use crate::output::{print_json, Format};
 
 #[derive(clap::Args)]
@@ -75,7 +81,7 @@ pub async fn deploy(
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     if args.all {
-        return deploy_all(backend, &args).await;
+        return deploy_all(backend, &args, format).await;
     }
     let stack: StackKey = args.stack.as_deref().unwrap_or_default().parse()?;
     let catalog = load_catalog(&args.catalog);
@@ -156,14 +162,6 @@ pub fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
     Catalog::load(path, &templates).map_err(|e| anyhow::anyhow!(e))
 }
 
-/// Whether a stack's status means it is there to read outputs from.
-pub fn is_deployed(status: &str) -> bool {
-    matches!(
-        status,
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE"
-    )
-}
-
 /// The stack's wired parameter values from its deployed upstreams' outputs; refuses with
 /// "deploy <upstream> first" before anything is changed.
 async fn wired_parameters(
@@ -172,82 +170,170 @@ async fn wired_parameters(
     env: Env,
     stack: &StackKey,
 ) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut outputs = OutputsByStack::new();
-    for upstream in catalog.upstream(stack) {
-        let name = stack_name(env, &upstream);
-        let deployed = describe_stack(&backend.cfn, &name)
-            .await?
-            .is_some_and(|s| is_deployed(&s.status));
-        if deployed {
-            outputs.insert(upstream, stack_outputs(&backend.cfn, &name).await?);
-        }
-    }
+    let outputs = deployed_outputs(&backend.cfn, env, catalog.upstream(stack).iter()).await?;
     catalog
         .resolve_parameters(stack, &outputs)
         .map_err(|e| anyhow::anyhow!("{stack} in {env}: {e}"))
 }
 
-/// `deploy --all`: the catalog's waves in order, the stacks of a wave at once; the first failure
-/// stops it, and the summary says what was deployed, what failed and what was not attempted.
-async fn deploy_all(backend: &Backend, args: &DeployArgs) -> anyhow::Result<ExitCode> {
+/// `deploy --all`: starts the deploy-environment state machine on the catalog's waves (templates
+/// stored first) and follows it: each stack's deployment as it waits for approval and ends, then
+/// what was deployed, what failed and what was not attempted.
+async fn deploy_all(
+    backend: &Backend,
+    args: &DeployArgs,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(&args.catalog)?;
     let config = EnvironmentConfig::builtin(args.env)?;
     catalog
         .check_environment(&config)
         .map_err(|e| anyhow::anyhow!(e))?;
-    let mut results: Vec<(StackKey, String)> = Vec::new();
-    let mut failed = false;
-    for (number, wave) in catalog.waves().iter().enumerate() {
-        if failed {
-            results.extend(
-                wave.iter()
-                    .map(|s| (s.clone(), "not attempted".to_string())),
-            );
-            continue;
-        }
-        let names: Vec<&str> = wave.iter().map(StackKey::as_str).collect();
-        eprintln!("Wave {}: {}", number + 1, names.join(", "));
-        let mut running = Vec::new();
-        for stack in wave {
-            let Some(entry) = catalog.stack(stack) else {
+    let mut waves = Vec::new();
+    for wave in catalog.waves() {
+        let mut planned = Vec::new();
+        for key in wave {
+            let Some(entry) = catalog.stack(key) else {
                 continue;
             };
-            let path = entry.template.clone();
-            match wired_parameters(backend, &catalog, args.env, stack).await {
-                Ok(parameters) => running.push((
-                    stack.clone(),
-                    start(backend, args, stack, &path, parameters).await?,
-                )),
-                Err(e) => {
-                    eprintln!("  {stack}: refused: {e}");
-                    results.push((stack.clone(), format!("refused: {e}")));
-                    failed = true;
+            let body = std::fs::read_to_string(&entry.template)
+                .with_context(|| format!("cannot read template {}", entry.template.display()))?;
+            let skip = entry
+                .skip_on_emulator
+                .as_ref()
+                .filter(|_| backend.is_emulator)
+                .map(|reason| format!("not deployable on the local emulator: {reason}"));
+            planned.push(PlannedStack {
+                stack: key.clone(),
+                template: put_template(&backend.s3, &backend.template_bucket, key, &body).await?,
+                upstreams: entry.upstreams().cloned().collect(),
+                wiring: entry.wiring.clone(),
+                skip,
+            });
+        }
+        waves.push(planned);
+    }
+    let run_id = new_execution_name(args.env, &ENVIRONMENT_RUN.parse()?);
+    let request = EnvironmentRequest {
+        version: CONTRACT_VERSION,
+        run_id: run_id.clone(),
+        env: args.env,
+        requested_by: backend.caller().await?,
+        iac_version: args.iac_version.clone().unwrap_or_else(iac_version),
+        approval_timeout_seconds: args.approval_timeout,
+        waves,
+    };
+    let input = serde_json::json!({ "request": request, "progress": null, "wave_results": [] });
+    let started = backend
+        .sfn
+        .start_execution()
+        .state_machine_arn(&backend.environment_state_machine_arn)
+        .name(&run_id)
+        .input(input.to_string())
+        .send()
+        .await
+        .context("could not start the deploy-environment state machine")?;
+    for (number, wave) in request.waves.iter().enumerate() {
+        let names: Vec<&str> = wave.iter().map(|s| s.stack.as_str()).collect();
+        eprintln!("Wave {}: {}", number + 1, names.join(", "));
+    }
+    eprintln!(
+        "Environment run {run_id} started: {} to {}",
+        request.iac_version, args.env
+    );
+    follow_run(backend, &started.execution_arn, &request, format).await
+}
+
+/// Prints each deployment of the run as it changes (waiting for approval, ended) until the run
+/// ends, then its outcome per stack.
+async fn follow_run(
+    backend: &Backend,
+    execution_arn: &str,
+    request: &EnvironmentRequest,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let env = request.env;
+    let mut seen: BTreeMap<String, DeploymentStatus> = BTreeMap::new();
+    let mut judged = 0usize;
+    loop {
+        let execution = backend
+            .sfn
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await
+            .with_context(|| format!("could not read run {}", request.run_id))?;
+        let run = backend.store.environment_run(env, &request.run_id).await?;
+        if let Some(run) = &run {
+            for result in run.results.iter().skip(judged) {
+                eprintln!("  {}: {}", result.stack, describe(&result.outcome));
+            }
+            judged = judged.max(run.results.len());
+            for flight in &run.in_flight {
+                let record = backend
+                    .store
+                    .deployment(env, flight.stack.as_str(), &flight.deployment_id)
+                    .await?;
+                let Some(record) = record else { continue };
+                if seen.get(&flight.deployment_id) == Some(&record.status) {
+                    continue;
+                }
+                seen.insert(flight.deployment_id.clone(), record.status);
+                match (record.status, record.approval_id.as_deref()) {
+                    (DeploymentStatus::AwaitingApproval, Some(approval)) => eprintln!(
+                        "  … {} ({}) waits for approval {approval}: `infra-agent approve {approval}` or the link in the approval message",
+                        flight.stack, flight.deployment_id
+                    ),
+                    (status, _) => eprintln!("  → {} {}", flight.stack, status.as_str()),
                 }
             }
         }
-        for (stack, (arn, id)) in running {
-            let code = follow(backend, &arn, &id, false, Format::Table).await?;
-            let record = backend
-                .store
-                .deployment(args.env, stack.as_str(), &id)
-                .await?;
-            let status = record.map_or("UNKNOWN", |r| r.status.as_str());
-            if code != ExitCode::SUCCESS {
-                failed = true;
-            }
-            results.push((stack, format!("{status} ({id})")));
+        let running = execution.status.as_str() == "RUNNING";
+        let finished = run.as_ref().is_some_and(|r| r.status != RunStatus::Running);
+        if !running && (finished || run.is_none()) {
+            return show_run(run.as_ref(), execution.status.as_str(), request, format);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+fn show_run(
+    run: Option<&EnvironmentRun>,
+    execution_status: &str,
+    request: &EnvironmentRequest,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let Some(run) = run else {
+        anyhow::bail!(
+            "run {} ended {execution_status} without a run record",
+            request.run_id
+        );
+    };
+    if format == Format::Json {
+        print_json(run)?;
+    } else {
+        println!();
+        println!("Environment run {}: {}", run.run_id, run.status.as_str());
+        let rows: Vec<Vec<String>> = run
+            .results
+            .iter()
+            .map(|r| {
+                vec![
+                    r.wave.to_string(),
+                    r.stack.to_string(),
+                    describe(&r.outcome),
+                ]
+            })
+            .collect();
+        crate::output::print_table(&["Wave", "Stack", "Result"], &rows);
+        if let Some(reason) = &run.reason {
+            println!("Stopped: {reason}");
         }
     }
-    println!();
-    let rows: Vec<Vec<String>> = results
-        .iter()
-        .map(|(stack, result)| vec![stack.to_string(), result.clone()])
-        .collect();
-    crate::output::print_table(&["Stack", "Result"], &rows);
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
+    Ok(if run.status == RunStatus::Succeeded {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 

@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 
 pub use error::{CatalogError, DuplicateExport, UnknownOutput, UnsuppliedParameter};
-pub use wiring::{MissingUpstream, OutputsByStack, Wire};
+pub use wiring::{resolve_wiring, MissingUpstream, OutputsByStack, Wire};
 
 use crate::environment::EnvironmentConfig;
 use crate::naming::{self, Env, StackKey};

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Catalog;
 use crate::naming::StackKey;
 
 /// `parameter ← upstream.output`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wire {
     pub parameter: String,
     pub upstream: StackKey,
@@ -71,32 +71,42 @@ impl Catalog {
             .ok_or_else(|| MissingUpstream::NotInCatalog {
                 stack: stack.clone(),
             })?;
-        let not_deployed: Vec<StackKey> = entry
-            .upstreams()
-            .filter(|upstream| !outputs_by_stack.contains_key(*upstream))
-            .cloned()
-            .collect();
-        if !not_deployed.is_empty() {
-            return Err(MissingUpstream::NotDeployed {
-                stack: stack.clone(),
-                upstreams: not_deployed,
-            });
-        }
-        entry
-            .wiring
-            .iter()
-            .map(|wire| {
-                outputs_by_stack
-                    .get(&wire.upstream)
-                    .and_then(|outputs| outputs.get(&wire.output))
-                    .map(|value| (wire.parameter.clone(), value.clone()))
-                    .ok_or_else(|| MissingUpstream::OutputMissing {
-                        stack: stack.clone(),
-                        parameter: wire.parameter.clone(),
-                        upstream: wire.upstream.clone(),
-                        output: wire.output.clone(),
-                    })
-            })
-            .collect()
+        resolve_wiring(stack, entry.upstreams(), &entry.wiring, outputs_by_stack)
     }
+}
+
+/// The values of `stack`'s wired parameters, read from its upstreams' outputs. Refuses when an
+/// upstream (wired or an explicit dependency) is not deployed, or lacks a wired output.
+pub fn resolve_wiring<'a>(
+    stack: &StackKey,
+    upstreams: impl IntoIterator<Item = &'a StackKey>,
+    wiring: &[Wire],
+    outputs_by_stack: &OutputsByStack,
+) -> Result<BTreeMap<String, String>, MissingUpstream> {
+    let not_deployed: Vec<StackKey> = upstreams
+        .into_iter()
+        .filter(|upstream| !outputs_by_stack.contains_key(*upstream))
+        .cloned()
+        .collect();
+    if !not_deployed.is_empty() {
+        return Err(MissingUpstream::NotDeployed {
+            stack: stack.clone(),
+            upstreams: not_deployed,
+        });
+    }
+    wiring
+        .iter()
+        .map(|wire| {
+            outputs_by_stack
+                .get(&wire.upstream)
+                .and_then(|outputs| outputs.get(&wire.output))
+                .map(|value| (wire.parameter.clone(), value.clone()))
+                .ok_or_else(|| MissingUpstream::OutputMissing {
+                    stack: stack.clone(),
+                    parameter: wire.parameter.clone(),
+                    upstream: wire.upstream.clone(),
+                    output: wire.output.clone(),
+                })
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod change_set;
 pub mod deploy;
+pub mod environment;
 pub mod execute;
 pub mod record;
 

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod begin;
 pub mod change_set;
 pub mod cost;
+pub mod environment;
 pub mod execute;
 pub mod finish;
 pub mod templates;

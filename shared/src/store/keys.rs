@@ -30,6 +30,13 @@ pub fn stack_head_sort(stack: &str) -> String {
 
 pub const STACK_HEAD_PREFIX: &str = "STACK#";
 
+/// Environment runs (`deploy --all`) live beside the stack heads; run ids sort by start time.
+pub fn environment_run_sort(run_id: &str) -> String {
+    format!("RUN#{run_id}")
+}
+
+pub const ENVIRONMENT_RUN_PREFIX: &str = "RUN#";
+
 pub fn lock_partition(env: Env, stack: &str) -> String {
     format!("LOCK#{env}#{stack}")
 }

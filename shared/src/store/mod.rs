@@ -7,11 +7,13 @@ mod keys;
 mod locks;
 mod prices;
 mod records;
+mod runs;
 
 pub use approvals::{ApprovalRecord, ApprovalStatus, DecideError, TaskToken};
 pub use audit::AuditEntry;
 pub use locks::StackLock;
 pub use records::{DeploymentRecord, StackHead};
+pub use runs::{EnvironmentRun, RunStatus};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
