@@ -130,8 +130,13 @@ pub fn estimate(
     let mut ranges = Grouped::<RangeKey, UsageRange>::default();
     let mut not_priced = Vec::new();
     let mut resources = Vec::new();
-    for resource in deployed::resources(template, ctx, region) {
-        let mut priced = pricing::price(&resource, book);
+    let deployed = deployed::resources(template, ctx, region);
+    let siblings: pricing::Siblings<'_> = deployed
+        .iter()
+        .map(|r| (r.logical_id.as_str(), r))
+        .collect();
+    for resource in &deployed {
+        let mut priced = pricing::price(resource, &siblings, book);
         let resource_type = resource
             .resource_type
             .clone()

@@ -49,6 +49,8 @@ const FREE: &[&str] = &[
     "AWS::RDS::DBParameterGroup",
     "AWS::RDS::DBClusterParameterGroup",
     "AWS::CloudFormation::WaitConditionHandle",
+    // EKS charges nothing for an add-on itself; its pods run on (and are priced as) the nodes.
+    "AWS::EKS::Addon",
 ];
 
 /// What EKS creates when a managed node group leaves these unset.
@@ -162,7 +164,15 @@ impl Priced {
 }
 
 /// Prices one resource.
-pub(super) fn price(resource: &DeployedResource, book: &PriceBook) -> Priced {
+/// The other resources of the same template, by logical id: a node group's launch template
+/// holds its instance type and disk.
+pub(super) type Siblings<'a> = std::collections::BTreeMap<&'a str, &'a DeployedResource>;
+
+pub(super) fn price(
+    resource: &DeployedResource,
+    siblings: &Siblings<'_>,
+    book: &PriceBook,
+) -> Priced {
     let mut priced = Priced::default();
     let Some(resource_type) = resource.resource_type.as_deref() else {
         let reason = if resource.logical_id.starts_with("Fn::ForEach") {
@@ -194,7 +204,7 @@ pub(super) fn price(resource: &DeployedResource, book: &PriceBook) -> Priced {
         }
         "AWS::EC2::EIP" => priced.hourly(book.vpc.public_ipv4_hour, 1, hours, "public IPv4"),
         "AWS::EKS::Cluster" => eks_cluster(p, book, &mut priced),
-        "AWS::EKS::Nodegroup" => node_group(p, book, &mut priced),
+        "AWS::EKS::Nodegroup" => node_group(p, siblings, book, &mut priced),
         "AWS::EC2::Volume" => {
             let volume_type = p.get("VolumeType").and_then(Value::as_str).unwrap_or("gp2");
             match p.get("Size").map(uint) {
@@ -278,9 +288,24 @@ fn eks_cluster(p: &Value, book: &PriceBook, priced: &mut Priced) {
     }
 }
 
-fn node_group(p: &Value, book: &PriceBook, priced: &mut Priced) {
+/// The launch template a node group names, when it is a resource of the same template.
+fn launch_template_data<'a>(p: &Value, siblings: &Siblings<'a>) -> Option<&'a Value> {
+    let reference = p.get("LaunchTemplate")?;
+    let id = reference
+        .get("Id")
+        .or_else(|| reference.get("LaunchTemplateId"))
+        .and_then(|id| id.get("Ref"))
+        .and_then(Value::as_str)?;
+    let sibling = siblings.get(id)?;
+    (sibling.resource_type.as_deref() == Some("AWS::EC2::LaunchTemplate"))
+        .then(|| sibling.properties.get("LaunchTemplateData"))
+        .flatten()
+}
+
+fn node_group(p: &Value, siblings: &Siblings<'_>, book: &PriceBook, priced: &mut Priced) {
     let hours = book.hours_per_month;
     let launch_template = p.get("LaunchTemplate").is_some();
+    let template_data = launch_template_data(p, siblings);
     if p.get("AmiType")
         .and_then(Value::as_str)
         .is_some_and(|ami| ami.starts_with("WINDOWS"))
@@ -288,8 +313,11 @@ fn node_group(p: &Value, book: &PriceBook, priced: &mut Priced) {
         priced.refuse("Windows nodes: license-included prices are not in the price book");
         return;
     }
-    let (instance_type, mut notes) = match p.get("InstanceTypes") {
-        Some(Value::Array(types)) => match types.first().and_then(Value::as_str) {
+    let from_template = template_data
+        .and_then(|d| d.get("InstanceType"))
+        .and_then(Value::as_str);
+    let (instance_type, mut notes) = match (p.get("InstanceTypes"), from_template) {
+        (Some(Value::Array(types)), _) => match types.first().and_then(Value::as_str) {
             Some(first) if types.len() > 1 => (
                 first.to_string(),
                 vec![format!("first of {} instance types", types.len())],
@@ -300,15 +328,19 @@ fn node_group(p: &Value, book: &PriceBook, priced: &mut Priced) {
                 return;
             }
         },
-        Some(_) => {
+        (Some(_), _) => {
             priced.refuse("InstanceTypes is not resolvable from the template");
             return;
         }
-        None if launch_template => {
-            priced.refuse("the instance type is set in the launch template");
+        (None, Some(instance_type)) => (
+            instance_type.to_string(),
+            vec!["from the launch template".to_string()],
+        ),
+        (None, None) if launch_template => {
+            priced.refuse("the instance type is set in a launch template outside this template");
             return;
         }
-        None => (
+        (None, None) => (
             EKS_DEFAULT_INSTANCE_TYPE.to_string(),
             vec!["EKS default instance type".to_string()],
         ),
@@ -369,31 +401,66 @@ fn node_group(p: &Value, book: &PriceBook, priced: &mut Priced) {
             format!("{instance_type} on-demand{extra}"),
         );
     }
-    if launch_template {
-        priced.refuse("the node disk is set in the launch template");
-    } else {
-        let disk = match p.get("DiskSize") {
-            None => EKS_DEFAULT_DISK_GB,
-            Some(v) => match uint(v) {
-                Some(n) => n,
-                None => {
-                    priced.refuse("DiskSize is not resolvable from the template");
-                    return;
-                }
-            },
+    node_disks(p, template_data, desired, book, priced);
+}
+
+/// Every node's root volume: from the launch template's first block device when there is one,
+/// else the node group's `DiskSize` on EKS's default volume type.
+fn node_disks(
+    p: &Value,
+    template_data: Option<&Value>,
+    desired: u64,
+    book: &PriceBook,
+    priced: &mut Priced,
+) {
+    if let Some(data) = template_data {
+        let Some(ebs_spec) = data
+            .get("BlockDeviceMappings")
+            .and_then(Value::as_array)
+            .and_then(|m| m.iter().find_map(|d| d.get("Ebs")))
+        else {
+            // The AMI's own root volume: its size is not in the template.
+            priced.refuse("the node disk is the AMI's default, not set in the launch template");
+            return;
         };
-        match book.ebs.gb_month.get(EKS_ASSUMED_DISK_TYPE) {
-            Some(&gb) => priced.monthly(
-                gb,
-                "GB-month",
-                disk.saturating_mul(desired),
-                format!("{desired} × {disk} GiB node disks, {EKS_ASSUMED_DISK_TYPE} assumed"),
-            ),
-            None => priced.refuse(format!(
-                "no {EKS_ASSUMED_DISK_TYPE} price in the {} price book",
-                book.region
-            )),
-        }
+        let volume_type = ebs_spec
+            .get("VolumeType")
+            .and_then(Value::as_str)
+            .unwrap_or(EKS_ASSUMED_DISK_TYPE);
+        let Some(size) = ebs_spec.get("VolumeSize").and_then(uint) else {
+            priced.refuse("the launch template's VolumeSize is not resolvable from the template");
+            return;
+        };
+        let iops = ebs_spec.get("Iops").and_then(uint);
+        let throughput = ebs_spec.get("Throughput").and_then(uint);
+        ebs(volume_type, size, iops, throughput, desired, book, priced);
+        return;
+    }
+    if p.get("LaunchTemplate").is_some() {
+        priced.refuse("the node disk is set in a launch template outside this template");
+        return;
+    }
+    let disk = match p.get("DiskSize") {
+        None => EKS_DEFAULT_DISK_GB,
+        Some(v) => match uint(v) {
+            Some(n) => n,
+            None => {
+                priced.refuse("DiskSize is not resolvable from the template");
+                return;
+            }
+        },
+    };
+    match book.ebs.gb_month.get(EKS_ASSUMED_DISK_TYPE) {
+        Some(&gb) => priced.monthly(
+            gb,
+            "GB-month",
+            disk.saturating_mul(desired),
+            format!("{desired} × {disk} GiB node disks, {EKS_ASSUMED_DISK_TYPE} assumed"),
+        ),
+        None => priced.refuse(format!(
+            "no {EKS_ASSUMED_DISK_TYPE} price in the {} price book",
+            book.region
+        )),
     }
 }
 

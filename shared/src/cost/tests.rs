@@ -455,16 +455,25 @@ Resources:
 
 #[test]
 fn free_resources_are_listed_at_zero() {
-    let estimate = estimate_yaml(include_str!("../../../infra/stacks/vpc.yaml"), &[]);
+    let body = r#"
+Resources:
+  Vpc: { Type: AWS::EC2::VPC, Properties: { CidrBlock: 10.0.0.0/16 } }
+  SubnetA: { Type: AWS::EC2::Subnet, Properties: { VpcId: !Ref Vpc, CidrBlock: 10.0.0.0/20 } }
+  SubnetB: { Type: AWS::EC2::Subnet, Properties: { VpcId: !Ref Vpc, CidrBlock: 10.0.16.0/20 } }
+  Routes: { Type: AWS::EC2::RouteTable, Properties: { VpcId: !Ref Vpc } }
+  Acl: { Type: AWS::EC2::NetworkAcl, Properties: { VpcId: !Ref Vpc } }
+  Group: { Type: AWS::EC2::SecurityGroup, Properties: { GroupDescription: g, VpcId: !Ref Vpc } }
+  Role: { Type: AWS::IAM::Role, Properties: { AssumeRolePolicyDocument: {} } }
+"#;
+    let estimate = estimate_yaml(body, &[]);
     let subnets = line(&estimate, "AWS::EC2::Subnet");
-    assert_eq!(subnets.quantity, 4);
+    assert_eq!(subnets.quantity, 2);
     assert_eq!(subnets.monthly, Usd::ZERO);
     assert!(estimate.not_priced.is_empty(), "{:?}", estimate.not_priced);
+    assert!(estimate.ranges.is_empty());
     assert_eq!(estimate.total_monthly, Usd::ZERO);
-    // Only the flow log group costs anything: ingestion and retained storage.
-    assert_eq!(estimate.ranges.len(), 2);
     let priced_ids: usize = estimate.lines.iter().map(|l| l.logical_ids.len()).sum();
-    assert_eq!(priced_ids + 1, estimate.resources.len());
+    assert_eq!(priced_ids, estimate.resources.len());
 }
 
 #[test]
@@ -574,4 +583,71 @@ fn price_book_states_its_source_and_date() {
     assert!(book.source.contains("Price List API"));
     assert_eq!(book.as_of.len(), 10);
     assert_eq!(book.hours_per_month, 730);
+}
+
+#[test]
+fn node_group_takes_instance_type_and_disk_from_its_launch_template() {
+    let body = r#"
+Parameters:
+  DiskGiB: { Type: Number, Default: 80 }
+Resources:
+  Nodes:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        InstanceType: m5.large
+        BlockDeviceMappings:
+          - DeviceName: /dev/xvda
+            Ebs: { VolumeSize: !Ref DiskGiB, VolumeType: gp3 }
+  Group:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      LaunchTemplate: { Id: !Ref Nodes, Version: !GetAtt Nodes.LatestVersionNumber }
+      ScalingConfig: { DesiredSize: 3, MinSize: 3, MaxSize: 6 }
+"#;
+    let estimate = estimate_yaml(body, &[]);
+    // 3 × m5.large = 3 × $0.096 × 730 = $210.24; 3 × 80 GiB gp3 × $0.08 = $19.20.
+    let nodes = lines_of(&estimate, "AWS::EKS::Nodegroup");
+    assert_eq!(nodes[0].monthly, usd("210.24"));
+    assert!(
+        nodes[0].formula.contains("from the launch template"),
+        "{}",
+        nodes[0].formula
+    );
+    assert_eq!(nodes[1].quantity, 240);
+    assert_eq!(nodes[1].monthly, usd("19.20"));
+    assert!(nodes[1].formula.contains("gp3"), "{}", nodes[1].formula);
+    assert!(estimate.not_priced.is_empty(), "{:?}", estimate.not_priced);
+}
+
+#[test]
+fn node_group_with_a_launch_template_from_elsewhere_is_listed_as_not_priced() {
+    let body = r#"
+Resources:
+  Group:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      LaunchTemplate: { Id: lt-0123456789abcdef0 }
+      ScalingConfig: { DesiredSize: 2, MinSize: 2, MaxSize: 2 }
+"#;
+    let estimate = estimate_yaml(body, &[]);
+    assert!(
+        estimate
+            .not_priced
+            .iter()
+            .any(|n| n.logical_id == "Group" && n.reason.contains("launch template")),
+        "{:?}",
+        estimate.not_priced
+    );
+}
+
+#[test]
+fn eks_add_ons_cost_nothing_themselves() {
+    let body = r#"
+Resources:
+  Dns: { Type: AWS::EKS::Addon, Properties: { ClusterName: c, AddonName: coredns } }
+"#;
+    let estimate = estimate_yaml(body, &[]);
+    assert_eq!(line(&estimate, "AWS::EKS::Addon").monthly, usd("0.00"));
+    assert!(estimate.not_priced.is_empty());
 }
