@@ -19,6 +19,9 @@ pub struct Backend {
     pub environment_state_machine_arn: String,
     /// The local emulator: stacks it cannot deploy are skipped there, loudly.
     pub is_emulator: bool,
+    pub sns: aws_sdk_sns::Client,
+    /// Where approvers are told about teardown approvals, when set.
+    pub approval_topic_arn: Option<String>,
 }
 
 const LOCAL_ENV: &str = ".local/env";
@@ -63,6 +66,8 @@ impl Backend {
             state_machine_arn,
             environment_state_machine_arn,
             is_emulator: std::env::var_os(EMULATOR_VAR).is_some(),
+            sns: aws_sdk_sns::Client::new(&config),
+            approval_topic_arn: var(shared::aws::VAR_TOPIC).ok(),
         })
     }
 

@@ -207,3 +207,112 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
         assert_ne!(stack["stack_status"], "CREATE_COMPLETE", "{stack}");
     }
 }
+
+/// prd is torn down only on a teardown approval of exactly its stacks, by two distinct approvers,
+/// and an approval is used once.
+#[test]
+fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
+    use shared::approval::decision::decide;
+    use shared::contract::approval::Decision;
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = runtime.block_on(aws_config::load_defaults(
+        aws_config::BehaviorVersion::latest(),
+    ));
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let store = shared::store::Store::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        std::env::var(shared::aws::VAR_TABLE).expect("table"),
+    );
+    let sfn = aws_sdk_sfn::Client::new(&config);
+    // A prd catalog stack, created directly: deploying to prd needs two IAM identities.
+    let create = || {
+        runtime
+            .block_on(
+                cfn.create_stack()
+                    .stack_name("infra-agent-prd-iam-roles")
+                    .template_body("Resources:\n  Handle:\n    Type: AWS::CloudFormation::WaitConditionHandle\n")
+                    .send(),
+            )
+            .expect("create a prd stack");
+    };
+    create();
+
+    let unattended = cli(&["destroy", "--env", "prd", "--allow-prd", "--yes"]);
+    assert!(!unattended.status.success());
+    assert!(
+        text(&unattended).contains("without an approval"),
+        "{}",
+        text(&unattended)
+    );
+
+    let requested = cli(&["destroy", "--env", "prd", "--allow-prd"]);
+    let said = text(&requested);
+    assert!(!requested.status.success(), "{said}");
+    assert!(said.contains("Nothing was deleted"), "{said}");
+    let approval = said
+        .split("needs approval ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no approval id: {said}"))
+        .to_string();
+    let with_approval = [
+        "destroy",
+        "--env",
+        "prd",
+        "--allow-prd",
+        "--approval",
+        &approval,
+        "--yes",
+    ];
+
+    let pending = cli(&with_approval);
+    assert!(!pending.status.success());
+    assert!(text(&pending).contains("0 of 2"), "{}", text(&pending));
+
+    let first = cli(&["approve", &approval]);
+    assert!(first.status.success(), "{}", text(&first));
+    let again = cli(&["approve", &approval]);
+    assert!(
+        !again.status.success(),
+        "the same person twice: {}",
+        text(&again)
+    );
+    let one_of_two = cli(&with_approval);
+    assert!(
+        text(&one_of_two).contains("1 of 2"),
+        "{}",
+        text(&one_of_two)
+    );
+
+    runtime
+        .block_on(decide(
+            &store,
+            &sfn,
+            &approval,
+            Decision::Approved,
+            "arn:aws:iam::123456789012:user/second-approver",
+            None,
+            "cli",
+        ))
+        .expect("decide")
+        .expect("second approval decides");
+    let destroyed = cli(&with_approval);
+    let report = text(&destroyed);
+    assert!(destroyed.status.success(), "{report}");
+    assert!(report.contains("infra-agent-prd-iam-roles"), "{report}");
+    assert!(report.contains("DELETE_COMPLETE"), "{report}");
+
+    // The approval was for that teardown only.
+    create();
+    let reused = cli(&with_approval);
+    assert!(!reused.status.success());
+    assert!(text(&reused).contains("already used"), "{}", text(&reused));
+    runtime
+        .block_on(
+            cfn.delete_stack()
+                .stack_name("infra-agent-prd-iam-roles")
+                .send(),
+        )
+        .expect("clean up");
+}

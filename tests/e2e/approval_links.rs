@@ -6,7 +6,7 @@ use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend, Started};
 use shared::approval::link::ApprovalLink;
 use shared::contract::record::DeploymentStatus;
 use shared::naming::Env;
-use shared::store::{now, rfc3339, ApprovalRecord, ApprovalStatus, TaskToken};
+use shared::store::{now, rfc3339, ApprovalKind, ApprovalRecord, ApprovalStatus, TaskToken};
 
 async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox::ApprovalMessage) {
     let stack = unique_stack(prefix);
@@ -116,6 +116,7 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
     let (at, _) = now();
     let record = ApprovalRecord {
         approval_id: id.to_string(),
+        kind: ApprovalKind::Deployment,
         deployment_id: format!("dev-{id}-20260101T000000-00000000"),
         env: Env::Dev,
         stack: id.to_string(),
@@ -130,7 +131,7 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
         exceeds_budget: false,
         required_approvers: 1,
         approved_by: Vec::new(),
-        task_token: TaskToken::new("not-a-real-token".into()),
+        task_token: Some(TaskToken::new("not-a-real-token".into())),
         status: ApprovalStatus::Pending,
         created_at: at,
         expires_at: rfc3339(time::OffsetDateTime::from_unix_timestamp(expires_epoch).unwrap()),
@@ -138,6 +139,7 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
         approver: None,
         decided_at: None,
         comment: None,
+        consumed_at: None,
     };
     backend.pipeline.store.put_approval(&record).await.unwrap();
     record

@@ -8,7 +8,7 @@ use serde::Serialize;
 use shared::approval::decision::decide as decide_approval;
 use shared::contract::approval::Decision;
 use shared::naming::Env;
-use shared::store::ApprovalStatus;
+use shared::store::{ApprovalKind, ApprovalStatus};
 
 use crate::backend::Backend;
 use crate::output::{print_json, Format};
@@ -106,7 +106,16 @@ pub async fn decide(
             record.env,
             record.deployment_id
         );
-        println!("Follow: infra-agent wait {}", record.deployment_id);
+        match record.kind {
+            ApprovalKind::Teardown if decision == Decision::Approved => println!(
+                "Teardown: infra-agent destroy --env {} --allow-prd --approval {}",
+                record.env, record.approval_id
+            ),
+            ApprovalKind::Teardown => {}
+            ApprovalKind::Deployment => {
+                println!("Follow: infra-agent wait {}", record.deployment_id)
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

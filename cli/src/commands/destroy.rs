@@ -7,9 +7,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use shared::environment::EnvironmentConfig;
 use shared::naming::{stack_name, Env, StackKey};
+use shared::pipeline::teardown::{
+    check_teardown, needs_approval, notification, teardown_approval, TEARDOWN,
+};
 use shared::stacks::{describe_stack, first_failure};
-use shared::store::AuditEntry;
+use shared::store::{now, AuditEntry};
 use shared::template::Template;
 
 use crate::backend::Backend;
@@ -20,12 +24,15 @@ pub struct DestroyArgs {
     /// Environment to tear down: dev, tst or prd.
     #[arg(long, value_parser = super::parse_env)]
     env: Env,
-    /// Skip the typed confirmation (not accepted for prd).
+    /// Skip the typed confirmation (in prd only together with an approval).
     #[arg(long)]
     yes: bool,
     /// Required to tear down prd.
     #[arg(long)]
     allow_prd: bool,
+    /// The approved teardown approval (prd): without it, one is requested and nothing deleted.
+    #[arg(long)]
+    approval: Option<String>,
     /// The stack catalog.
     #[arg(long, default_value = "infra/catalog.toml")]
     catalog: PathBuf,
@@ -36,21 +43,27 @@ pub fn confirmation_phrase(env: Env) -> String {
     format!("DELETE {}", env.as_str().to_uppercase())
 }
 
-/// Refuses prd unless explicitly allowed, and prd never without the typed confirmation.
-pub fn check_allowed(env: Env, yes: bool, allow_prd: bool) -> Result<(), String> {
+/// Refuses prd unless explicitly allowed, and prd unattended (`--yes`) unless an approval is
+/// presented: two people have then agreed to exactly this teardown.
+pub fn check_allowed(env: Env, yes: bool, allow_prd: bool, approval: bool) -> Result<(), String> {
     if env == Env::Prd && !allow_prd {
-        return Err("refusing to destroy prd: pass --allow-prd (and confirm by typing)".into());
-    }
-    if env == Env::Prd && yes {
         return Err(
-            "prd is never destroyed unattended: drop --yes and type the confirmation".into(),
+            "refusing to destroy prd: pass --allow-prd (a teardown approval is then requested)"
+                .into(),
+        );
+    }
+    if env == Env::Prd && yes && !approval {
+        return Err(
+            "prd is never destroyed unattended without an approval: drop --yes, or pass --approval <id>"
+                .into(),
         );
     }
     Ok(())
 }
 
 pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<ExitCode> {
-    check_allowed(args.env, args.yes, args.allow_prd).map_err(anyhow::Error::msg)?;
+    check_allowed(args.env, args.yes, args.allow_prd, args.approval.is_some())
+        .map_err(anyhow::Error::msg)?;
     let catalog = super::deploy::load_catalog(&args.catalog)?;
     let order: Vec<StackKey> = catalog
         .waves()
@@ -75,10 +88,25 @@ pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<Exi
     for (_, name, status) in &present {
         eprintln!("  {name} ({status})");
     }
+    let actor = backend.caller().await?;
+    let names: Vec<String> = present.iter().map(|(_, name, _)| name.clone()).collect();
+    let approval = if needs_approval(args.env) {
+        match &args.approval {
+            None => return request_teardown_approval(backend, args.env, &names, &actor).await,
+            Some(id) => Some(approved_teardown(backend, id, args.env, &names).await?),
+        }
+    } else {
+        None
+    };
     if !args.yes {
         confirm(args.env)?;
     }
-    let actor = backend.caller().await?;
+    if let Some(id) = &approval {
+        let (at, _) = now();
+        if let Err(refused) = backend.store.consume_approval(id, &at).await? {
+            bail!("{refused}; nothing was deleted");
+        }
+    }
     let mut rows = Vec::new();
     let mut stopped = false;
     for (stack, name, _) in &present {
@@ -98,7 +126,10 @@ pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<Exi
             "stack.destroy",
             &outcome.0,
         )
-        .detail(outcome.1.clone().unwrap_or_default());
+        .detail(match &approval {
+            Some(id) => format!("approval {id}; {}", outcome.1.clone().unwrap_or_default()),
+            None => outcome.1.clone().unwrap_or_default(),
+        });
         backend.store.audit(&entry).await?;
         if outcome.0 != "DELETE_COMPLETE" {
             stopped = true;
@@ -118,6 +149,86 @@ pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Stores a teardown approval for the stacks about to be deleted, tells the approvers, and stops:
+/// nothing is deleted until the approval is presented with `--approval`.
+async fn request_teardown_approval(
+    backend: &Backend,
+    env: Env,
+    names: &[String],
+    actor: &str,
+) -> anyhow::Result<ExitCode> {
+    let config = EnvironmentConfig::builtin(env)?;
+    let approval = teardown_approval(&config, names, actor, time::OffsetDateTime::now_utc());
+    backend.store.put_approval(&approval).await?;
+    backend
+        .store
+        .audit(
+            &AuditEntry::new(env, TEARDOWN, actor, "teardown.request", "PENDING")
+                .deployment(&approval.deployment_id)
+                .detail(format!(
+                    "approval {} for {}",
+                    approval.approval_id,
+                    names.join(", ")
+                )),
+        )
+        .await?;
+    let (subject, body) = notification(&approval);
+    match &backend.approval_topic_arn {
+        Some(topic) => {
+            backend
+                .sns
+                .publish()
+                .topic_arn(topic)
+                .subject(subject)
+                .message(body)
+                .message_attributes("environment", sns_text(env.as_str())?)
+                .message_attributes("approval_id", sns_text(&approval.approval_id)?)
+                .send()
+                .await
+                .context("could not notify the approvers (approval topic)")?;
+        }
+        None => eprintln!(
+            "note: INFRA_AGENT_APPROVAL_TOPIC_ARN is not set: tell the approvers yourself"
+        ),
+    }
+    eprintln!(
+        "Teardown of {env} needs approval {id} by {n} distinct approvers (until {until}):\n  infra-agent approve {id}\nthen run again with --approval {id}. Nothing was deleted.",
+        id = approval.approval_id,
+        n = approval.required_approvers,
+        until = approval.expires_at,
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+fn sns_text(value: &str) -> anyhow::Result<aws_sdk_sns::types::MessageAttributeValue> {
+    aws_sdk_sns::types::MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .context("message attribute")
+}
+
+/// The presented approval, checked against the stacks about to be deleted.
+async fn approved_teardown(
+    backend: &Backend,
+    id: &str,
+    env: Env,
+    names: &[String],
+) -> anyhow::Result<String> {
+    let approval = backend
+        .store
+        .approval(id)
+        .await?
+        .with_context(|| format!("approval {id} does not exist"))?;
+    check_teardown(&approval, env, names)
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was deleted"))?;
+    eprintln!(
+        "Teardown approved by {}",
+        approval.approver.as_deref().unwrap_or("?")
+    );
+    Ok(approval.approval_id)
 }
 
 fn confirm(env: Env) -> anyhow::Result<()> {
@@ -240,10 +351,12 @@ mod tests {
     }
 
     #[test]
-    fn prd_is_refused_without_allow_prd_and_never_unattended() {
-        assert!(check_allowed(Env::Prd, false, false).is_err());
-        assert!(check_allowed(Env::Prd, true, true).is_err());
-        assert!(check_allowed(Env::Prd, false, true).is_ok());
-        assert!(check_allowed(Env::Dev, true, false).is_ok());
+    fn prd_is_refused_without_allow_prd_and_unattended_only_with_an_approval() {
+        assert!(check_allowed(Env::Prd, false, false, false).is_err());
+        assert!(check_allowed(Env::Prd, false, false, true).is_err());
+        assert!(check_allowed(Env::Prd, true, true, false).is_err());
+        assert!(check_allowed(Env::Prd, true, true, true).is_ok());
+        assert!(check_allowed(Env::Prd, false, true, false).is_ok());
+        assert!(check_allowed(Env::Dev, true, false, false).is_ok());
     }
 }

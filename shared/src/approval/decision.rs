@@ -2,7 +2,9 @@
 //! Shared by the link handler and the CLI so both paths have the same guarantees.
 
 use crate::contract::approval::{ApprovalDecision, Decision};
-use crate::store::{now, ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, Store};
+use crate::store::{
+    now, ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, Store, TaskToken,
+};
 use crate::StepError;
 
 /// Error name the state machine's Catch matches for a rejection.
@@ -72,7 +74,20 @@ pub async fn decide(
     };
     let output_json = serde_json::to_string(&output)
         .map_err(|e| StepError::RecordConflict(format!("cannot encode decision: {e}")))?;
-    let token = record.task_token.expose();
+    let audit = AuditEntry::new(
+        record.env,
+        &record.stack,
+        approver,
+        "approval.decide",
+        decision.as_str(),
+    )
+    .deployment(&record.deployment_id)
+    .detail(format!("approval {approval_id} via {channel}"));
+    // A teardown approval resumes nothing: the destroy command presents it later.
+    let Some(token) = record.task_token.as_ref().map(TaskToken::expose) else {
+        store.audit(&audit).await?;
+        return Ok(Ok(record));
+    };
     let sent = match decision {
         Decision::Approved => sfn
             .send_task_success()
@@ -92,15 +107,6 @@ pub async fn decide(
             .map(|_| ())
             .map_err(|e| code_and_message(&e)),
     };
-    let audit = AuditEntry::new(
-        record.env,
-        &record.stack,
-        approver,
-        "approval.decide",
-        decision.as_str(),
-    )
-    .deployment(&record.deployment_id)
-    .detail(format!("approval {approval_id} via {channel}"));
     match sent {
         Ok(()) => {
             store.audit(&audit).await?;

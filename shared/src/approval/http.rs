@@ -237,7 +237,9 @@ fn already_decided_text(approval: &crate::store::ApprovalRecord) -> String {
 fn refusal_page(refused: DecideError) -> HttpResponse {
     let status = match refused {
         DecideError::NotFound(_) => 404,
-        DecideError::AlreadyDecided { .. } | DecideError::AlreadyApprovedBy { .. } => 409,
+        DecideError::AlreadyDecided { .. }
+        | DecideError::AlreadyApprovedBy { .. }
+        | DecideError::AlreadyUsed { .. } => 409,
         DecideError::Expired { .. } => 410,
     };
     HttpResponse::page(

@@ -11,7 +11,9 @@ use crate::contract::deploy::{DeployRequest, DeploymentPlan};
 use crate::contract::record::DeploymentStatus;
 use crate::environment::EnvironmentConfig;
 use crate::pipeline::cost::CostReport;
-use crate::store::{now, rfc3339, ApprovalRecord, ApprovalStatus, AuditEntry, TaskToken};
+use crate::store::{
+    now, rfc3339, ApprovalKind, ApprovalRecord, ApprovalStatus, AuditEntry, TaskToken,
+};
 use crate::validation::ValidationReport;
 use crate::StepError;
 
@@ -51,6 +53,7 @@ pub async fn request_approval(
     let exceeds_budget = input.cost.as_ref().is_some_and(|c| c.exceeds_budget);
     let record = ApprovalRecord {
         approval_id: approval_id.clone(),
+        kind: ApprovalKind::Deployment,
         deployment_id: request.deployment_id.clone(),
         env: request.env,
         stack: request.stack.to_string(),
@@ -65,7 +68,7 @@ pub async fn request_approval(
         exceeds_budget,
         required_approvers: required_approvers(&config, exceeds_budget),
         approved_by: Vec::new(),
-        task_token: input.task_token.clone(),
+        task_token: Some(input.task_token.clone()),
         status: ApprovalStatus::Pending,
         created_at: rfc3339(created),
         expires_at: rfc3339(expires),
@@ -73,6 +76,7 @@ pub async fn request_approval(
         approver: None,
         decided_at: None,
         comment: None,
+        consumed_at: None,
     };
     pipeline.store.put_approval(&record).await?;
 

@@ -8,5 +8,6 @@ pub mod cost;
 pub mod environment;
 pub mod execute;
 pub mod finish;
+pub mod teardown;
 pub mod templates;
 pub mod validate;

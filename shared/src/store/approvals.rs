@@ -51,9 +51,23 @@ impl ApprovalStatus {
     }
 }
 
+/// What an approval lets happen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApprovalKind {
+    /// A change set of one deployment; an execution waits on the task token.
+    #[default]
+    Deployment,
+    /// Tearing down an environment's stacks (`destroy`); nothing waits, the approval is
+    /// presented, once, by the command that deletes.
+    Teardown,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
     pub approval_id: String,
+    #[serde(default)]
+    pub kind: ApprovalKind,
     pub deployment_id: String,
     pub env: Env,
     pub stack: String,
@@ -76,7 +90,9 @@ pub struct ApprovalRecord {
     /// Who approved so far, in order.
     #[serde(default)]
     pub approved_by: Vec<String>,
-    pub task_token: TaskToken,
+    /// The waiting execution's token; none for a teardown.
+    #[serde(default)]
+    pub task_token: Option<TaskToken>,
     pub status: ApprovalStatus,
     pub created_at: String,
     pub expires_at: String,
@@ -87,6 +103,9 @@ pub struct ApprovalRecord {
     pub decided_at: Option<String>,
     #[serde(default)]
     pub comment: Option<String>,
+    /// When an approved teardown was used (an approval is used once).
+    #[serde(default)]
+    pub consumed_at: Option<String>,
 }
 
 /// Why a decision was not taken.
@@ -100,6 +119,8 @@ pub enum DecideError {
     Expired { id: String, expires_at: String },
     #[error("{approver} has already approved {id}; a second approver must be someone else")]
     AlreadyApprovedBy { id: String, approver: String },
+    #[error("approval {id} was already used at {at}")]
+    AlreadyUsed { id: String, at: String },
 }
 
 fn one() -> u32 {
@@ -238,6 +259,41 @@ impl Store {
                 // Explain why: read what is there now.
                 Ok(Err(refusal(approval_id, self.approval(approval_id).await?)))
             }
+            Err(e) => Err(StepError::from_sdk("dynamodb", "UpdateItem", &e)),
+        }
+    }
+
+    /// Uses an approved teardown approval, once: a second use is refused.
+    pub async fn consume_approval(
+        &self,
+        approval_id: &str,
+        now: &str,
+    ) -> Result<Result<ApprovalRecord, DecideError>, StepError> {
+        let result = self
+            .approval_update(approval_id)
+            .update_expression("SET consumed_at = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND #s = :approved AND (attribute_not_exists(consumed_at) OR consumed_at = :null)",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":now", AttributeValue::S(now.into()))
+            .expression_attribute_values(":null", AttributeValue::Null(true))
+            .expression_attribute_values(
+                ":approved",
+                AttributeValue::S(ApprovalStatus::Approved.as_str().into()),
+            )
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Ok(from_item(out.attributes.unwrap_or_default())?)),
+            Err(e) if condition_failed(&e) => Ok(Err(match self.approval(approval_id).await? {
+                Some(a) if a.consumed_at.is_some() => DecideError::AlreadyUsed {
+                    id: a.approval_id,
+                    at: a.consumed_at.unwrap_or_default(),
+                },
+                other => refusal(approval_id, other),
+            })),
             Err(e) => Err(StepError::from_sdk("dynamodb", "UpdateItem", &e)),
         }
     }

@@ -9,7 +9,7 @@ mod prices;
 mod records;
 mod runs;
 
-pub use approvals::{ApprovalRecord, ApprovalStatus, DecideError, TaskToken};
+pub use approvals::{ApprovalKind, ApprovalRecord, ApprovalStatus, DecideError, TaskToken};
 pub use audit::AuditEntry;
 pub use locks::StackLock;
 pub use records::{DeploymentRecord, StackHead};
