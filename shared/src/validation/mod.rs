@@ -4,6 +4,7 @@
 pub mod policy;
 mod report;
 pub(crate) mod resolve;
+pub mod schema;
 pub mod structure;
 pub mod suppression;
 
@@ -68,6 +69,7 @@ pub fn validate_with_policy(
         }
     };
     let mut findings = structure::check(&template);
+    findings.extend(schema::check(&template));
     let mut resolved = resolve::with_parameters(&template, ctx);
     resolve::policy_documents_as_objects(&mut resolved);
     let outcome = match policy.evaluate(&resolved) {
