@@ -1,0 +1,725 @@
+//! Unit tests of the structural rules: for each, a template that passes and a broken variant
+//! that fails at the right line, plus `Fn::ForEach` templates that must raise nothing.
+
+use super::*;
+
+/// A template every rule accepts; the failing cases below each break one thing in it.
+const VALID: &str = "\
+AWSTemplateFormatVersion: '2010-09-09'
+Description: every structural rule passes
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [dev, prd]
+    Default: dev
+  Size:
+    Type: Number
+    MinValue: 1
+    MaxValue: 10
+    Default: 2
+  Zones:
+    Type: CommaDelimitedList
+    Default: 'a, b'
+    AllowedPattern: '[a-z]'
+Conditions:
+  IsPrd: !Equals [!Ref Env, prd]
+  NotPrd: !Not [!Condition IsPrd]
+  Either: !Or [!Condition IsPrd, !Condition NotPrd]
+Mappings:
+  Sizes:
+    dev: {Type: small}
+    prd: {Type: large}
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: !FindInMap [Sizes, !Ref Env, Type]
+      DisplayName: !If [IsPrd, !Join ['-', [a, !Select [0, !GetAZs '']]], !Ref AWS::NoValue]
+      Tags:
+        - {Key: Owner, Value: platform}
+        - {Key: Zone, Value: !Select [1, !Split [',', !Ref AWS::Region]]}
+  Queue:
+    Type: AWS::SQS::Queue
+    Condition: IsPrd
+    DependsOn: Topic
+    Properties:
+      QueueName: !Sub '${Topic.TopicName}-queue'
+      Tags:
+        - {Key: Data, Value: !Base64 'x'}
+  Net:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: !Select [0, !Cidr ['10.0.0.0/16', 4, 8]]
+Outputs:
+  TopicArn:
+    Value: !Ref Topic
+    Export:
+      Name: !Sub '${AWS::StackName}-topic'
+  QueueUrl:
+    Condition: IsPrd
+    Value: !Ref Queue
+    Export:
+      Name: !ImportValue shared-name
+";
+
+fn findings(body: &str) -> Vec<Finding> {
+    let template = Template::parse("t.yaml", body).expect("test template parses");
+    check(&template)
+}
+
+fn assert_clean(body: &str) {
+    let found = findings(body);
+    assert!(
+        found.is_empty(),
+        "expected no structural finding: {found:#?}"
+    );
+}
+
+/// Asserts that `body` breaks `rule` at `line` (and that the message names it usefully).
+fn assert_fires(body: &str, rule: &str, line: u32) {
+    let found = findings(body);
+    assert!(
+        found.iter().any(|f| f.rule == rule && f.line == Some(line)),
+        "expected {rule} at line {line}, got {found:#?}"
+    );
+    assert!(found.iter().all(|f| f.severity == Severity::Error));
+}
+
+/// `VALID` with `from` replaced by `to` (which must occur).
+fn broken(from: &str, to: &str) -> String {
+    assert!(VALID.contains(from), "{from} is not in the valid template");
+    VALID.replacen(from, to, 1)
+}
+
+#[test]
+fn valid_template_raises_no_structural_finding() {
+    assert_clean(VALID);
+}
+
+// ---------------------------------------------------------------- sections and limits
+
+#[test]
+fn unknown_top_level_section_is_e1001() {
+    assert_fires(
+        &format!("{VALID}Output:\n  X: {{Value: y}}\n"),
+        UNKNOWN_SECTION,
+        56,
+    );
+}
+
+#[test]
+fn sam_globals_section_is_known_under_the_serverless_transform() {
+    let body = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function: {Timeout: 3}\nResources:\n  Topic: {Type: AWS::SNS::Topic}\n";
+    assert_clean(body);
+    assert_fires(
+        &body.replace("Transform: AWS::Serverless-2016-10-31\n", ""),
+        UNKNOWN_SECTION,
+        1,
+    );
+}
+
+#[test]
+fn format_version_other_than_2010_09_09_is_e1001() {
+    assert_fires(&broken("'2010-09-09'", "'2010-09-10'"), FORMAT_VERSION, 1);
+    assert_clean(&broken("'2010-09-09'", "2010-09-09"));
+}
+
+#[test]
+fn description_must_be_a_short_string() {
+    assert_fires(
+        &broken(
+            "Description: every structural rule passes",
+            "Description: [a]",
+        ),
+        DESCRIPTION_TYPE,
+        2,
+    );
+    let long = format!("Description: {}", "d".repeat(1025));
+    assert_fires(
+        &broken("Description: every structural rule passes", &long),
+        DESCRIPTION_LENGTH,
+        2,
+    );
+}
+
+#[test]
+fn template_over_a_million_bytes_is_e1002() {
+    let padding = format!("\nMetadata:\n  Padding: '{}'\n", "p".repeat(1_000_001));
+    assert_fires(&format!("{VALID}{padding}"), TEMPLATE_SIZE, 1);
+}
+
+/// A template of `count` topics, or of `count` parameters/outputs (each named with `prefix`).
+fn many(section: &str, count: usize) -> String {
+    let mut body = String::from("Resources:\n  Topic: {Type: AWS::SNS::Topic}\n");
+    match section {
+        "Resources" => {
+            for i in 0..count {
+                body.push_str(&format!("  T{i}: {{Type: AWS::SNS::Topic}}\n"));
+            }
+        }
+        "Parameters" => {
+            body.push_str("Parameters:\n");
+            for i in 0..count {
+                body.push_str(&format!("  P{i}: {{Type: String}}\n"));
+            }
+        }
+        _ => {
+            body.push_str("Outputs:\n");
+            for i in 0..count {
+                body.push_str(&format!("  O{i}: {{Value: x}}\n"));
+            }
+        }
+    }
+    body
+}
+
+#[test]
+fn resource_parameter_and_output_counts_are_limited() {
+    assert_clean(&many("Resources", 499));
+    assert_fires(&many("Resources", 500), RESOURCE_LIMIT, 1);
+    assert_clean(&many("Parameters", 200));
+    assert_fires(&many("Parameters", 201), PARAMETER_LIMIT, 3);
+    assert_clean(&many("Outputs", 200));
+    assert_fires(&many("Outputs", 201), OUTPUT_LIMIT, 3);
+}
+
+#[test]
+fn logical_ids_are_alphanumeric_and_at_most_255_characters() {
+    assert_fires(
+        &broken("  Queue:\n", "  Queue_1:\n"),
+        RESOURCE_CONFIGURATION,
+        34,
+    );
+    let long = format!("  {}:\n", "Q".repeat(256));
+    let body = broken("  Net:\n", &long);
+    assert_fires(&body, RESOURCE_NAME_LENGTH, 42);
+}
+
+#[test]
+fn unknown_resource_attribute_is_e3001() {
+    assert_fires(
+        &broken(
+            "    DependsOn: Topic\n",
+            "    DependsOn: Topic\n    Propertes: {}\n",
+        ),
+        RESOURCE_CONFIGURATION,
+        38,
+    );
+}
+
+#[test]
+fn resource_named_like_a_parameter_is_e3007() {
+    assert_fires(&broken("  Net:\n", "  Env:\n"), UNIQUE_NAMES, 42);
+}
+
+#[test]
+fn mappings_are_maps_of_maps_with_valid_names() {
+    assert_fires(
+        &broken("    dev: {Type: small}", "    dev: {Type: {a: b}}"),
+        MAPPING_CONFIGURATION,
+        23,
+    );
+    assert_fires(
+        &broken("    dev: {Type: small}", "    dev: {}"),
+        MAPPING_CONFIGURATION,
+        23,
+    );
+    assert_fires(
+        &broken("    dev: {Type: small}", "    dev_1: {Type: small}"),
+        MAPPING_CONFIGURATION,
+        23,
+    );
+    assert_fires(
+        &broken("  Sizes:\n", "  Size-s:\n"),
+        MAPPING_CONFIGURATION,
+        22,
+    );
+}
+
+// ---------------------------------------------------------------- parameters
+
+#[test]
+fn parameter_types_must_be_known() {
+    for valid in [
+        "List<Number>",
+        "List<AWS::EC2::Subnet::Id>",
+        "AWS::EC2::VPC::Id",
+        "AWS::SSM::Parameter::Value<String>",
+        "AWS::SSM::Parameter::Value<List<AWS::EC2::Image::Id>>",
+    ] {
+        let body = broken(
+            "  Env:\n    Type: String\n",
+            &format!("  Other:\n    Type: '{valid}'\n  Env:\n    Type: String\n"),
+        );
+        assert_clean(&body);
+    }
+    assert_fires(
+        &broken("    Type: Number", "    Type: Integer"),
+        PARAMETER_TYPE,
+        9,
+    );
+    assert_fires(
+        &broken("    Type: Number", "    Type: 'List<Boolean>'"),
+        PARAMETER_TYPE,
+        9,
+    );
+}
+
+#[test]
+fn parameter_attributes_must_suit_the_type() {
+    assert_fires(
+        &broken("    MinValue: 1", "    MinLength: 1"),
+        PARAMETER_CONFIGURATION,
+        10,
+    );
+    assert_fires(
+        &broken("    AllowedValues: [dev, prd]", "    AllowedValues: dev"),
+        PARAMETER_CONFIGURATION,
+        6,
+    );
+    assert_fires(
+        &broken(
+            "  Env:\n    Type: String\n",
+            "  Env:\n    Description: no type\n",
+        ),
+        PARAMETER_CONFIGURATION,
+        4,
+    );
+}
+
+#[test]
+fn parameter_names_are_alphanumeric() {
+    assert_fires(&broken("  Env:\n", "  Env-Name:\n"), PARAMETER_NAME, 4);
+}
+
+#[test]
+fn default_outside_allowed_values_is_e2015() {
+    assert_fires(
+        &broken("    Default: dev", "    Default: tst"),
+        PARAMETER_DEFAULT,
+        7,
+    );
+}
+
+#[test]
+fn number_default_must_be_a_number_within_its_range() {
+    assert_fires(
+        &broken("    Default: 2", "    Default: two"),
+        PARAMETER_DEFAULT,
+        12,
+    );
+    assert_fires(
+        &broken("    Default: 2", "    Default: 11"),
+        PARAMETER_DEFAULT,
+        12,
+    );
+    assert_fires(
+        &broken("    Default: 2", "    Default: 0"),
+        PARAMETER_DEFAULT,
+        12,
+    );
+}
+
+#[test]
+fn default_must_match_allowed_pattern_and_lengths_item_by_item() {
+    assert_fires(
+        &broken("    Default: 'a, b'", "    Default: 'a, bc'"),
+        PARAMETER_DEFAULT,
+        15,
+    );
+    let with_lengths = broken(
+        "    AllowedValues: [dev, prd]\n",
+        "    MinLength: 3\n    MaxLength: 3\n",
+    );
+    assert_clean(&with_lengths);
+    assert_fires(
+        &with_lengths.replace("    Default: dev", "    Default: de"),
+        PARAMETER_DEFAULT,
+        8,
+    );
+    assert_fires(
+        &with_lengths.replace("    Default: dev", "    Default: devs"),
+        PARAMETER_DEFAULT,
+        8,
+    );
+}
+
+// ---------------------------------------------------------------- conditions
+
+#[test]
+fn condition_names_must_be_declared_wherever_used() {
+    assert_fires(
+        &broken(
+            "    Condition: IsPrd\n    DependsOn",
+            "    Condition: IsProd\n    DependsOn",
+        ),
+        CONDITION_TARGET,
+        36,
+    );
+    assert_fires(
+        &broken("!If [IsPrd, !Join", "!If [IsProd, !Join"),
+        CONDITION_TARGET,
+        30,
+    );
+    assert_fires(
+        &broken("!Not [!Condition IsPrd]", "!Not [!Condition IsProd]"),
+        CONDITION_TARGET,
+        19,
+    );
+    assert_fires(
+        &broken(
+            "    Condition: IsPrd\n    Value: !Ref Queue",
+            "    Condition: IsProd\n    Value: !Ref Queue",
+        ),
+        CONDITION_TARGET,
+        52,
+    );
+}
+
+#[test]
+fn condition_functions_must_be_well_formed() {
+    assert_fires(
+        &broken("!Equals [!Ref Env, prd]", "!Equals [!Ref Env]"),
+        EQUALS_SHAPE,
+        18,
+    );
+    assert_fires(
+        &broken("!Equals [!Ref Env, prd]", "!Equals [!Ref Env, [prd]]"),
+        EQUALS_SHAPE,
+        18,
+    );
+    assert_fires(
+        &broken(
+            "!Not [!Condition IsPrd]",
+            "!Not [!Condition IsPrd, !Condition IsPrd]",
+        ),
+        NOT_SHAPE,
+        19,
+    );
+    assert_fires(
+        &broken(
+            "!Or [!Condition IsPrd, !Condition NotPrd]",
+            "!Or [!Condition IsPrd]",
+        ),
+        OR_SHAPE,
+        20,
+    );
+    assert_fires(
+        &broken(
+            "!Or [!Condition IsPrd, !Condition NotPrd]",
+            "!And [!Condition IsPrd]",
+        ),
+        AND_SHAPE,
+        20,
+    );
+    assert_fires(
+        &broken("!Not [!Condition IsPrd]", "!Not [{Condition: [IsPrd]}]"),
+        CONDITION_SHAPE,
+        19,
+    );
+    assert_fires(
+        &broken("  NotPrd: !Not [!Condition IsPrd]", "  NotPrd: prd"),
+        CONDITION_CONFIGURATION,
+        19,
+    );
+}
+
+#[test]
+fn fn_if_needs_a_condition_and_two_values() {
+    assert_fires(&broken("!Ref AWS::NoValue]", "]"), IF_SHAPE, 30);
+}
+
+// ---------------------------------------------------------------- references and cycles
+
+#[test]
+fn circular_dependencies_are_e3004_on_each_resource() {
+    let body = broken(
+        "      CidrBlock: !Select",
+        "      Tag: !Ref Queue\n      CidrBlock: !Select",
+    );
+    let body = body.replace("    DependsOn: Topic", "    DependsOn: Net");
+    assert_fires(&body, CIRCULAR_DEPENDENCY, 34);
+    assert_fires(&body, CIRCULAR_DEPENDENCY, 42);
+    let own = broken(
+        "      QueueName: !Sub '${Topic.TopicName}-queue'",
+        "      QueueName: !GetAtt Queue.QueueName",
+    );
+    assert_fires(&own, CIRCULAR_DEPENDENCY, 34);
+}
+
+#[test]
+fn conditions_cannot_refer_to_resources() {
+    assert_fires(
+        &broken("!Equals [!Ref Env, prd]", "!Equals [!Ref Topic, prd]"),
+        REF_TARGET,
+        18,
+    );
+}
+
+// ---------------------------------------------------------------- outputs
+
+#[test]
+fn outputs_need_a_value_and_exports_a_name() {
+    assert_fires(
+        &broken("    Value: !Ref Topic\n", "    Description: none\n"),
+        OUTPUT_REQUIRED,
+        47,
+    );
+    assert_fires(
+        &broken(
+            "      Name: !Sub '${AWS::StackName}-topic'",
+            "      Value: x",
+        ),
+        OUTPUT_REQUIRED,
+        49,
+    );
+    assert_fires(
+        &broken(
+            "    Value: !Ref Topic\n",
+            "    Value: !Ref Topic\n    Exported: x\n",
+        ),
+        OUTPUT_CONFIGURATION,
+        49,
+    );
+}
+
+#[test]
+fn output_names_are_alphanumeric() {
+    assert_fires(&broken("  TopicArn:", "  Topic-Arn:"), OUTPUT_NAME, 47);
+}
+
+#[test]
+fn the_same_export_name_twice_is_reported_unless_conditions_exclude_each_other() {
+    let twice = broken(
+        "      Name: !ImportValue shared-name",
+        "      Name: !Sub '${AWS::StackName}-topic'",
+    );
+    let twice = twice.replace(
+        "    Condition: IsPrd\n    Value: !Ref Queue",
+        "    Value: !Ref Queue",
+    );
+    assert_fires(&twice, DUPLICATE_EXPORT, 53);
+    let exclusive = broken(
+        "      Name: !Sub '${AWS::StackName}-topic'",
+        "      Name: same",
+    )
+    .replace(
+        "    Export:\n      Name: !ImportValue shared-name",
+        "    Export:\n      Name: same",
+    )
+    .replace("  TopicArn:\n", "  TopicArn:\n    Condition: NotPrd\n");
+    assert_clean(&exclusive);
+}
+
+// ---------------------------------------------------------------- function shapes
+
+#[test]
+fn intrinsic_function_shapes_are_checked() {
+    let cases = [
+        ("!Select [0, !GetAZs '']", "!Select [0]", SELECT_SHAPE, 30),
+        (
+            "!Select [0, !GetAZs '']",
+            "!Select [first, !GetAZs '']",
+            SELECT_SHAPE,
+            30,
+        ),
+        (
+            "!Split [',', !Ref AWS::Region]",
+            "!Split [',']",
+            SPLIT_SHAPE,
+            33,
+        ),
+        ("!Join ['-', [a, ", "!Join [[a, ", JOIN_SHAPE, 30),
+        (
+            "!FindInMap [Sizes, !Ref Env, Type]",
+            "!FindInMap [Sizes, !Ref Env]",
+            FIND_IN_MAP_SHAPE,
+            29,
+        ),
+        (
+            "!FindInMap [Sizes, !Ref Env, Type]",
+            "!FindInMap [Size, !Ref Env, Type]",
+            FIND_IN_MAP_SHAPE,
+            29,
+        ),
+        ("!GetAZs ''", "{'Fn::GetAZs': [a]}", GET_AZS_SHAPE, 30),
+        (
+            "!Cidr ['10.0.0.0/16', 4, 8]",
+            "!Cidr ['10.0.0.0', 4, 8]",
+            CIDR_SHAPE,
+            45,
+        ),
+        (
+            "!Cidr ['10.0.0.0/16', 4, 8]",
+            "!Cidr ['10.0.0.0/16', 0, 8]",
+            CIDR_SHAPE,
+            45,
+        ),
+        ("!Base64 'x'", "!Base64 [x]", BASE64_SHAPE, 41),
+        (
+            "!ImportValue shared-name",
+            "!ImportValue [shared-name]",
+            IMPORT_VALUE_SHAPE,
+            55,
+        ),
+        ("Value: !Ref Topic", "Value: {Ref: [Topic]}", REF_SHAPE, 48),
+        (
+            "!Sub '${Topic.TopicName}-queue'",
+            "!Sub [a, b, c]",
+            SUB_VARIABLE,
+            39,
+        ),
+        (
+            "!Sub '${Topic.TopicName}-queue'",
+            "!GetAtt [Topic]",
+            GETATT_TARGET,
+            39,
+        ),
+    ];
+    for (from, to, rule, line) in cases {
+        assert_fires(&broken(from, to), rule, line);
+    }
+}
+
+#[test]
+fn nested_intrinsics_are_accepted_where_cloudformation_allows_them() {
+    let body = broken(
+        "      CidrBlock: !Select [0, !Cidr ['10.0.0.0/16', 4, 8]]",
+        "      CidrBlock: !Select [0, !Cidr [!GetAtt Topic.TopicName, !FindInMap [Sizes, dev, Type], '8']]
+      Ipv6: !Select [1, !Cidr ['2001:db8::/56', 2, 64]]
+      Name: !Join ['', [!Sub 'x', !ImportValue y, !Select [0, {'Fn::GetAZs': !Ref AWS::Region}]]]
+      Zones: !Join [',', !GetAZs '']
+      Data: !Base64 {'Fn::Join': ['', [!Ref Env]]}",
+    );
+    assert_clean(&body);
+}
+
+// ---------------------------------------------------------------- tags
+
+#[test]
+fn tags_need_a_key_within_limits_not_reserved_and_not_repeated() {
+    assert_fires(
+        &broken(
+            "        - {Key: Owner, Value: platform}",
+            "        - {Value: platform}",
+        ),
+        TAG_SYNTAX,
+        32,
+    );
+    assert_fires(
+        &broken(
+            "{Key: Owner, Value: platform}",
+            "{Key: 'aws:owner', Value: platform}",
+        ),
+        TAG_SYNTAX,
+        32,
+    );
+    let long_key = format!("{{Key: {}, Value: platform}}", "k".repeat(129));
+    assert_fires(
+        &broken("{Key: Owner, Value: platform}", &long_key),
+        TAG_SYNTAX,
+        32,
+    );
+    let long_value = format!("{{Key: Owner, Value: {}}}", "v".repeat(257));
+    assert_fires(
+        &broken("{Key: Owner, Value: platform}", &long_value),
+        TAG_SYNTAX,
+        32,
+    );
+    assert_fires(&broken("{Key: Zone,", "{Key: Owner,"), TAG_SYNTAX, 33);
+    let map_form = "Resources:\n  Group:\n    Type: AWS::EKS::Nodegroup\n    Properties:\n      Tags: {Owner: platform, 'aws:x': y}\n";
+    assert_fires(map_form, TAG_SYNTAX, 5);
+    assert_clean(&map_form.replace(", 'aws:x': y", ""));
+}
+
+#[test]
+fn custom_resources_may_shape_tags_as_they_like() {
+    assert_clean("Resources:\n  Thing:\n    Type: Custom::Thing\n    Properties:\n      ServiceToken: arn\n      Tags: [{Name: x}]\n");
+}
+
+// ---------------------------------------------------------------- Fn::ForEach
+
+const FOR_EACH: &str = "\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::LanguageExtensions
+Parameters:
+  Names:
+    Type: CommaDelimitedList
+    Default: 'x,y'
+Conditions:
+  Fn::ForEach::Flags:
+    - Flag
+    - [On, Off]
+    - Is${Flag}: !Equals [!Ref Flag, On]
+Resources:
+  Fn::ForEach::Tables:
+    - TableName
+    - [Points, Score]
+    - Table${TableName}:
+        Type: AWS::DynamoDB::Table
+        Condition: IsOn
+        Properties:
+          TableName: !Ref TableName
+          Description: !Sub '${TableName}-table in ${AWS::Region}'
+          KeySchema: [{AttributeName: id, KeyType: HASH}]
+        DependsOn: Fn::ForEach::Unused
+  Fn::ForEach::Queues:
+    - Name
+    - !Ref Names
+    - Queue&{Name}:
+        Type: AWS::SQS::Queue
+        Properties:
+          QueueName: !Ref Name
+          Fn::ForEach::Props:
+            - Prop
+            - [Delay]
+            - ${Prop}Seconds: 5
+  Reader:
+    Type: AWS::SNS::Topic
+    DependsOn: [TablePoints, Queuex]
+    Properties:
+      TopicName: !GetAtt [!Sub 'Table${Suffix}', Arn]
+Outputs:
+  Fn::ForEach::TableOutputs:
+    - TableName
+    - [Points, Score]
+    - Fn::ForEach::AttributeLoop:
+        - Attribute
+        - [Arn, StreamArn]
+        - Table${TableName}${Attribute}:
+            Value: !GetAtt [!Sub 'Table${TableName}', !Ref Attribute]
+";
+
+#[test]
+fn for_each_templates_raise_no_false_findings() {
+    let body = FOR_EACH.replace("        DependsOn: Fn::ForEach::Unused\n", "");
+    let body = body.replace("!Sub 'Table${Suffix}'", "TableScore");
+    assert_clean(&body);
+}
+
+#[test]
+fn for_each_expansion_still_reports_real_defects_at_the_loop_line() {
+    let body = FOR_EACH.replace(
+        "        DependsOn: Fn::ForEach::Unused\n",
+        "        DependsOn: Missing\n",
+    );
+    let body = body.replace("!Sub 'Table${Suffix}'", "TableScore");
+    let found = findings(&body);
+    assert!(
+        found.iter().any(|f| f.rule == DEPENDS_ON_TARGET
+            && f.line == Some(23)
+            && f.resource.as_deref() == Some("TablePoints")),
+        "{found:#?}"
+    );
+    let bad_ref = body.replace(
+        "DependsOn: [TablePoints, Queuex]",
+        "DependsOn: [TableTotals]",
+    );
+    assert_fires(&bad_ref, DEPENDS_ON_TARGET, 37);
+}
+
+#[test]
+fn for_each_without_the_language_extensions_transform_is_not_a_resource() {
+    let body = FOR_EACH.replace("Transform: AWS::LanguageExtensions\n", "");
+    assert_fires(&body, RESOURCE_CONFIGURATION, 12);
+}
