@@ -15,7 +15,7 @@ async fn approved_deployment_creates_the_stack_and_records_the_approver() {
         .await;
     let message = backend.awaiting_approval(&started).await;
     assert!(
-        message.body.contains("CREATE AWS::EC2::Subnet ×4"),
+        message.body.contains("CREATE AWS::EC2::Subnet ×9"),
         "{}",
         message.body
     );
@@ -211,14 +211,50 @@ async fn failing_resource_fails_the_deployment_with_cloudformations_reason() {
     );
 }
 
+/// A security group that admits HTTPS from the internet, as a load balancer's does: compliant as
+/// written. Security groups live in their own stack, so the test brings its own.
+const PUBLIC_HTTPS_GROUP: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
+Description: A load balancer's security group, HTTPS from the internet only
+Parameters:
+  Environment: { Type: String, AllowedValues: [dev, tst, prd] }
+  Owner: { Type: String }
+  SecurityLevel: { Type: String }
+  IaCVersion: { Type: String }
+  VpcId: { Type: "AWS::EC2::VPC::Id" }
+Resources:
+  HttpsIngressSecurityGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: HTTPS from the internet to the public load balancers only
+      VpcId: !Ref VpcId
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 443
+          ToPort: 443
+          CidrIp: 0.0.0.0/0
+          Description: HTTPS
+      Tags:
+        - { Key: Environment, Value: !Ref Environment }
+        - { Key: Owner, Value: !Ref Owner }
+        - { Key: SecurityLevel, Value: !Ref SecurityLevel }
+        - { Key: IaC_Version, Value: !Ref IaCVersion }
+"#;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn non_compliant_template_fails_validation_before_any_change_set() {
     let backend = Backend::connect().await;
     let stack = unique_stack("open");
-    let template = vpc_template(&BTreeMap::from([(
+    let template = PUBLIC_HTTPS_GROUP.replace(
         "FromPort: 443\n          ToPort: 443",
         "FromPort: 22\n          ToPort: 22",
-    )]));
+    );
+    assert_ne!(template, PUBLIC_HTTPS_GROUP);
+    let as_written = shared::validation::validate_template(
+        "fixture",
+        PUBLIC_HTTPS_GROUP,
+        &shared::validation::ValidationContext::default(),
+    );
+    assert!(as_written.passed, "{:?}", as_written.findings);
     let started = backend.start(&stack, &template, "1.0.0").await;
     let ended = backend.wait_for_end(&started).await;
     assert_eq!(ended.status, "FAILED");
@@ -251,29 +287,8 @@ async fn non_compliant_template_fails_validation_before_any_change_set() {
 async fn approval_message_and_record_carry_the_cost_delta() {
     let backend = Backend::connect().await;
     let stack = unique_stack("cost");
-    let nat = r#"  NatAddress:
-    Type: AWS::EC2::EIP
-    Properties:
-      Domain: vpc
-      Tags:
-        - { Key: Environment, Value: !Ref Environment }
-        - { Key: Owner, Value: !Ref Owner }
-        - { Key: SecurityLevel, Value: !Ref SecurityLevel }
-        - { Key: IaC_Version, Value: !Ref IaCVersion }
-
-  NatGateway:
-    Type: AWS::EC2::NatGateway
-    Properties:
-      AllocationId: !GetAtt NatAddress.AllocationId
-      SubnetId: !Ref PublicSubnetA
-      Tags:
-        - { Key: Environment, Value: !Ref Environment }
-        - { Key: Owner, Value: !Ref Owner }
-        - { Key: SecurityLevel, Value: !Ref SecurityLevel }
-        - { Key: IaC_Version, Value: !Ref IaCVersion }
-
-Outputs:"#;
-    let template = vpc_template(&BTreeMap::from([("Outputs:", nat)]));
+    // dev runs one NAT gateway (NatGatewayCount 1) with its public IPv4 address.
+    let template = vpc_template(&BTreeMap::new());
     let started = backend.start(&stack, &template, "1.0.0").await;
     let message = backend.awaiting_approval(&started).await;
     // NAT gateway $0.045/h and one public IPv4 address $0.005/h, 730 hours: $32.85 + $3.65.
@@ -285,7 +300,7 @@ Outputs:"#;
         message.body
     );
     assert!(
-        message.body.contains("NatGateway (AWS::EC2::NatGateway)"),
+        message.body.contains("NatGatewayA (AWS::EC2::NatGateway)"),
         "{}",
         message.body
     );

@@ -25,7 +25,7 @@ async fn change_set_deployments_give_the_stack_its_outputs_and_exports() {
         assert!(!value.is_empty(), "output {key} after CREATE: {outputs:?}");
     }
     assert!(outputs["VpcId"].starts_with("vpc-"), "{outputs:?}");
-    assert_eq!(outputs["PrivateSubnetIds"].split(',').count(), 2);
+    assert_eq!(outputs["PrivateSubnetIds"].split(',').count(), 3);
 
     let exports = backend
         .pipeline

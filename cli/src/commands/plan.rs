@@ -176,3 +176,33 @@ fn list(items: impl Iterator<Item = String>) -> String {
         items.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real_catalog() -> Catalog {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        Catalog::load(&root.join(CATALOG_FILE), &root.join(TEMPLATES_DIR))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn json_plan_gives_each_stack_its_emulator_skip_reason_or_null() {
+        let catalog = real_catalog();
+        let plan = plan(&catalog, Env::Dev).expect("every wave names a stack");
+        let json = serde_json::to_value(&plan).expect("serialize");
+        let stacks = json["stacks"].as_array().expect("stacks");
+        let reason_of = |name: &str| {
+            stacks
+                .iter()
+                .find(|s| s["stack"] == name)
+                .map(|s| s["skip_on_emulator"].clone())
+                .unwrap_or_else(|| panic!("{name} planned"))
+        };
+        assert!(reason_of("k8s-services")
+            .as_str()
+            .is_some_and(|r| r.contains("AWSQS::Kubernetes::Helm")));
+        assert!(reason_of("vpc").is_null());
+    }
+}

@@ -517,6 +517,19 @@ fn stack_skipped_on_the_emulator_keeps_its_reason() {
         Some("needs a running cluster")
     );
     assert_eq!(catalog.phase_name(2), Some("cluster"));
+    let vpc = catalog.stack(&key("vpc")).unwrap();
+    assert_eq!(vpc.skip_on_emulator, None, "absent means deployable");
+}
+
+#[test]
+fn emulator_skip_without_a_reason_is_refused() {
+    let text = PLATFORM.replace(
+        "skip_on_emulator = \"needs a running cluster\"",
+        "skip_on_emulator = true",
+    );
+    assert_ne!(text, PLATFORM);
+    let err = error_of(&text, &platform_templates());
+    assert!(err.contains("skip_on_emulator"), "{err}");
 }
 
 #[test]
@@ -538,6 +551,16 @@ fn real_catalog_loads_with_its_templates_and_supplies_every_parameter_in_every_e
             keys(&["cluster"]),
             keys(&["node-groups"]),
             keys(&["addons"]),
+            keys(&["k8s-services"]),
         ]
+    );
+    let services = catalog.stack(&key("k8s-services")).unwrap();
+    assert!(
+        services
+            .skip_on_emulator
+            .as_deref()
+            .is_some_and(|reason| reason.contains("AWSQS::Kubernetes::Helm")),
+        "{:?}",
+        services.skip_on_emulator
     );
 }
