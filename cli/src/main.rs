@@ -88,7 +88,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return commands::cost::run(args, format);
     }
     if let Command::Plan(args) = &cli.command {
-        return commands::plan::run(args, format);
+        // Plans offline when no backend is configured; asks for live status when one is.
+        let backend = backend::Backend::connect().await.ok();
+        return commands::plan::run(args, format, backend.as_ref()).await;
     }
     let backend = backend::Backend::connect().await?;
     match cli.command {

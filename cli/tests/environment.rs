@@ -192,6 +192,19 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
     assert!(subnets.starts_with("subnet-"), "{cluster_records}");
     assert_eq!(vpc_records[0]["status"], "SUCCEEDED", "{vpc_records}");
 
+    // plan sees what is deployed now.
+    let plan = json(&cli(&["plan", "--env", "dev", "--output", "json"]));
+    let planned = |stack: &str| {
+        plan["stacks"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["stack"] == stack))
+            .cloned()
+            .unwrap_or_else(|| panic!("{stack} planned: {plan}"))
+    };
+    assert_eq!(planned("vpc")["deployed"], true, "{plan}");
+    assert_eq!(planned("vpc")["stack_status"], "CREATE_COMPLETE", "{plan}");
+    assert_eq!(planned("k8s-services")["deployed"], false, "{plan}");
+
     let destroyed = cli(&["destroy", "--env", "dev", "--yes"]);
     let report = text(&destroyed);
     assert!(destroyed.status.success(), "{report}");

@@ -1,5 +1,6 @@
-//! `plan`: the deployment waves of an environment from the catalog, with what each stack needs and
-//! which upstream output feeds which parameter. Offline: needs no AWS access.
+//! `plan`: the deployment waves of an environment from the catalog, with what each stack needs,
+//! which upstream output feeds which parameter, and — when a backend is configured — whether
+//! each stack is already deployed. Without one it still plans, saying the status is unknown.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,11 +10,11 @@ use serde::Serialize;
 use shared::catalog::{Catalog, CatalogStack, CATALOG_FILE, TEMPLATES_DIR};
 use shared::environment::EnvironmentConfig;
 use shared::naming::{self, Env, StackKey};
+use shared::stacks::{describe_stack, is_deployed};
 
 use crate::output::{print_json, print_table, Format};
 
-/// What `plan` can say about deployment status without asking AWS.
-const DEPLOYED_OFFLINE: &str = "unknown (offline)";
+use crate::backend::Backend;
 
 #[derive(clap::Args)]
 pub struct PlanArgs {
@@ -30,6 +31,8 @@ struct Plan<'a> {
     waves: &'a [Vec<StackKey>],
     environment: Env,
     catalog: &'a str,
+    /// Where the deployed column comes from: the stacks' live status, or why it is unknown.
+    deployed_from: String,
     stacks: Vec<StackPlan<'a>>,
 }
 
@@ -43,7 +46,9 @@ struct StackPlan<'a> {
     template: String,
     needs: Vec<&'a StackKey>,
     wiring: Vec<WireView<'a>>,
-    deployed: &'static str,
+    /// Whether the stack exists in a deployed state; null when it could not be asked.
+    deployed: Option<bool>,
+    stack_status: Option<String>,
     skip_on_emulator: Option<&'a str>,
 }
 
@@ -53,7 +58,11 @@ struct WireView<'a> {
     from: String,
 }
 
-pub fn run(args: &PlanArgs, format: Format) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    args: &PlanArgs,
+    format: Format,
+    backend: Option<&Backend>,
+) -> anyhow::Result<ExitCode> {
     let templates_dir = args
         .catalog
         .parent()
@@ -62,7 +71,29 @@ pub fn run(args: &PlanArgs, format: Format) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(&args.catalog, &templates_dir)?;
     let config = EnvironmentConfig::builtin(args.env)?;
     catalog.check_environment(&config)?;
-    let plan = plan(&catalog, args.env).context("the catalog's waves name a missing stack")?;
+    let mut plan = plan(&catalog, args.env).context("the catalog's waves name a missing stack")?;
+    match backend {
+        Some(backend) => {
+            plan.deployed_from = "live stack status (DescribeStacks)".into();
+            for stack in &mut plan.stacks {
+                match describe_stack(&backend.cfn, &stack.stack_name).await {
+                    Ok(state) => {
+                        let status = state.map(|s| s.status);
+                        stack.deployed = Some(status.as_deref().is_some_and(is_deployed));
+                        stack.stack_status = status;
+                    }
+                    Err(e) => {
+                        plan.deployed_from = format!("unknown: {e}");
+                        break;
+                    }
+                }
+            }
+        }
+        None => {
+            plan.deployed_from =
+                "unknown: no backend configured (use --local or the INFRA_AGENT_* settings)".into();
+        }
+    }
     match format {
         Format::Json => print_json(&plan)?,
         Format::Table => print_plan(&plan),
@@ -82,6 +113,7 @@ fn plan(catalog: &Catalog, env: Env) -> Option<Plan<'_>> {
         waves: catalog.waves(),
         environment: env,
         catalog: catalog.file(),
+        deployed_from: String::new(),
         stacks,
     })
 }
@@ -108,7 +140,8 @@ fn stack_plan<'a>(
                 from: format!("{}.{}", w.upstream, w.output),
             })
             .collect(),
-        deployed: DEPLOYED_OFFLINE,
+        deployed: None,
+        stack_status: None,
         skip_on_emulator: stack.skip_on_emulator.as_deref(),
     }
 }
@@ -120,10 +153,11 @@ fn display(path: &Path) -> String {
 fn print_plan(plan: &Plan<'_>) {
     let env = plan.environment;
     println!(
-        "Plan for {env} from {}: {} stacks in {} waves, stack names infra-agent-{env}-<stack>; deployed: {DEPLOYED_OFFLINE}",
+        "Plan for {env} from {}: {} stacks in {} waves, stack names infra-agent-{env}-<stack>; deployed: {}",
         plan.catalog,
         plan.stacks.len(),
-        plan.waves.len()
+        plan.waves.len(),
+        plan.deployed_from
     );
     for wave in 1..=plan.waves.len() {
         let stacks: Vec<&StackPlan<'_>> = plan.stacks.iter().filter(|s| s.wave == wave).collect();
@@ -144,7 +178,12 @@ fn print_plan(plan: &Plan<'_>) {
                 s.stack.to_string(),
                 list(s.needs.iter().map(|n| n.to_string())),
                 wires.next().unwrap_or_else(|| "-".into()),
-                s.deployed.to_string(),
+                match (s.deployed, &s.stack_status) {
+                    (Some(true), Some(status)) => format!("yes ({status})"),
+                    (Some(false), Some(status)) => format!("no ({status})"),
+                    (Some(_), None) => "no".into(),
+                    (None, _) => "unknown".into(),
+                },
             ]);
             for wire in wires {
                 rows.push(vec![String::new(), String::new(), wire, String::new()]);
