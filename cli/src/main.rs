@@ -85,7 +85,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return commands::validate::run(args, format);
     }
     if let Command::Cost(args) = &cli.command {
-        return commands::cost::run(args, format);
+        // Prices offline; compares with the deployed stack when a backend is configured.
+        let backend = backend::Backend::connect().await.ok();
+        return commands::cost::run(args, format, backend.as_ref()).await;
     }
     if let Command::Plan(args) = &cli.command {
         // Plans offline when no backend is configured; asks for live status when one is.

@@ -205,6 +205,20 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
     assert_eq!(planned("vpc")["stack_status"], "CREATE_COMPLETE", "{plan}");
     assert_eq!(planned("k8s-services")["deployed"], false, "{plan}");
 
+    // The cost of the catalog's template against the deployed stack: the same template, no change.
+    let cost = json(&cli(&["cost", "vpc", "--env", "dev", "--output", "json"]));
+    assert!(
+        cost["compared_with"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("dev-vpc-")),
+        "{cost}"
+    );
+    assert_eq!(cost["delta"]["delta_monthly"], 0.0, "{cost}");
+    assert_eq!(
+        cost["delta"]["after_monthly"], cost["total_monthly"],
+        "{cost}"
+    );
+
     let destroyed = cli(&["destroy", "--env", "dev", "--yes"]);
     let report = text(&destroyed);
     assert!(destroyed.status.success(), "{report}");

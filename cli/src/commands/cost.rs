@@ -1,17 +1,24 @@
 //! `cost`: the monthly estimate of a stack or template in one environment, from the offline price
-//! book, with formulas, usage ranges and what was not priced. Needs no AWS access.
+//! book, with formulas, usage ranges and what was not priced; for a catalog stack, with a backend
+//! configured, also the change against the stack as last deployed (before → after, per resource).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use shared::cost::{estimate_with_builtin_prices, CostEstimate, Usd};
+use shared::contract::deploy::TemplateRef;
+use shared::contract::record::DeploymentStatus;
+use shared::cost::{delta, estimate_with_builtin_prices, CostDelta, CostEstimate, Usd};
 use shared::environment::EnvironmentConfig;
+use shared::naming::stack_name;
 use shared::naming::{Env, StackKey};
 use shared::pipeline::change_set::environment_parameters;
+use shared::pipeline::templates::get_template;
+use shared::stacks::{describe_stack, is_deployed};
 use shared::template::Template;
 use shared::validation::ValidationContext;
 
+use crate::backend::Backend;
 use crate::output::{print_json, print_table, Format};
 
 #[derive(clap::Args)]
@@ -27,7 +34,11 @@ pub struct CostArgs {
     env: Env,
 }
 
-pub fn run(args: &CostArgs, format: Format) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    args: &CostArgs,
+    format: Format,
+    backend: Option<&Backend>,
+) -> anyhow::Result<ExitCode> {
     let path = match (&args.template, &args.stack) {
         (Some(path), _) => path.clone(),
         (None, Some(stack)) => {
@@ -46,11 +57,129 @@ pub fn run(args: &CostArgs, format: Format) -> anyhow::Result<ExitCode> {
         parameters: environment_parameters(&config, env!("CARGO_PKG_VERSION")),
     };
     let estimate = estimate_with_builtin_prices(&template, &ctx, &config.region)?;
+    let change = match (backend, &args.stack) {
+        (Some(backend), Some(stack)) => {
+            Some(against_deployed(backend, args.env, &stack.parse()?, &config, &estimate).await?)
+        }
+        _ => None,
+    };
     match format {
-        Format::Json => print_json(&estimate)?,
-        Format::Table => print_estimate(&source, args.env, &estimate),
+        Format::Json => {
+            let mut value = serde_json::to_value(&estimate)?;
+            if let (Some(change), Some(object)) = (&change, value.as_object_mut()) {
+                object.insert("delta".into(), serde_json::to_value(&change.delta)?);
+                object.insert(
+                    "compared_with".into(),
+                    serde_json::to_value(&change.compared_with)?,
+                );
+            }
+            print_json(&value)?
+        }
+        Format::Table => {
+            print_estimate(&source, args.env, &estimate);
+            if let Some(change) = &change {
+                print_change(change);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The estimate's change against the stack as deployed.
+struct Change {
+    /// The deployment compared with; none when the stack was never deployed.
+    compared_with: Option<String>,
+    delta: CostDelta,
+}
+
+/// Prices the template of the stack's last successful deployment with the parameters it was
+/// deployed with, from the same price book, and returns the difference.
+async fn against_deployed(
+    backend: &Backend,
+    env: Env,
+    stack: &StackKey,
+    config: &EnvironmentConfig,
+    after: &CostEstimate,
+) -> anyhow::Result<Change> {
+    let live = describe_stack(&backend.cfn, &stack_name(env, stack))
+        .await?
+        .is_some_and(|s| is_deployed(&s.status));
+    let deployed = if live {
+        backend
+            .store
+            .history(env, stack.as_str(), Some(50))
+            .await?
+            .into_iter()
+            .find(|r| r.status == DeploymentStatus::Succeeded)
+    } else {
+        None
+    };
+    let Some(record) = deployed else {
+        return Ok(Change {
+            compared_with: None,
+            delta: delta(
+                &CostEstimate::empty(&after.region, &after.prices_as_of),
+                after,
+            ),
+        });
+    };
+    let template_ref = TemplateRef {
+        bucket: record.template_bucket.clone(),
+        key: record.template_key.clone(),
+        sha256: record.template_sha256.clone(),
+    };
+    let body = get_template(&backend.s3, &template_ref).await?;
+    let template = Template::parse(&record.template_key, &body)?;
+    let mut parameters = environment_parameters(config, &record.iac_version);
+    parameters.extend(record.parameters.clone());
+    let ctx = ValidationContext {
+        env: Some(env),
+        parameters,
+    };
+    let before = estimate_with_builtin_prices(&template, &ctx, &config.region)?;
+    Ok(Change {
+        compared_with: Some(record.deployment_id),
+        delta: delta(&before, after),
+    })
+}
+
+fn print_change(change: &Change) {
+    let d = &change.delta;
+    match &change.compared_with {
+        Some(id) => println!("\nChange against the deployed stack (deployment {id}):"),
+        None => println!("\nChange: the stack is not deployed; all of it is new:"),
+    }
+    println!(
+        "  {} → {} per month ({}{})",
+        d.before_monthly,
+        d.after_monthly,
+        if d.delta_monthly.micros() >= 0 {
+            "+"
+        } else {
+            ""
+        },
+        d.delta_monthly
+    );
+    let costs = |u: Option<Usd>| u.is_some_and(|u| u != Usd::ZERO);
+    let (priced, free): (Vec<_>, Vec<_>) = d
+        .resources
+        .iter()
+        .partition(|r| costs(r.before_monthly) || costs(r.after_monthly));
+    if priced.is_empty() {
+        println!("  no resource changes what it costs");
+    }
+    if !free.is_empty() {
+        println!("  ({} resources added or removed at $0.00)", free.len());
+    }
+    for r in priced {
+        println!(
+            "  {} ({}): {} → {}",
+            r.logical_id,
+            r.resource_type,
+            r.before_monthly.map_or("-".to_string(), |u| u.to_string()),
+            r.after_monthly.map_or("-".to_string(), |u| u.to_string()),
+        );
+    }
 }
 
 fn print_estimate(source: &str, env: Env, estimate: &CostEstimate) {

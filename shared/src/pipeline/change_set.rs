@@ -91,7 +91,7 @@ pub async fn create_change_set(
         change_set: plan.change_set_name.clone(),
         reason,
     };
-    let body = get_template(pipeline, &request.template).await?;
+    let body = get_template(&pipeline.s3, &request.template).await?;
     let template =
         Template::parse(&request.template.key, &body).map_err(|e| failed(e.to_string()))?;
     let env_file = format!("infra/environments/{}.toml", request.env);

@@ -174,7 +174,7 @@ async fn priced(
     region: &str,
     prices: &PricedBook,
 ) -> Result<Result<CostEstimate, String>, StepError> {
-    let body = get_template(pipeline, template).await?;
+    let body = get_template(&pipeline.s3, template).await?;
     let parsed = match Template::parse(&template.key, &body) {
         Ok(t) => t,
         Err(e) => return Ok(Err(e.to_string())),

@@ -3,7 +3,6 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::aws::Pipeline;
 use crate::contract::deploy::TemplateRef;
 use crate::naming::StackKey;
 use crate::StepError;
@@ -42,15 +41,14 @@ pub async fn put_template(
 
 /// Reads a stored template and checks it still has the hash it is filed under.
 pub async fn get_template(
-    pipeline: &Pipeline,
+    s3: &aws_sdk_s3::Client,
     template: &TemplateRef,
 ) -> Result<String, StepError> {
     let unavailable = |reason: String| StepError::TemplateUnavailable {
         key: format!("s3://{}/{}", template.bucket, template.key),
         reason,
     };
-    let out = pipeline
-        .s3
+    let out = s3
         .get_object()
         .bucket(&template.bucket)
         .key(&template.key)

@@ -14,7 +14,7 @@ pub async fn validate(
 ) -> Result<ValidationReport, StepError> {
     let config = EnvironmentConfig::builtin(request.env)
         .map_err(|e| StepError::Configuration(e.to_string()))?;
-    let body = get_template(pipeline, &request.template).await?;
+    let body = get_template(&pipeline.s3, &request.template).await?;
     let ctx = ValidationContext {
         env: Some(request.env),
         parameters: offered_parameters(&config, request),
