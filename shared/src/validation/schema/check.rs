@@ -17,24 +17,16 @@ pub const REQUIRED_PROPERTY: &str = "E3003";
 pub const PROPERTY_TYPE: &str = "E3012";
 /// A literal string outside the property's allowed values (cfn-lint E3030).
 pub const ENUM_VALUE: &str = "E3030";
+/// A resource type name that no registry could hold: not `Organization::Service::Resource` of
+/// letters and digits (cfn-lint E3006).
+pub const RESOURCE_TYPE_NAME: &str = "E3006";
 /// `Fn::GetAtt` asks for an attribute its target's type lacks (cfn-lint E1010).
 pub const GETATT_ATTRIBUTE: &str = "E1010";
-
-/// Transforms that leave the resources they do not own as written, so those can still be
-/// checked. Any other transform (a macro) may rewrite the template into something else.
-const KNOWN_TRANSFORMS: &[&str] = &[
-    "AWS::Serverless-2016-10-31",
-    "AWS::LanguageExtensions",
-    "AWS::CodeDeployBlueGreen",
-    "AWS::SecretsManager-2020-07-23",
-    "AWS::Include",
-];
 
 /// How many allowed values a finding lists before it cuts the list short.
 const LISTED_VALUES: usize = 8;
 
-/// Every schema finding of one template. A template under a macro transform gets none: what it
-/// will become is the macro's business.
+/// Every schema finding of one template.
 pub fn check(template: &Template) -> Vec<Finding> {
     let registry = match registry() {
         Ok(r) => r,
@@ -54,13 +46,9 @@ pub fn check(template: &Template) -> Vec<Finding> {
     let Some(resources) = template.resources() else {
         return Vec::new();
     };
+    // A macro of the account's own is judged as written, as cfn-lint does: the gate cannot see
+    // what it will produce and must not assume it is fine.
     let transforms = transforms(&template.value);
-    if transforms
-        .iter()
-        .any(|t| !KNOWN_TRANSFORMS.contains(&t.as_str()))
-    {
-        return Vec::new();
-    }
     // Which transform expands `AWS::Serverless::*` is not worth telling apart: accept under any.
     let transformed = !transforms.is_empty();
     let mut findings = Vec::new();
@@ -90,6 +78,16 @@ pub fn check(template: &Template) -> Vec<Finding> {
                 walker.value(properties.unwrap_or(&empty), schema.shape, &mut path);
             }
             Kind::Unchecked => {}
+            Kind::Malformed => findings.push(finding(
+                template,
+                RESOURCE_TYPE_NAME,
+                id,
+                type_name,
+                &format!("{path}/Type"),
+                format!(
+                    "resource {id} has type {type_name}, which is not a resource type name (Organization::Service::Resource, letters and digits)"
+                ),
+            )),
             Kind::Unknown => findings.push(finding(
                 template,
                 UNKNOWN_RESOURCE_TYPE,
@@ -115,6 +113,16 @@ enum Kind<'r> {
     /// Real, but with properties the registry does not describe.
     Unchecked,
     Unknown,
+    Malformed,
+}
+
+/// `Organization::Service::Resource`, each part letters and digits (the registry's naming rule).
+fn well_formed_type_name(type_name: &str) -> bool {
+    let parts: Vec<&str> = type_name.split("::").collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 fn classify<'r>(registry: &'r Registry, type_name: &str, transformed: bool) -> Kind<'r> {
@@ -131,6 +139,7 @@ fn classify<'r>(registry: &'r Registry, type_name: &str, transformed: bool) -> K
         // Third-party registry types (`AWSQS::Kubernetes::Helm`) live in the account's own
         // registry, which a template alone cannot see.
         None if type_name.starts_with("AWS::") => Kind::Unknown,
+        None if !well_formed_type_name(type_name) => Kind::Malformed,
         None => Kind::Unchecked,
     }
 }

@@ -5,7 +5,7 @@ mod check;
 
 pub use check::{
     check, ENUM_VALUE, GETATT_ATTRIBUTE, PROPERTY_TYPE, REQUIRED_PROPERTY, UNKNOWN_PROPERTY,
-    UNKNOWN_RESOURCE_TYPE,
+    RESOURCE_TYPE_NAME, UNKNOWN_RESOURCE_TYPE,
 };
 
 use std::collections::{HashMap, HashSet};

@@ -310,7 +310,7 @@ Outputs:
 }
 
 #[test]
-fn a_macro_transform_turns_schema_checks_off() {
+fn a_macro_transform_is_judged_as_written() {
     let body = "\
 Transform: [AcmeExpander]
 Resources:
@@ -319,7 +319,34 @@ Resources:
     Properties:
       Expand: everything
 ";
-    assert_eq!(findings(body), Vec::new());
+    let found = findings(body);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, UNKNOWN_PROPERTY);
+}
+
+#[test]
+fn third_party_type_names_must_have_three_alphanumeric_parts() {
+    let body = "\
+Resources:
+  Put:
+    Type: Boto3::CodeCommit.put_file
+  Helm:
+    Type: AWSQS::Kubernetes::Helm
+  Short:
+    Type: Acme::Widget
+";
+    let found = findings(body);
+    let flagged: Vec<(&str, Option<&str>)> = found
+        .iter()
+        .map(|f| (f.rule.as_str(), f.resource.as_deref()))
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            (RESOURCE_TYPE_NAME, Some("Put")),
+            (RESOURCE_TYPE_NAME, Some("Short"))
+        ]
+    );
 }
 
 #[test]

@@ -142,6 +142,14 @@ pub fn check(template: &Template) -> Vec<Finding> {
 
 /// The template as the rules see it: `Fn::ForEach` loops expanded (under
 /// `AWS::LanguageExtensions`), with a way back from expanded paths to source lines.
+/// AWS's own transforms that add or rewrite resources and names.
+const REWRITING_AWS_TRANSFORMS: &[&str] = &[
+    "AWS::Serverless-2016-10-31",
+    "AWS::Include",
+    "AWS::CodeDeployBlueGreen",
+    "AWS::SecretsManager-2020-07-23",
+];
+
 pub(super) struct Doc<'t> {
     template: &'t Template,
     /// The template value, loops expanded.
@@ -150,8 +158,8 @@ pub(super) struct Doc<'t> {
     origins: Vec<(String, String)>,
     /// `Transform: AWS::LanguageExtensions`: functions may nest where they otherwise may not.
     language_extensions: bool,
-    /// Some transform other than `AWS::LanguageExtensions` (SAM, a macro) rewrites the
-    /// template before CloudFormation sees it: names it adds cannot be known here.
+    /// An AWS transform other than `AWS::LanguageExtensions` (SAM, `AWS::Include`) rewrites
+    /// the template before CloudFormation sees it: names it adds cannot be known here.
     other_transform: bool,
     /// `Transform: AWS::Serverless-2016-10-31` (SAM).
     serverless: bool,
@@ -162,7 +170,11 @@ impl<'t> Doc<'t> {
     fn new(template: &'t Template) -> Self {
         let transforms = transforms(&template.value);
         let language_extensions = transforms.iter().any(|t| t == "AWS::LanguageExtensions");
-        let other_transform = transforms.iter().any(|t| t != "AWS::LanguageExtensions");
+        // A macro of the account's own is judged as written, as cfn-lint does: what it will
+        // produce is unknown, and a gate that cannot see it must not assume it is fine.
+        let other_transform = transforms
+            .iter()
+            .any(|t| REWRITING_AWS_TRANSFORMS.contains(&t.as_str()));
         let serverless = transforms.iter().any(|t| t == "AWS::Serverless-2016-10-31");
         let (value, origins) = if language_extensions {
             foreach::expand(&template.value)
