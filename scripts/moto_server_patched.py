@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of eight moto gaps (CloudFormation, Step Functions), for the local backend only.
+"""`moto_server` with fixes of nine moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -39,13 +39,17 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    reads the API's responses with the names AWS gives integrations (`ExecutionArn`, `Status`).
    Parameters are renamed to the API's names, and responses' top-level names capitalised and
    dates given as epoch milliseconds, as AWS does for this integration.
+9. A stack whose resources cannot all be deleted (a VPC something else still uses) makes
+   DeleteStack itself fail, and the stack vanishes from DescribeStacks while its resources stay.
+   CloudFormation accepts the DeleteStack, ends in `DELETE_FAILED` with the reason on a stack
+   event, and keeps the stack (a later DeleteStack retries what is left). So does this.
 """
 
 import sys
 
 import moto
 from moto.cloudformation import parsing
-from moto.cloudformation.models import CloudFormationBackend
+from moto.cloudformation.models import CloudFormationBackend, Event
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.route_tables import RouteTable
@@ -335,6 +339,49 @@ def _sfn_response_as_integration_names(
 
 _sfn_task._normalise_parameters = _sfn_parameters_as_api_names
 _sfn_task._normalise_response = _sfn_response_as_integration_names
+
+
+# --- 9. A stack deletion that fails ends in DELETE_FAILED ----------------------------------------
+
+_delete_stack_kept = CloudFormationBackend.delete_stack
+
+
+def delete_stack_or_fail(self, name_or_stack_id):
+    stack = next(
+        (s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)),
+        None,
+    )
+    try:
+        return _delete_stack_kept(self, name_or_stack_id)
+    except Exception as err:  # a resource refused to go; the rest were deleted
+        if stack is None:
+            raise
+        reason = getattr(err, "message", None) or str(err)
+        # As CloudFormation does: a DELETE_FAILED event for each resource left, then the stack's.
+        resource_map = stack.resource_map
+        for logical_id, resource in list(resource_map._parsed_resources.items()):
+            declared = resource_map._resource_json_map.get(logical_id, {})
+            if isinstance(resource, str) or declared.get("DeletionPolicy") == "Retain":
+                continue
+            stack.events.append(
+                Event(
+                    stack_id=stack.stack_id,
+                    stack_name=stack.name,
+                    logical_resource_id=logical_id,
+                    physical_resource_id=getattr(resource, "physical_resource_id", None),
+                    resource_type=declared.get("Type", ""),
+                    resource_status="DELETE_FAILED",
+                    resource_status_reason=reason,
+                    resource_properties=None,
+                )
+            )
+        stack._add_stack_event("DELETE_FAILED", resource_status_reason=reason)
+        stack.status = "DELETE_FAILED"
+        self.stacks[stack.stack_id] = stack
+        return None
+
+
+CloudFormationBackend.delete_stack = delete_stack_or_fail
 
 
 if __name__ == "__main__":

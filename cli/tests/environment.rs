@@ -15,6 +15,21 @@ fn cli(args: &[&str]) -> Output {
         .expect("run infra-agent")
 }
 
+/// Runs boto3 (the emulator's own client library, in the project's venv) against the local
+/// backend's EC2, for changes made outside the pipeline. `ec2` is the client.
+fn emulator_ec2(code: &str) -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out = Command::new(format!("{root}/.venv/bin/python"))
+        .args([
+            "-c",
+            &format!("import boto3\nec2 = boto3.client('ec2')\n{code}"),
+        ])
+        .output()
+        .expect("run the venv's python");
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -98,14 +113,27 @@ fn catalog_stacks_deploy_in_order_with_wiring_and_tear_down_in_reverse() {
     assert!(!prd.status.success());
     assert!(text(&prd).contains("--allow-prd"), "{}", text(&prd));
 
+    // Something outside the pipeline still uses the VPC: its stack does not delete, and the
+    // teardown stops there and says why.
+    let blocker = emulator_ec2(&format!(
+        "print(ec2.create_subnet(VpcId='{vpc_id}', CidrBlock='10.0.200.0/24')['Subnet']['SubnetId'])"
+    ));
+    let blocked = cli(&["destroy", "--env", "tst", "--yes"]);
+    let report = text(&blocked);
+    assert!(!blocked.status.success(), "{report}");
+    let groups_at = report
+        .find("infra-agent-tst-security-groups ")
+        .expect("security-groups listed");
+    let vpc_at = report.find("infra-agent-tst-vpc ").expect("vpc listed");
+    assert!(groups_at < vpc_at, "reverse order: {report}");
+    assert!(report.contains("DELETE_FAILED"), "{report}");
+    assert!(report.contains("dependencies"), "the reason: {report}");
+
+    emulator_ec2(&format!("ec2.delete_subnet(SubnetId='{}')", blocker.trim()));
     let destroyed = cli(&["destroy", "--env", "tst", "--yes"]);
     let report = text(&destroyed);
-    let groups_at = report
-        .find("infra-agent-tst-security-groups")
-        .expect("security-groups listed");
-    let vpc_at = report.find("infra-agent-tst-vpc").expect("vpc listed");
-    assert!(groups_at < vpc_at, "reverse order: {report}");
     assert!(destroyed.status.success(), "{report}");
+    assert!(report.contains("infra-agent-tst-vpc "), "{report}");
     let status = cli(&["status", "--env", "tst", "--output", "json"]);
     for stack in json(&status).as_array().unwrap() {
         assert_ne!(stack["status"], "CREATE_COMPLETE", "{stack}");

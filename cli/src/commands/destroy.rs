@@ -255,13 +255,16 @@ async fn delete_and_wait(
     backend: &Backend,
     name: &str,
 ) -> anyhow::Result<(String, Option<String>)> {
-    backend
-        .cfn
-        .delete_stack()
-        .stack_name(name)
-        .send()
-        .await
-        .with_context(|| format!("delete {name}"))?;
+    // A refused DeleteStack is this stack not deleting: it stops the teardown like a failure.
+    if let Err(e) = backend.cfn.delete_stack().stack_name(name).send().await {
+        return Ok((
+            "DELETE_FAILED".into(),
+            Some(format!(
+                "DeleteStack refused: {}",
+                shared::error::sdk_message(&e)
+            )),
+        ));
+    }
     loop {
         match describe_stack(&backend.cfn, name).await? {
             None => return Ok(("DELETE_COMPLETE".into(), None)),
