@@ -1,14 +1,25 @@
 //! Time to price a template from the in-memory price book: the catalog's VPC stack per environment
-//! and a synthetic 100-resource template. Run with `cargo bench -p infra-agent-shared --bench cost`.
+//! and a synthetic 100-resource template; and the whole catalog of one environment priced as the
+//! cost step does, its list prices read from the cache (no API call).
+//! Run with `cargo bench -p infra-agent-shared --bench cost`.
 
 use std::time::{Duration, Instant};
 
-use shared::cost::{estimate, PriceBook};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use shared::catalog::{Catalog, CATALOG_FILE, TEMPLATES_DIR};
+use shared::cost::price_list::{ListedPrice, ProductQuery};
+use shared::cost::{
+    estimate, estimate_priced, refresh_book, CachedPrice, PriceApiError, PriceBook, PriceCache,
+    PriceOrigin, PriceSource, Usd,
+};
 use shared::environment::EnvironmentConfig;
 use shared::naming::Env;
 use shared::pipeline::change_set::environment_parameters;
 use shared::template::Template;
 use shared::validation::ValidationContext;
+use shared::StepError;
 
 const VPC: &str = include_str!("../../infra/stacks/vpc.yaml");
 const RUNS: usize = 2_000;
@@ -96,5 +107,126 @@ fn main() {
     }
     for env in [Env::Dev, Env::Prd] {
         bench("synthetic-100-resources", &synthetic, env, book);
+    }
+    catalog_from_cache(book);
+}
+
+/// The cache as the cost step sees DynamoDB, in memory.
+#[derive(Default)]
+struct MemoryCache(Mutex<BTreeMap<String, CachedPrice>>);
+
+impl PriceCache for MemoryCache {
+    async fn cached_prices(
+        &self,
+        region: &str,
+        query_ids: &[String],
+        _now_epoch: i64,
+    ) -> Result<BTreeMap<String, CachedPrice>, StepError> {
+        let cached = self
+            .0
+            .lock()
+            .map_err(|e| StepError::Configuration(e.to_string()))?;
+        Ok(query_ids
+            .iter()
+            .filter_map(|id| {
+                cached
+                    .get(&format!("{region}/{id}"))
+                    .map(|p| (id.clone(), p.clone()))
+            })
+            .collect())
+    }
+
+    async fn cache_price(&self, price: &CachedPrice) -> Result<(), StepError> {
+        let mut cached = self
+            .0
+            .lock()
+            .map_err(|e| StepError::Configuration(e.to_string()))?;
+        cached.insert(
+            format!("{}/{}", price.region, price.query_id),
+            price.clone(),
+        );
+        Ok(())
+    }
+}
+
+/// Fills the cache once (as a first deployment does); after that it must not be asked.
+struct FillOnce {
+    allowed: bool,
+}
+
+impl PriceSource for FillOnce {
+    async fn listed_price(&self, query: &ProductQuery) -> Result<ListedPrice, PriceApiError> {
+        assert!(
+            self.allowed,
+            "priced from the API, not the cache: {}",
+            query.id()
+        );
+        Ok(ListedPrice {
+            sku: format!("SKU-{}", query.id().len()),
+            usage_type: String::new(),
+            unit: "Hrs".into(),
+            usd: Usd::from_micros(45_000),
+            description: "bench".into(),
+            effective_date: "2025-06-01T00:00:00Z".into(),
+        })
+    }
+}
+
+/// Every catalog template of one environment: prices refreshed from the cache, then each template
+/// parsed and priced, as the cost step does per stack.
+fn catalog_from_cache(book: &PriceBook) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let catalog = Catalog::load(&root.join(CATALOG_FILE), &root.join(TEMPLATES_DIR))
+        .expect("the catalog loads");
+    let templates: Vec<(String, String)> = catalog
+        .stacks()
+        .map(|s| {
+            let body = std::fs::read_to_string(&s.template).expect("catalog template");
+            (s.key.to_string(), body)
+        })
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let cache = MemoryCache::default();
+    let now = time::OffsetDateTime::now_utc();
+    runtime.block_on(refresh_book(book, &FillOnce { allowed: true }, &cache, now));
+    const CATALOG_RUNS: usize = 200;
+    for env in Env::ALL {
+        let config = EnvironmentConfig::builtin(env).expect("built-in environment");
+        let ctx = ValidationContext {
+            env: Some(env),
+            parameters: environment_parameters(&config, "0.0.0"),
+        };
+        let mut times = Vec::with_capacity(CATALOG_RUNS);
+        let mut from_cache = 0;
+        for _ in 0..CATALOG_RUNS {
+            let start = Instant::now();
+            let prices = runtime.block_on(refresh_book(
+                book,
+                &FillOnce { allowed: false },
+                &cache,
+                now,
+            ));
+            for (name, body) in &templates {
+                let template = Template::parse(name, body).expect("catalog template parses");
+                std::hint::black_box(
+                    estimate_priced(&template, &ctx, &config.region, &prices).expect("priced"),
+                );
+            }
+            times.push(start.elapsed());
+            from_cache = prices
+                .origins
+                .values()
+                .filter(|o| **o == PriceOrigin::Cache)
+                .count();
+        }
+        times.sort();
+        println!(
+            "whole catalog ({} stacks) {env}, prices from the cache ({from_cache} cached): p50 {:>9.1?}  p99 {:>9.1?}  (target < 50 ms)",
+            templates.len(),
+            percentile(&times, 50),
+            percentile(&times, 99),
+        );
     }
 }
