@@ -307,3 +307,47 @@ async fn prd_change_needs_two_distinct_approvers() {
         Some("arn:aws:iam::1:user/ada, arn:aws:iam::1:user/bob")
     );
 }
+
+/// A retried approval step stores its approval again: votes already cast survive, the new task
+/// token replaces the old one, and a decided approval is not reopened.
+#[tokio::test(flavor = "multi_thread")]
+async fn retried_approval_step_keeps_the_votes_already_cast() {
+    let backend = Backend::connect().await;
+    let store = &backend.pipeline.store;
+    let (_, now_epoch) = now();
+    let id = format!("retry{}", unique_stack("a").as_str().replace('-', ""));
+    let first = stored_approval(&backend, &id, now_epoch + 600).await;
+    store
+        .add_approver(&id, "arn:aws:iam::1:user/ada", now_epoch)
+        .await
+        .unwrap()
+        .expect("vote recorded");
+
+    let mut retried = first.clone();
+    retried.task_token = Some(TaskToken::new("token-of-the-retry".into()));
+    retried.approved_by = Vec::new();
+    store.put_approval(&retried).await.expect("retry stores");
+    let stored = store.approval(&id).await.unwrap().expect("approval");
+    assert_eq!(stored.approved_by, ["arn:aws:iam::1:user/ada"]);
+    assert_eq!(
+        stored.task_token.as_ref().map(TaskToken::expose),
+        Some("token-of-the-retry")
+    );
+
+    store
+        .decide_approval(
+            &id,
+            ApprovalStatus::Rejected,
+            "bob",
+            None,
+            (&now().0, now_epoch),
+        )
+        .await
+        .unwrap()
+        .expect("decided");
+    assert!(store.put_approval(&retried).await.is_err(), "not reopened");
+    assert_eq!(
+        store.approval(&id).await.unwrap().unwrap().status,
+        ApprovalStatus::Rejected
+    );
+}

@@ -143,27 +143,60 @@ impl Store {
             .key("sk", AttributeValue::S(keys::APPROVAL_SORT.into()))
     }
 
-    /// Stores a new approval; a retried step with the same id overwrites only a pending one.
+    /// Stores a new approval. A retried approval step (same id) finds it pending: only the task
+    /// token and expiry it now waits with are replaced, so votes already cast are kept. A decided
+    /// approval is never reopened.
     pub async fn put_approval(&self, approval: &ApprovalRecord) -> Result<(), StepError> {
         let item = to_item(
             approval,
             keys::approval_partition(&approval.approval_id),
             keys::APPROVAL_SORT.to_string(),
         )?;
-        self.client
+        let created = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #s = :pending")
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match created {
+            Ok(_) => return Ok(()),
+            Err(e) if condition_failed(&e) => {}
+            Err(e) => return Err(StepError::from_sdk("dynamodb", "PutItem", &e)),
+        }
+        let mut update = self
+            .approval_update(&approval.approval_id)
+            .update_expression(
+                "SET task_token = :token, expires_at = :expires_at, expires_epoch = :expires_epoch",
+            )
+            .condition_expression("#s = :pending")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(
                 ":pending",
                 AttributeValue::S(ApprovalStatus::Pending.as_str().into()),
             )
-            .send()
-            .await
-            .map_err(|e| StepError::from_sdk("dynamodb", "PutItem", &e))?;
-        Ok(())
+            .expression_attribute_values(
+                ":expires_at",
+                AttributeValue::S(approval.expires_at.clone()),
+            )
+            .expression_attribute_values(
+                ":expires_epoch",
+                AttributeValue::N(approval.expires_epoch.to_string()),
+            );
+        update = match &approval.task_token {
+            Some(token) => update
+                .expression_attribute_values(":token", AttributeValue::S(token.expose().into())),
+            None => update.expression_attribute_values(":token", AttributeValue::Null(true)),
+        };
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StepError::RecordConflict(format!(
+                "approval {} was already decided; it is not asked again",
+                approval.approval_id
+            ))),
+            Err(e) => Err(StepError::from_sdk("dynamodb", "UpdateItem", &e)),
+        }
     }
 
     pub async fn approval(&self, approval_id: &str) -> Result<Option<ApprovalRecord>, StepError> {
