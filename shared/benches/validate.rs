@@ -123,6 +123,7 @@ fn main() {
     }
 
     compare_processes(&root, &files, &large);
+    resource_schema_figures(&files);
 }
 
 /// Whole processes on the same files: our release binary against cfn-lint.
@@ -353,4 +354,46 @@ Resources:
         t.push_str(TAGS);
     }
     t
+}
+
+/// The resource-schema checks on their own: embedded data size, one parse of it (what a cold
+/// Lambda pays once), and the per-template cost of `schema::check` over the corpus.
+fn resource_schema_figures(corpus: &[PathBuf]) {
+    use shared::validation::schema;
+    let mut loads: Vec<Duration> = (0..RUNS_PER_TEMPLATE * 3)
+        .map(|_| {
+            time(|| {
+                let _ = schema::Registry::embedded();
+            })
+        })
+        .collect();
+    match schema::registry() {
+        Ok(registry) => println!(
+            "resource schemas: {} types from {} ({})",
+            registry.type_count(),
+            registry.source,
+            registry.generated
+        ),
+        Err(e) => {
+            println!("resource schemas: do not load: {e}");
+            return;
+        }
+    }
+    print_percentiles("resource schemas, load once", &mut loads);
+    let mut checks = Vec::new();
+    let mut flagged = 0;
+    for file in corpus {
+        let Ok(body) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let Ok(template) = Template::parse(&file.display().to_string(), &body) else {
+            continue;
+        };
+        flagged += usize::from(!schema::check(&template).is_empty());
+        checks.push(median(RUNS_PER_TEMPLATE, || {
+            let _ = schema::check(&template);
+        }));
+    }
+    println!("resource schemas: {flagged} corpus templates with schema findings");
+    print_percentiles("corpus, resource-schema checks only", &mut checks);
 }

@@ -1,6 +1,7 @@
 //! CloudFormation templates as data: YAML (every short-form tag) and JSON parsed into one model
 //! that remembers the source line of what it holds.
 
+mod aliases;
 mod intrinsics;
 mod json;
 pub mod pointer;

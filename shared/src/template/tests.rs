@@ -236,3 +236,151 @@ fn body_starting_with_a_brace_is_read_as_json_only() {
     let e = parse_err("{Resources: {Vpc: {Type: !Ref T}}}");
     assert_eq!(e.line, Some(1));
 }
+
+// ---------------------------------------------------------------- hostile input
+
+/// Nesting far deeper than any template, in every form that nests.
+fn deeply_nested(levels: usize) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "block sequences",
+            format!("A:\n  {}x\n", "- ".repeat(levels)),
+        ),
+        ("explicit keys", format!("A:\n  {}x\n", "? ".repeat(levels))),
+        (
+            "flow sequences",
+            format!("A: {}x{}\n", "[".repeat(levels), "]".repeat(levels)),
+        ),
+        (
+            "flow mappings",
+            format!("A: {}x{}\n", "{a: ".repeat(levels), "}".repeat(levels)),
+        ),
+        (
+            "tags in flow sequences",
+            format!("A: {}x{}\n", "[!Ref ".repeat(levels), "]".repeat(levels)),
+        ),
+        (
+            "json arrays",
+            format!("{{\"A\": {}1{}}}", "[".repeat(levels), "]".repeat(levels)),
+        ),
+    ]
+}
+
+#[test]
+fn nesting_100k_levels_deep_is_an_error_not_a_crash() {
+    for (form, body) in deeply_nested(100_000) {
+        let e = parse_err(&body);
+        assert!(e.line.is_some(), "{form}: {e}");
+    }
+}
+
+#[test]
+fn nesting_as_deep_as_real_templates_still_parses() {
+    let body = format!("A:\n  {}x\n", "- ".repeat(60));
+    parse(&body);
+    let body = format!("A:\n  {}x\n", "- ".repeat(300));
+    let e = parse_err(&body);
+    assert!(e.message.contains("deeper than 128"), "{e}");
+    let body = format!("{{\"A\": {}1{}}}", "[".repeat(60), "]".repeat(60));
+    parse(&body);
+}
+
+/// A few hundred seeded mutations of a YAML and a JSON template: each parses or is an error,
+/// none panics (the long run is `cargo bench -p infra-agent-shared --bench fuzz_parser`).
+#[test]
+fn mutated_templates_are_errors_never_panics() {
+    const SEEDS: [&str; 2] = [
+        "Parameters:\n  Env: {Type: String, Default: dev}\nResources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: !If [IsPrd, 10.0.0.0/16, !Ref Cidr]\n      Tags:\n        - {Key: Name, Value: !Sub '${Env}-vpc'}\n        - Key: Az\n          Value: !Select [0, !GetAZs '']\n  Log: &log\n    Type: AWS::EC2::FlowLog\n    Properties: {ResourceId: !GetAtt Vpc.Id}\n",
+        "{\"Resources\": {\"Db\": {\"Type\": \"AWS::RDS::DBInstance\", \"Properties\": {\"Port\": 5432, \"Tags\": [{\"Key\": \"a\\u00e9\", \"Value\": {\"Ref\": \"Env\"}}]}}}}",
+    ];
+    const TOKENS: [&str; 16] = [
+        "!Ref ",
+        "!GetAtt ",
+        "!Sub ",
+        "!If ",
+        "!Bogus ",
+        "&a ",
+        "*a",
+        "<<: *log\n",
+        "? ",
+        "- ",
+        "[",
+        "{",
+        "\t",
+        "\u{feff}",
+        "1e999",
+        "\"\\ud800\"",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as usize
+    };
+    for case in 0..400 {
+        let mut bytes = SEEDS[case % SEEDS.len()].as_bytes().to_vec();
+        for _ in 0..1 + next() % 3 {
+            let at = next() % (bytes.len() + 1);
+            match next() % 5 {
+                0 if at < bytes.len() => bytes[at] ^= 1 << (next() % 8),
+                1 => bytes.truncate(at),
+                2 => {
+                    let token = TOKENS[next() % TOKENS.len()];
+                    bytes.splice(at..at, token.bytes());
+                }
+                3 => bytes.insert(at, next() as u8),
+                _ => {
+                    let end = (at + next() % 40).min(bytes.len());
+                    let chunk = bytes[at..end].to_vec();
+                    bytes.splice(at..at, chunk);
+                }
+            }
+        }
+        let body = String::from_utf8_lossy(&bytes);
+        let _ = Template::parse("fuzz.yaml", &body);
+    }
+}
+
+#[test]
+fn aliases_of_aliases_are_refused_before_they_expand() {
+    // Found by fuzzing: a tag hides its subtree from the YAML reader's own alias budget, so
+    // ten levels of ten aliases each would build 10^8 nodes.
+    let mut body = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..8 {
+        let p = i - 1;
+        let tag = if i == 3 { "!GetAtt " } else { "" };
+        body.push_str(&format!(
+            "a{i}: {tag}&a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    body.push_str("Resources: *a7\n");
+    let e = parse_err(&body);
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.message.contains("itself holds aliases"), "{e}");
+}
+
+#[test]
+fn aliases_copying_megabytes_are_refused() {
+    let big = format!("big: &big '{}'\n", "x".repeat(100_000));
+    let body = format!("{big}Resources:\n{}", "  - *big\n".repeat(20));
+    let e = parse_err(&body);
+    assert!(e.message.contains("aliases copy more than"), "{e}");
+}
+
+#[test]
+fn aliases_of_plain_nodes_still_expand() {
+    let t = parse(
+        "Tags: &tags\n  - {Key: A, Value: b}\nSame: &one {Key: A}\nResources:\n  X:\n    Tags: *tags\n    Also: [*one, *one]\n",
+    );
+    assert_eq!(t["Resources"]["X"]["Tags"][0]["Key"], "A");
+    assert_eq!(t["Resources"]["X"]["Also"][1]["Key"], "A");
+}
+
+#[test]
+fn deep_block_nesting_after_a_second_byte_order_mark_is_an_error() {
+    // Found by fuzzing: only the first BOM is stripped, and the depth bound stopped at the second.
+    let body = format!("\u{feff}\u{feff}  {}x\n", "- ".repeat(80_000));
+    let e = parse_err(&body);
+    assert!(e.message.contains("deeper than"), "{e}");
+}

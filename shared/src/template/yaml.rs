@@ -4,13 +4,32 @@
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Number, Value};
 
+use super::aliases;
 use super::intrinsics;
 use super::pointer::{self, LineMap};
 use super::ParseError;
 
+/// How deep a template may nest, counted in JSON levels: serde_json's limit, so YAML and JSON
+/// templates are held to the same.
+pub const MAX_DEPTH: usize = 128;
+
+/// The furthest right a block node may start. The YAML reader builds, hashes and drops its tree
+/// recursively, so input nested thousands of levels deep would overflow the stack before any
+/// depth check on the tree could run; block nesting needs a column per level (two at most share
+/// one), and flow nesting the reader itself stops at 255 levels.
+const MAX_BLOCK_COLUMN: usize = 512;
+
 /// Parses one YAML document. Duplicate keys, unknown tags, anchors' aliases to nowhere and
 /// multi-document streams are errors: CloudFormation would reject or misread them.
 pub fn parse(source_name: &str, body: &str) -> Result<(Value, LineMap), ParseError> {
+    if let Some(line) = first_line_too_deep(body) {
+        return Err(error_at(
+            source_name,
+            Some(line),
+            format!("the template nests deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    aliases::check(body).map_err(|e| error_at(source_name, Some(e.line), e.message))?;
     let docs = MarkedYaml::load_from_str(body).map_err(|e| ParseError {
         source_name: source_name.to_string(),
         line: Some(to_u32(e.marker().line())),
@@ -34,6 +53,7 @@ pub fn parse(source_name: &str, body: &str) -> Result<(Value, LineMap), ParseErr
     let mut converter = Converter {
         source_name,
         lines: LineMap::new(),
+        depth: 0,
     };
     let value = converter.convert(&doc, &mut String::new())?;
     Ok((value, converter.lines))
@@ -42,12 +62,32 @@ pub fn parse(source_name: &str, body: &str) -> Result<(Value, LineMap), ParseErr
 struct Converter<'a> {
     source_name: &'a str,
     lines: LineMap,
+    /// JSON levels above the node being converted.
+    depth: usize,
 }
 
 impl Converter<'_> {
     /// Converts `node`, found at JSON pointer `path`; `path` is restored before returning.
     fn convert(&mut self, node: &MarkedYaml<'_>, path: &mut String) -> Result<Value, ParseError> {
         let line = line_of(node);
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(
+                line,
+                format!("the template nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.depth += 1;
+        let converted = self.convert_node(node, line, path);
+        self.depth -= 1;
+        converted
+    }
+
+    fn convert_node(
+        &mut self,
+        node: &MarkedYaml<'_>,
+        line: u32,
+        path: &mut String,
+    ) -> Result<Value, ParseError> {
         self.lines.insert(path.clone(), line);
         match &node.data {
             YamlData::Value(scalar) => self.scalar(scalar, line),
@@ -127,6 +167,29 @@ impl Converter<'_> {
     fn error(&self, line: u32, message: String) -> ParseError {
         error_at(self.source_name, Some(line), message)
     }
+}
+
+/// The first line (1-based) on which a block node could start beyond `MAX_BLOCK_COLUMN`: the
+/// run of indentation, indicators (`- `, `? `, `: `), node properties (tags, anchors) and byte
+/// order marks that opens the line bounds the column of every node starting on it.
+fn first_line_too_deep(body: &str) -> Option<u32> {
+    for (index, line) in body.split(['\n', '\r']).enumerate() {
+        let mut column = 0;
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' | '\t' | '\u{feff}' | '-' | '?' | ':' => column += 1,
+                '!' | '&' => {
+                    column += 1 + chars.by_ref().take_while(|c| !c.is_whitespace()).count();
+                }
+                _ => break,
+            }
+            if column > MAX_BLOCK_COLUMN {
+                return Some(to_u32(index + 1));
+            }
+        }
+    }
+    None
 }
 
 fn error_at(source_name: &str, line: Option<u32>, message: String) -> ParseError {

@@ -9,7 +9,8 @@ use cfn_guard::commands::validate::{OutputFormatType, ShowSummaryType};
 use cfn_guard::commands::{Executable, FAILURE_STATUS_CODE, SUCCESS_STATUS_CODE};
 use cfn_guard::utils::reader::{ReadBuffer, Reader};
 use cfn_guard::utils::writer::{WriteBuffer, Writer};
-use cfn_guard::{CommandBuilder, ValidateBuilder};
+use cfn_guard::{CommandBuilder, ValidateBuilder, ValidateInput};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::Severity;
@@ -83,18 +84,7 @@ pub struct Policy {
 /// other resources. Guard's cost grows with every resource each filter scans, so a file is run
 /// on just the resources it can select.
 pub(crate) fn selected_types(text: &str) -> Option<BTreeSet<String>> {
-    let mut code: String = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n");
-    // Custom messages (`<<…>>`) are prose, not queries.
-    while let Some(start) = code.find("<<") {
-        let end = code[start..]
-            .find(">>")
-            .map_or(code.len(), |e| start + e + 2);
-        code.replace_range(start..end, "");
-    }
+    let code = query_code(text);
     let mut rest = code.as_str();
     while let Some(at) = rest.find("Resources") {
         let before = rest[..at].chars().next_back();
@@ -128,27 +118,285 @@ pub(crate) fn selected_types(text: &str) -> Option<BTreeSet<String>> {
     Some(types)
 }
 
-/// The template with `Resources` cut down to entries of `types`.
-fn only_types(template: &Value, types: &BTreeSet<String>) -> Value {
-    let mut pruned = serde_json::Map::new();
-    for (section, value) in template.as_object().into_iter().flatten() {
-        let value = match (section.as_str(), value.as_object()) {
-            ("Resources", Some(resources)) => Value::Object(
-                resources
-                    .iter()
-                    .filter(|(_, r)| {
-                        r.get("Type")
-                            .and_then(Value::as_str)
-                            .is_some_and(|t| types.contains(t))
-                    })
-                    .map(|(id, r)| (id.clone(), r.clone()))
-                    .collect(),
-            ),
-            _ => value.clone(),
+/// What of a template one rules file can reach: the resource types it selects and, when its
+/// queries name every key they read down to a resource's properties, those names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Selection {
+    types: BTreeSet<String>,
+    /// Every identifier in the rules: a section or resource attribute is kept if one can reach it.
+    words: BTreeSet<String>,
+    /// The names read right under `Properties`; `None` when a query could see all of them.
+    properties: Option<BTreeSet<String>>,
+}
+
+impl Selection {
+    pub(crate) fn of(text: &str) -> Option<Selection> {
+        let types = selected_types(text)?;
+        let code = without_literals(&query_code(text));
+        let words: BTreeSet<String> = identifiers(&code).map(|(_, w)| w.to_string()).collect();
+        // A query starting with `*` or `this`, or a whole resource compared or tested, could see
+        // any attribute: then only whole sections and whole resources are left out.
+        let reads_everything = words.contains("this")
+            || code
+                .match_indices('*')
+                .any(|(at, _)| !code[..at].ends_with("Resources.") && !code[..at].ends_with('['));
+        let properties = (!reads_everything && variables_only_traversed(&code))
+            .then(|| property_names(&code))
+            .flatten();
+        let words = if reads_everything {
+            BTreeSet::new()
+        } else {
+            words
         };
-        pruned.insert(section.clone(), value);
+        Some(Selection {
+            types,
+            words,
+            properties,
+        })
     }
-    Value::Object(pruned)
+
+    /// Whether a query can reach the key `key` of a section or resource: guard looks keys up
+    /// as written and, failing that, in other letter cases (camel, snake, class …).
+    fn reaches(&self, key: &str) -> bool {
+        self.words.is_empty() || self.words.iter().any(|w| could_name(w, key))
+    }
+
+    fn reaches_property(&self, key: &str) -> bool {
+        self.properties
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|w| could_name(w, key)))
+    }
+}
+
+/// Whether guard's lookup of `word` can land on `key`: exactly, or through one of its case
+/// conversions (cruet's). Those keep the letters and digits in order, except class case, which
+/// also makes the last word singular, rewriting at most four letters at its end.
+fn could_name(word: &str, key: &str) -> bool {
+    if word == key {
+        return true;
+    }
+    let folded = |s: &str| -> Vec<u8> {
+        s.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| b.to_ascii_lowercase())
+            .collect()
+    };
+    let (w, k) = (folded(word), folded(key));
+    let common = w.iter().zip(&k).take_while(|(a, b)| a == b).count();
+    w.len() - common <= 4 && k.len() - common <= 4
+}
+
+/// The rules text without comments and custom messages (`<<…>>`): prose, not queries.
+fn query_code(text: &str) -> String {
+    let mut code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    while let Some(start) = code.find("<<") {
+        let end = code[start..]
+            .find(">>")
+            .map_or(code.len(), |e| start + e + 2);
+        code.replace_range(start..end, "");
+    }
+    code
+}
+
+/// `code` with the contents of quoted literals blanked, so only query words remain.
+fn without_literals(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut quote = None;
+    for c in code.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => out.push(' '),
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn identifiers(code: &str) -> impl Iterator<Item = (usize, &str)> {
+    fn word(c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '_'
+    }
+    code.match_indices(|c: char| !word(c))
+        .map(|(at, _)| at + 1)
+        .chain(std::iter::once(0))
+        .filter_map(move |start| {
+            let rest = code.get(start..)?;
+            let len = rest.find(|c: char| !word(c)).unwrap_or(rest.len());
+            let w = &rest[..len];
+            (!w.is_empty() && !code[..start].ends_with(word)).then_some((start, w))
+        })
+}
+
+/// Every `%variable` is followed by a block, a query or an emptiness test: never compared or
+/// passed whole, which would see the attributes a projection leaves out.
+fn variables_only_traversed(code: &str) -> bool {
+    code.match_indices('%').all(|(at, _)| {
+        let rest = &code[at + 1..];
+        let name_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let after = rest[name_len..].trim_start();
+        after.starts_with('{')
+            || after.starts_with('.')
+            || after.starts_with("!empty")
+            || after.starts_with("empty")
+            || after.starts_with("not empty")
+    })
+}
+
+/// The names that follow `Properties.`; `None` if `Properties` is ever read any other way.
+fn property_names(code: &str) -> Option<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for (at, word) in identifiers(code) {
+        if word != "Properties" {
+            continue;
+        }
+        let rest = code[at + word.len()..].strip_prefix('.')?;
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if len == 0 {
+            return None;
+        }
+        names.insert(rest[..len].to_string());
+    }
+    Some(names)
+}
+
+/// The template as guard is shown it: the sections, resources and properties its rules file can
+/// reach (all of it without a selection), written from the borrowed value rather than a copy.
+struct GuardData<'a> {
+    template: &'a Value,
+    selection: Option<&'a Selection>,
+}
+
+impl Serialize for GuardData<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (Some(selection), Some(sections)) = (self.selection, self.template.as_object()) else {
+            return GuardValue(self.template).serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(None)?;
+        for (section, value) in sections {
+            match (section.as_str(), value.as_object()) {
+                ("Resources", Some(resources)) => map.serialize_entry(
+                    section,
+                    &Resources {
+                        resources,
+                        selection,
+                    },
+                )?,
+                _ if selection.reaches(section) => {
+                    map.serialize_entry(section, &GuardValue(value))?
+                }
+                _ => {}
+            }
+        }
+        map.end()
+    }
+}
+
+struct Resources<'a> {
+    resources: &'a serde_json::Map<String, Value>,
+    selection: &'a Selection,
+}
+
+impl Serialize for Resources<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (id, resource) in self.resources {
+            let selected = resource
+                .get("Type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| self.selection.types.contains(t));
+            if selected {
+                map.serialize_entry(
+                    id,
+                    &Resource {
+                        resource,
+                        selection: self.selection,
+                    },
+                )?;
+            }
+        }
+        map.end()
+    }
+}
+
+struct Resource<'a> {
+    resource: &'a Value,
+    selection: &'a Selection,
+}
+
+impl Serialize for Resource<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(attributes) = self.resource.as_object() else {
+            return GuardValue(self.resource).serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in attributes {
+            if !self.selection.reaches(name) {
+                continue;
+            }
+            match (name.as_str(), value.as_object()) {
+                ("Properties", Some(properties)) => map.serialize_entry(
+                    name,
+                    &Properties {
+                        properties,
+                        selection: self.selection,
+                    },
+                )?,
+                _ => map.serialize_entry(name, &GuardValue(value))?,
+            }
+        }
+        map.end()
+    }
+}
+
+struct Properties<'a> {
+    properties: &'a serde_json::Map<String, Value>,
+    selection: &'a Selection,
+}
+
+impl Serialize for Properties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.properties
+                .iter()
+                .filter(|(name, _)| self.selection.reaches_property(name))
+                .map(|(name, value)| (name, GuardValue(value))),
+        )
+    }
+}
+
+/// A value as guard should read it. Guard's JSON reader wraps integers beyond `i64` into
+/// negative ones; written as floats they keep their magnitude, as guard's YAML reader has it.
+struct GuardValue<'a>(&'a Value);
+
+impl Serialize for GuardValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_some() => {
+                serializer.serialize_f64(n.as_f64().unwrap_or(f64::MAX))
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(GuardValue)),
+            Value::Object(map) => {
+                serializer.collect_map(map.iter().map(|(k, v)| (k, GuardValue(v))))
+            }
+            other => other.serialize(serializer),
+        }
+    }
 }
 
 impl Policy {
@@ -194,15 +442,11 @@ impl Policy {
     }
 
     /// Runs every rule against one template (long-form JSON), one guard run per rules file on
-    /// the resources that file can select.
+    /// what of the template that file can reach.
     pub fn evaluate(&self, template: &Value) -> Result<GuardOutcome, PolicyError> {
         let mut outcome = GuardOutcome::default();
         for source in &self.sources {
-            let data = match selected_types(source.text) {
-                Some(types) => only_types(template, &types),
-                None => template.clone(),
-            };
-            let one = run_guard(source.text, &data)?;
+            let one = evaluate_file(source, template)?;
             outcome.violations.extend(one.violations);
             outcome.failed.extend(one.failed);
             outcome.compliant.extend(one.compliant);
@@ -217,19 +461,58 @@ impl Policy {
     }
 }
 
-/// One guard run of one rules file on one template. Guard is synchronous and keeps `Rc`
-/// values: nothing of it outlives this call.
-fn run_guard(rules: &str, template: &Value) -> Result<GuardOutcome, PolicyError> {
+/// One rules file's verdict on the template.
+fn evaluate_file(source: &RuleSource, template: &Value) -> Result<GuardOutcome, PolicyError> {
+    let selection = Selection::of(source.text);
+    let data = serde_json::to_string(&GuardData {
+        template,
+        selection: selection.as_ref(),
+    })
+    .map_err(|e| PolicyError::Engine(e.to_string()))?;
+    run_guard(source, &data)
+}
+
+/// One guard run of one rules file on one template (JSON text). Guard is synchronous and keeps
+/// `Rc` values: nothing of it outlives this call.
+fn run_guard(source: &RuleSource, data: &str) -> Result<GuardOutcome, PolicyError> {
+    match run_guard_direct(source, data) {
+        Some(outcome) => Ok(outcome),
+        None => run_guard_command(source.text, data),
+    }
+}
+
+/// Guard's direct entry point reads the template with serde_json and copies it once, where its
+/// `validate` command re-reads it with a YAML reader and copies it twice more. It hands back
+/// only the last 8 KiB of its report, though, and errors without their context: `None` unless
+/// the report is complete, and the run is then redone through the command.
+fn run_guard_direct(source: &RuleSource, data: &str) -> Option<GuardOutcome> {
+    let report = cfn_guard::run_checks(
+        ValidateInput {
+            content: data,
+            file_name: "template",
+        },
+        ValidateInput {
+            content: source.text,
+            file_name: source.file,
+        },
+        false,
+    )
+    .ok()?;
+    let report: Value = serde_json::from_str(&report).ok()?;
+    GuardOutcome::from_file_report(&report).ok()
+}
+
+/// The same run through guard's `validate` command: slower, complete in what it reports.
+fn run_guard_command(rules: &str, data: &str) -> Result<GuardOutcome, PolicyError> {
     let payload = serde_json::json!({
         "rules": [rules],
-        "data": [template.to_string()],
+        "data": [data],
     });
     let mut reader = Reader::new(ReadBuffer::Cursor(Cursor::new(
         payload.to_string().into_bytes(),
     )));
     let mut writer = Writer::new(WriteBuffer::Vec(Vec::new()))
         .map_err(|e| PolicyError::Engine(e.to_string()))?;
-    // Structured JSON: the non-verbose `run_checks` truncates reports over 8 KiB.
     let command = ValidateBuilder::default()
         .payload(true)
         .structured(true)
@@ -284,6 +567,11 @@ impl GuardOutcome {
                 "expected a report for exactly one template".into(),
             ));
         };
+        GuardOutcome::from_file_report(file)
+    }
+
+    /// Reads one data file's entry of guard's report.
+    fn from_file_report(file: &Value) -> Result<GuardOutcome, PolicyError> {
         let names = |key: &str| -> Result<BTreeSet<String>, PolicyError> {
             file.get(key)
                 .and_then(Value::as_array)
@@ -427,5 +715,167 @@ fn first_path(value: &Value) -> Option<String> {
         }
         Value::Array(items) => items.iter().find_map(first_path),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod direct_run_tests {
+    use super::*;
+
+    /// Guard shown only what a rules file can reach (and run directly where it can) reports what
+    /// the `validate` command reports on every resource of the selected types, for every
+    /// shipped rules file.
+    /// Returns how many violations they found.
+    fn assert_runs_agree(name: &str, template: &Value) -> usize {
+        let mut found = 0;
+        for source in &RULE_FILES {
+            let selection = Selection::of(source.text);
+            let data = serde_json::to_string(&GuardData {
+                template,
+                selection: selection.as_ref(),
+            })
+            .unwrap_or_default();
+            let whole = selection.clone().map(|s| Selection {
+                words: BTreeSet::new(),
+                properties: None,
+                ..s
+            });
+            let whole = serde_json::to_string(&GuardData {
+                template,
+                selection: whole.as_ref(),
+            })
+            .unwrap_or_default();
+            let direct = match run_guard(source, &data) {
+                Ok(outcome) => outcome,
+                Err(e) => panic!("{name} {}: {e}", source.file),
+            };
+            let command = run_guard_command(source.text, &whole);
+            let Ok(command) = command else {
+                panic!("{name} {}: the command failed: {command:?}", source.file);
+            };
+            // Guard's own messages quote the values it looked at, which a projection trims;
+            // the rules' messages are compared whole.
+            let sorted = |o: &GuardOutcome| {
+                let mut v: Vec<_> =
+                    o.violations
+                        .iter()
+                        .map(|v| {
+                            let ours = v.message.split(':').next().is_some_and(|c| {
+                                c.len() <= 6 && c.contains('-') && !c.contains(' ')
+                            });
+                            (
+                                v.rule.clone(),
+                                v.path.clone(),
+                                ours.then(|| v.message.clone()),
+                            )
+                        })
+                        .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(sorted(&direct), sorted(&command), "{name} {}", source.file);
+            assert_eq!(direct.failed, command.failed, "{name} {}", source.file);
+            assert_eq!(
+                direct.compliant, command.compliant,
+                "{name} {}",
+                source.file
+            );
+            assert_eq!(
+                direct.not_applicable, command.not_applicable,
+                "{name} {}",
+                source.file
+            );
+            found += direct.violations.len();
+        }
+        found
+    }
+
+    #[test]
+    fn direct_guard_run_reports_what_the_validate_command_reports() {
+        let template = serde_json::json!({
+            "Parameters": {"Big": {"Type": "Number", "Default": 18446744073709551615u64}},
+            "Resources": {
+                "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"Tags": [{"Key": "Environment", "Value": "qa"}]}},
+                "Open": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [
+                    {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0", "FromPort": 18446744073709551615u64, "ToPort": 22}
+                ]}},
+                "Role": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {
+                    "Statement": [{"Effect": "Allow", "Action": ["*"]}]}}]}},
+                "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"Tags": {"Owner": 1}}},
+                "Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {"Tags": {"Environment": "prd"}}},
+                "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"PubliclyAccessible": true}},
+                "Log": {"Type": "AWS::EC2::FlowLog", "Properties": {"ResourceId": {"Ref": "Other"}, "TrafficType": "REJECT"}}
+            }
+        });
+        let found = assert_runs_agree("inline", &template);
+        assert!(found > 0, "{found}");
+    }
+
+    /// Every template of the public corpus, when it is checked out next to this repository:
+    /// `cargo test -p infra-agent-shared --lib direct_run_tests -- --ignored`.
+    #[test]
+    #[ignore = "needs the corpus checkout; slow in a debug build"]
+    fn direct_guard_run_agrees_with_the_validate_command_on_the_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/corpus/aws-cloudformation-templates");
+        let mut pending = vec![corpus];
+        let mut checked = 0;
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let Ok(body) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let name = path.display().to_string();
+                if let Ok(template) = crate::template::Template::parse(&name, &body) {
+                    assert_runs_agree(&name, &template.value);
+                    checked += 1;
+                }
+            }
+        }
+        println!("{checked} corpus templates agree");
+    }
+}
+
+#[cfg(test)]
+mod selection_tests {
+    use super::*;
+
+    fn selection(file: &str) -> Selection {
+        let source = RULE_FILES.iter().find(|s| s.file == file);
+        match source.and_then(|s| Selection::of(s.text)) {
+            Some(selection) => selection,
+            None => panic!("{file} selects no types"),
+        }
+    }
+
+    #[test]
+    fn tag_rules_are_shown_only_the_tags_of_their_resources() {
+        let cm = selection("cm.guard");
+        assert_eq!(cm.properties, Some(["Tags".to_string()].into()));
+        assert!(cm.reaches("Type") && cm.reaches("Properties") && cm.reaches("Resources"));
+        assert!(!cm.reaches("Metadata") && !cm.reaches("Outputs"));
+        assert!(!cm.reaches_property("CidrBlock"));
+        // Guard reads `Tags` as `tags` or, in class case, `Tag` when it is missing.
+        assert!(cm.reaches_property("tags") && cm.reaches_property("Tag"));
+    }
+
+    #[test]
+    fn a_rules_file_comparing_whole_values_keeps_every_property() {
+        let au = selection("au.guard");
+        assert_eq!(au.properties, None, "`%vpc_id in …` compares a variable");
+        let text = "let b = Resources.*[ Type == 'AWS::S3::Bucket' ]\nrule r when %b !empty {\n  %b { Properties !empty }\n}\n";
+        assert_eq!(Selection::of(text).and_then(|s| s.properties), None);
+        let text = "let b = Resources.*[ Type == 'AWS::S3::Bucket' ]\nrule r when %b !empty {\n  %b { Properties.* exists }\n}\n";
+        assert_eq!(Selection::of(text).map(|s| s.words.is_empty()), Some(true));
+        let text = "let b = Resources.*[ Type == 'AWS::S3::Bucket' ]\nrule r when %b !empty {\n  %b.Properties.Tags == %b.Properties.Name\n}\n";
+        assert_eq!(
+            Selection::of(text).map(|s| s.properties.is_some()),
+            Some(true)
+        );
     }
 }
