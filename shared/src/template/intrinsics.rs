@@ -39,6 +39,13 @@ pub fn long_form_key(tag: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether `key` names a CloudFormation function in long form (`Ref`, `Fn::Sub`, …): the keys
+/// `long_form_key` produces. `Fn::Rain::Embed` and the like are not.
+pub fn is_function_key(key: &str) -> bool {
+    let short = key.strip_prefix("Fn::").unwrap_or(key);
+    long_form_key(short) == Some(key)
+}
+
 /// Wraps the tagged node's already-converted content in its long form.
 pub fn expand(tag: &str, content: Value) -> Result<Value, TagError> {
     let key = long_form_key(tag).ok_or_else(|| TagError::Unknown(tag.to_string()))?;

@@ -7,7 +7,7 @@ mod json;
 pub mod pointer;
 mod yaml;
 
-pub use intrinsics::TagError;
+pub use intrinsics::{is_function_key, TagError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -39,6 +39,16 @@ pub struct Template {
     pub value: Value,
     /// JSON pointer of every node → 1-based line (for a mapping entry, the line of its key).
     lines: LineMap,
+    /// Short-form tags CloudFormation does not know (`!Rain::Embed`), read as `{"Fn::…": …}` so
+    /// the rest of the template can still be checked; each one is an error of its own.
+    pub unknown_tags: Vec<UnknownTag>,
+}
+
+/// A YAML tag that is no CloudFormation intrinsic function, where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownTag {
+    pub line: u32,
+    pub tag: String,
 }
 
 impl Template {
@@ -46,8 +56,9 @@ impl Template {
     /// trailing comma would pass as a flow mapping and the author would never hear of it.
     pub fn parse(source_name: &str, body: &str) -> Result<Template, ParseError> {
         let body = body.strip_prefix('\u{feff}').unwrap_or(body);
-        let (value, lines) = if body.trim_start().starts_with('{') {
-            json::parse(source_name, body)?
+        let (value, lines, unknown_tags) = if body.trim_start().starts_with('{') {
+            let (value, lines) = json::parse(source_name, body)?;
+            (value, lines, Vec::new())
         } else {
             yaml::parse(source_name, body)?
         };
@@ -59,7 +70,11 @@ impl Template {
                 message: "a template must be a mapping of sections".into(),
             });
         }
-        Ok(Template { value, lines })
+        Ok(Template {
+            value,
+            lines,
+            unknown_tags,
+        })
     }
 
     /// Line of a resource's logical id.

@@ -121,10 +121,18 @@ fn block_style_tagged_sequences_expand_with_nested_tags() {
 }
 
 #[test]
-fn unknown_tag_is_rejected_with_its_line() {
-    let e = parse_err("A: 1\nB:\n  C: !Reff Vpc\n");
-    assert_eq!(e.line, Some(3));
-    assert!(e.message.contains("!Reff"), "{}", e.message);
+fn unknown_tag_is_read_as_a_function_and_recorded_with_its_line() {
+    let t = parse("A: 1\nB:\n  C: !Reff Vpc\n");
+    assert_eq!(t.value["B"]["C"], json!({"Fn::Reff": "Vpc"}));
+    assert_eq!(
+        t.unknown_tags,
+        [crate::template::UnknownTag {
+            line: 3,
+            tag: "!Reff".into()
+        }]
+    );
+    assert!(!crate::template::is_function_key("Fn::Reff"));
+    assert!(crate::template::is_function_key("Fn::Sub"));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 use super::aliases;
 use super::intrinsics;
 use super::pointer::{self, LineMap};
-use super::ParseError;
+use super::{ParseError, UnknownTag};
 
 /// How deep a template may nest, counted in JSON levels: serde_json's limit, so YAML and JSON
 /// templates are held to the same.
@@ -19,9 +19,13 @@ pub const MAX_DEPTH: usize = 128;
 /// one), and flow nesting the reader itself stops at 255 levels.
 const MAX_BLOCK_COLUMN: usize = 512;
 
-/// Parses one YAML document. Duplicate keys, unknown tags, anchors' aliases to nowhere and
-/// multi-document streams are errors: CloudFormation would reject or misread them.
-pub fn parse(source_name: &str, body: &str) -> Result<(Value, LineMap), ParseError> {
+/// Parses one YAML document. Duplicate keys, anchors' aliases to nowhere and multi-document
+/// streams are errors: CloudFormation would reject or misread them. Unknown `!` tags are
+/// returned beside the value, for validation to report.
+pub fn parse(
+    source_name: &str,
+    body: &str,
+) -> Result<(Value, LineMap, Vec<UnknownTag>), ParseError> {
     if let Some(line) = first_line_too_deep(body) {
         return Err(error_at(
             source_name,
@@ -54,9 +58,10 @@ pub fn parse(source_name: &str, body: &str) -> Result<(Value, LineMap), ParseErr
         source_name,
         lines: LineMap::new(),
         depth: 0,
+        unknown_tags: Vec::new(),
     };
     let value = converter.convert(&doc, &mut String::new())?;
-    Ok((value, converter.lines))
+    Ok((value, converter.lines, converter.unknown_tags))
 }
 
 struct Converter<'a> {
@@ -64,6 +69,7 @@ struct Converter<'a> {
     lines: LineMap,
     /// JSON levels above the node being converted.
     depth: usize,
+    unknown_tags: Vec<UnknownTag>,
 }
 
 impl Converter<'_> {
@@ -123,8 +129,9 @@ impl Converter<'_> {
                         self.error(line, format!("unknown tag '{}{}'", tag.handle, tag.suffix))
                     );
                 }
-                let key = intrinsics::long_form_key(&tag.suffix)
-                    .ok_or_else(|| self.error(line, format!("unknown tag '!{}'", tag.suffix)))?;
+                let Some(key) = intrinsics::long_form_key(&tag.suffix) else {
+                    return self.unknown_tag(&tag.suffix, inner, line, path);
+                };
                 let len = path.len();
                 pointer::push_key(path, key);
                 let content = self.convert(inner, path);
@@ -138,6 +145,30 @@ impl Converter<'_> {
                 Err(self.error(line, "value cannot be read (bad tag or alias)".into()))
             }
         }
+    }
+
+    /// A tag CloudFormation does not know (`!Rain::Embed file.js`): read as `{"Fn::Rain::Embed":
+    /// "file.js"}`, as other linters read it, and recorded so validation reports it as an error.
+    fn unknown_tag(
+        &mut self,
+        suffix: &str,
+        inner: &MarkedYaml<'_>,
+        line: u32,
+        path: &mut String,
+    ) -> Result<Value, ParseError> {
+        self.unknown_tags.push(UnknownTag {
+            line,
+            tag: format!("!{suffix}"),
+        });
+        let key = format!("Fn::{suffix}");
+        let len = path.len();
+        pointer::push_key(path, &key);
+        let content = self.convert(inner, path);
+        self.lines.insert(path.clone(), line);
+        path.truncate(len);
+        let mut wrapped = Map::new();
+        wrapped.insert(key, content?);
+        Ok(Value::Object(wrapped))
     }
 
     fn scalar(&self, scalar: &Scalar<'_>, line: u32) -> Result<Value, ParseError> {

@@ -68,7 +68,24 @@ pub fn validate_with_policy(
             )
         }
     };
-    let mut findings = structure::check(&template);
+    // Read as functions so the rest can be checked, but CloudFormation rejects them.
+    let mut findings: Vec<Finding> = template
+        .unknown_tags
+        .iter()
+        .map(|unknown| Finding {
+            rule: SYNTAX.into(),
+            control: None,
+            severity: Severity::Error,
+            resource: None,
+            resource_type: None,
+            line: Some(unknown.line),
+            message: format!(
+                "unknown tag '{}': not a CloudFormation intrinsic function",
+                unknown.tag
+            ),
+        })
+        .collect();
+    findings.extend(structure::check(&template));
     findings.extend(schema::check(&template));
     let mut resolved = resolve::with_parameters(&template, ctx);
     resolve::policy_documents_as_objects(&mut resolved);

@@ -73,8 +73,24 @@ fn yaml_syntax_error_is_one_e0000_finding_with_its_line() {
 #[test]
 fn unknown_tag_fails_validation_with_its_line() {
     let report = validate("Resources:\n  A:\n    Type: !Bogus X\n");
-    assert_eq!(report.findings[0].rule, "E0000");
-    assert_eq!(report.findings[0].line, Some(3));
+    let unknown = findings_of(&report, "E0000");
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0].line, Some(3));
+    assert!(!report.passed);
+}
+
+#[test]
+fn unknown_tag_is_reported_and_the_rest_still_checked() {
+    let report = validate(
+        "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: r\n      Handler: h\n      Runtime: python3.12\n      Code:\n        ZipFile: !Rain::Embed code.py\n",
+    );
+    let unknown = findings_of(&report, "E0000");
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0].line, Some(9));
+    assert!(unknown[0].message.contains("!Rain::Embed"));
+    // Not a function CloudFormation knows, so not a string either.
+    assert_eq!(findings_of(&report, "E3012").len(), 1);
+    assert!(!report.passed);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{json_type, registry, Registry, ResourceSchema, Shape};
-use crate::template::{pointer, Template};
+use crate::template::{is_function_key, pointer, Template};
 use crate::validation::{Finding, Severity, SYNTAX};
 
 /// A resource type CloudFormation does not have (cfn-lint E3001).
@@ -162,13 +162,14 @@ fn transforms(template: &Value) -> Vec<String> {
     }
 }
 
-/// An intrinsic function call: a mapping whose only key is `Ref`, `Condition` or `Fn::*`.
+/// An intrinsic function call: a mapping whose only key is a CloudFormation function. A key
+/// that only looks like one (`Fn::Rain::Embed`) is a plain mapping, and is type-checked as one.
 fn intrinsic(map: &Map<String, Value>) -> Option<(&str, &Value)> {
     if map.len() != 1 {
         return None;
     }
     let (key, value) = map.iter().next()?;
-    (key == "Ref" || key == "Condition" || key.starts_with("Fn::")).then_some((key.as_str(), value))
+    is_function_key(key).then_some((key.as_str(), value))
 }
 
 struct Walker<'a> {
