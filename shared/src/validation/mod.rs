@@ -4,6 +4,7 @@
 pub mod policy;
 mod report;
 pub(crate) mod resolve;
+pub mod runtimes;
 pub mod schema;
 pub mod structure;
 pub mod suppression;
@@ -87,6 +88,7 @@ pub fn validate_with_policy(
         .collect();
     findings.extend(structure::check(&template));
     findings.extend(schema::check(&template));
+    findings.extend(runtimes::check(&template, today));
     let mut resolved = resolve::with_parameters(&template, ctx);
     resolve::policy_documents_as_objects(&mut resolved);
     let outcome = match policy.evaluate(&resolved) {

@@ -7,8 +7,8 @@ use super::{json_type, registry, Registry, ResourceSchema, Shape};
 use crate::template::{is_function_key, pointer, Template};
 use crate::validation::{Finding, Severity, SYNTAX};
 
-/// A resource type CloudFormation does not have (cfn-lint E3001).
-pub const UNKNOWN_RESOURCE_TYPE: &str = "E3001";
+/// A resource type CloudFormation does not have (cfn-lint E3006, "does not exist").
+pub const UNKNOWN_RESOURCE_TYPE: &str = "E3006";
 /// A property the type's schema does not allow (cfn-lint E3002).
 pub const UNKNOWN_PROPERTY: &str = "E3002";
 /// A required property is missing (cfn-lint E3003).
@@ -18,7 +18,7 @@ pub const PROPERTY_TYPE: &str = "E3012";
 /// A literal string outside the property's allowed values (cfn-lint E3030).
 pub const ENUM_VALUE: &str = "E3030";
 /// A resource type name that no registry could hold: not `Organization::Service::Resource` of
-/// letters and digits (cfn-lint E3006).
+/// letters and digits (cfn-lint E3006 too: such a type does not exist anywhere).
 pub const RESOURCE_TYPE_NAME: &str = "E3006";
 /// `Fn::GetAtt` asks for an attribute its target's type lacks (cfn-lint E1010).
 pub const GETATT_ATTRIBUTE: &str = "E1010";
