@@ -8,6 +8,12 @@ const COMPLIANT: &str = "\
 Resources:
   Topic:
     Type: AWS::SNS::Topic
+    Properties:
+      Tags:
+        - {Key: Environment, Value: dev}
+        - {Key: Owner, Value: platform}
+        - {Key: SecurityLevel, Value: internal}
+        - {Key: IaC_Version, Value: '1.0.0'}
 ";
 
 const UNTAGGED_GROUP: &str = "\

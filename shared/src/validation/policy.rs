@@ -1,7 +1,7 @@
 //! NIST 800-53 policy: the guard rules under `infra/guard/`, embedded in the binary, run through
 //! the `cfn-guard` engine as a library. Anything short of a clean guard run is an error.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Cursor;
 use std::sync::OnceLock;
 
@@ -13,6 +13,7 @@ use cfn_guard::{CommandBuilder, ValidateBuilder, ValidateInput};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use super::schema;
 use super::Severity;
 
 /// One guard rules file: a name for messages and its text.
@@ -79,12 +80,33 @@ pub struct Policy {
     pub rules: Vec<RuleInfo>,
 }
 
-/// The resource types a rules file selects, when it reaches resources only through
-/// `Resources.*[ Type … ]` / `Resources[ id | Type … ]` filters; `None` when any query could see
-/// other resources. Guard's cost grows with every resource each filter scans, so a file is run
-/// on just the resources it can select.
-pub(crate) fn selected_types(text: &str) -> Option<BTreeSet<String>> {
+/// A resource attribute the validator derives from the resource schemas for the rules to select
+/// on: how a taggable resource writes its `Tags` (`list` or `map`, see `schema::tag_shape`).
+/// CloudFormation has no such attribute, so whatever a template writes under the name is dropped.
+pub(crate) const TAG_SHAPE: &str = "TagShape";
+
+/// The resources a rules file's filters can select: those of the named types and, when a filter
+/// selects on `TagShape`, every resource the schema gives a tag shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SelectedResources {
+    pub(crate) types: BTreeSet<String>,
+    pub(crate) tag_shaped: bool,
+}
+
+impl SelectedResources {
+    fn includes(&self, resource_type: &str) -> bool {
+        self.types.contains(resource_type)
+            || (self.tag_shaped && schema::tag_shape(resource_type).is_some())
+    }
+}
+
+/// The resources a rules file selects, when it reaches resources only through
+/// `Resources.*[ Type … ]` / `Resources[ id | Type … ]` / `Resources.*[ TagShape … ]` filters;
+/// `None` when any query could see other resources. Guard's cost grows with every resource each
+/// filter scans, so a file is run on just the resources it can select.
+pub(crate) fn selected_resources(text: &str) -> Option<SelectedResources> {
     let code = query_code(text);
+    let mut selected = SelectedResources::default();
     let mut rest = code.as_str();
     while let Some(at) = rest.find("Resources") {
         let before = rest[..at].chars().next_back();
@@ -101,28 +123,36 @@ pub(crate) fn selected_types(text: &str) -> Option<BTreeSet<String>> {
             .trim_start()
             .strip_prefix('[')?;
         let filter = &filter[..filter.find(']')?];
-        // An `or` could let a resource of another type through the filter.
+        // An `or` could let a resource of another type through the filter, a negation any.
         let widened = filter
             .split_whitespace()
-            .any(|w| w.eq_ignore_ascii_case("or") || w == "||");
-        if widened || (!filter.contains("Type ==") && !filter.contains("Type in")) {
+            .any(|w| w.eq_ignore_ascii_case("or") || w == "||" || w.eq_ignore_ascii_case("not"))
+            || filter.contains('!');
+        if widened {
             return None;
         }
+        if filter.contains("Type ==") || filter.contains("Type in") {
+            continue;
+        }
+        if filter.contains("TagShape ==") || filter.contains("TagShape in") {
+            selected.tag_shaped = true;
+            continue;
+        }
+        return None;
     }
-    let mut types = BTreeSet::new();
     for quoted in code.split('\'').skip(1).step_by(2) {
         if quoted.contains("::") {
-            types.insert(quoted.to_string());
+            selected.types.insert(quoted.to_string());
         }
     }
-    Some(types)
+    Some(selected)
 }
 
 /// What of a template one rules file can reach: the resource types it selects and, when its
 /// queries name every key they read down to a resource's properties, those names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Selection {
-    types: BTreeSet<String>,
+    resources: SelectedResources,
     /// Every identifier in the rules: a section or resource attribute is kept if one can reach it.
     words: BTreeSet<String>,
     /// The names read right under `Properties`; `None` when a query could see all of them.
@@ -131,7 +161,7 @@ pub(crate) struct Selection {
 
 impl Selection {
     pub(crate) fn of(text: &str) -> Option<Selection> {
-        let types = selected_types(text)?;
+        let resources = selected_resources(text)?;
         let code = without_literals(&query_code(text));
         let words: BTreeSet<String> = identifiers(&code).map(|(_, w)| w.to_string()).collect();
         // A query starting with `*` or `this`, or a whole resource compared or tested, could see
@@ -149,7 +179,7 @@ impl Selection {
             words
         };
         Some(Selection {
-            types,
+            resources,
             words,
             properties,
         })
@@ -159,6 +189,14 @@ impl Selection {
     /// as written and, failing that, in other letter cases (camel, snake, class …).
     fn reaches(&self, key: &str) -> bool {
         self.words.is_empty() || self.words.iter().any(|w| could_name(w, key))
+    }
+
+    /// Whether a resource is one the rules file can select.
+    fn selects(&self, resource: &Value) -> bool {
+        resource
+            .get("Type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| self.resources.includes(t))
     }
 
     fn reaches_property(&self, key: &str) -> bool {
@@ -280,11 +318,13 @@ fn property_names(code: &str) -> Option<BTreeSet<String>> {
 struct GuardData<'a> {
     template: &'a Value,
     selection: Option<&'a Selection>,
+    /// When set, the only resources written: one per group of resources with the same data.
+    representatives: Option<&'a HashSet<&'a str>>,
 }
 
 impl Serialize for GuardData<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (Some(selection), Some(sections)) = (self.selection, self.template.as_object()) else {
+        let Some(sections) = self.template.as_object() else {
             return GuardValue(self.template).serialize(serializer);
         };
         let mut map = serializer.serialize_map(None)?;
@@ -294,10 +334,11 @@ impl Serialize for GuardData<'_> {
                     section,
                     &Resources {
                         resources,
-                        selection,
+                        selection: self.selection,
+                        representatives: self.representatives,
                     },
                 )?,
-                _ if selection.reaches(section) => {
+                _ if self.selection.is_none_or(|s| s.reaches(section)) => {
                     map.serialize_entry(section, &GuardValue(value))?
                 }
                 _ => {}
@@ -307,19 +348,19 @@ impl Serialize for GuardData<'_> {
     }
 }
 
+/// The resources a rules file can select (every one without a selection).
 struct Resources<'a> {
     resources: &'a serde_json::Map<String, Value>,
-    selection: &'a Selection,
+    selection: Option<&'a Selection>,
+    representatives: Option<&'a HashSet<&'a str>>,
 }
 
 impl Serialize for Resources<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         for (id, resource) in self.resources {
-            let selected = resource
-                .get("Type")
-                .and_then(Value::as_str)
-                .is_some_and(|t| self.selection.types.contains(t));
+            let selected = self.selection.is_none_or(|s| s.selects(resource))
+                && self.representatives.is_none_or(|r| r.contains(id.as_str()));
             if selected {
                 map.serialize_entry(
                     id,
@@ -334,9 +375,10 @@ impl Serialize for Resources<'_> {
     }
 }
 
+/// One resource as its rules file can reach it, with the attributes derived from its schema.
 struct Resource<'a> {
     resource: &'a Value,
-    selection: &'a Selection,
+    selection: Option<&'a Selection>,
 }
 
 impl Serialize for Resource<'_> {
@@ -344,21 +386,32 @@ impl Serialize for Resource<'_> {
         let Some(attributes) = self.resource.as_object() else {
             return GuardValue(self.resource).serialize(serializer);
         };
+        let reaches = |key: &str| self.selection.is_none_or(|s| s.reaches(key));
+        let derives_tag_shape = reaches(TAG_SHAPE);
         let mut map = serializer.serialize_map(None)?;
         for (name, value) in attributes {
-            if !self.selection.reaches(name) {
+            // A template's own attribute must not stand in for the derived one: not under the
+            // name, nor under any name guard's case-converting lookup could take for it.
+            if !reaches(name) || (derives_tag_shape && could_name(TAG_SHAPE, name)) {
                 continue;
             }
-            match (name.as_str(), value.as_object()) {
-                ("Properties", Some(properties)) => map.serialize_entry(
+            match (name.as_str(), value.as_object(), self.selection) {
+                ("Properties", Some(properties), Some(selection)) => map.serialize_entry(
                     name,
                     &Properties {
                         properties,
-                        selection: self.selection,
+                        selection,
                     },
                 )?,
                 _ => map.serialize_entry(name, &GuardValue(value))?,
             }
+        }
+        let tag_shape = attributes
+            .get("Type")
+            .and_then(Value::as_str)
+            .and_then(schema::tag_shape);
+        if let Some(shape) = tag_shape.filter(|_| derives_tag_shape) {
+            map.serialize_entry(TAG_SHAPE, shape.as_str())?;
         }
         map.end()
     }
@@ -461,15 +514,157 @@ impl Policy {
     }
 }
 
+/// The header line of a rules file whose every rule judges each resource it selects from that
+/// resource's data alone (no rule compares resources or reads their logical ids): such a file is
+/// run once per group of resources it is shown identically.
+const JUDGES_EACH_RESOURCE: &str = "# Judges each resource on its own";
+
+fn judges_each_resource_alone(text: &str) -> bool {
+    text.lines().any(|line| line.trim() == JUDGES_EACH_RESOURCE)
+}
+
 /// One rules file's verdict on the template.
 fn evaluate_file(source: &RuleSource, template: &Value) -> Result<GuardOutcome, PolicyError> {
     let selection = Selection::of(source.text);
+    match selection.as_ref() {
+        Some(selection) if judges_each_resource_alone(source.text) => {
+            evaluate_grouped(source, template, selection)
+        }
+        selection => evaluate_whole(source, template, selection),
+    }
+}
+
+/// Guard run on every resource the file can select.
+fn evaluate_whole(
+    source: &RuleSource,
+    template: &Value,
+    selection: Option<&Selection>,
+) -> Result<GuardOutcome, PolicyError> {
     let data = serde_json::to_string(&GuardData {
         template,
-        selection: selection.as_ref(),
+        selection,
+        representatives: None,
     })
     .map_err(|e| PolicyError::Engine(e.to_string()))?;
     run_guard(source, &data)
+}
+
+/// Guard run on one resource per group whose data the file is shown the same: guard's cost
+/// grows with the resources it evaluates, and most resources carry the same tags. What it finds
+/// on a representative is then found on every member of its group.
+fn evaluate_grouped(
+    source: &RuleSource,
+    template: &Value,
+    selection: &Selection,
+) -> Result<GuardOutcome, PolicyError> {
+    let engine = |e: serde_json::Error| PolicyError::Engine(e.to_string());
+    let Some(groups) = ResourceGroups::of(template, selection).map_err(engine)? else {
+        return evaluate_whole(source, template, Some(selection));
+    };
+    let data = serde_json::to_string(&GuardData {
+        template,
+        selection: Some(selection),
+        representatives: Some(&groups.representatives),
+    })
+    .map_err(engine)?;
+    Ok(groups.spread(run_guard(source, &data)?))
+}
+
+/// The resources a rules file selects, grouped by the data it is shown of each.
+struct ResourceGroups<'a> {
+    representatives: HashSet<&'a str>,
+    /// The ids of each group, the representative's first, by the representative's id.
+    members: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> ResourceGroups<'a> {
+    /// `None` when a logical id holds a `/`: guard writes ids into its paths unescaped, so a
+    /// violation could not be told apart from one on another resource.
+    fn of(
+        template: &'a Value,
+        selection: &Selection,
+    ) -> Result<Option<ResourceGroups<'a>>, serde_json::Error> {
+        let mut groups = ResourceGroups {
+            representatives: HashSet::new(),
+            members: HashMap::new(),
+        };
+        let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+            return Ok(Some(groups));
+        };
+        let mut by_data: HashMap<String, &'a str> = HashMap::new();
+        for (id, resource) in resources {
+            if !selection.selects(resource) {
+                continue;
+            }
+            if id.contains('/') {
+                return Ok(None);
+            }
+            let data = serde_json::to_string(&Resource {
+                resource,
+                selection: Some(selection),
+            })?;
+            let representative = *by_data.entry(data).or_insert(id.as_str());
+            if representative == id.as_str() {
+                groups.representatives.insert(representative);
+            }
+            groups.members.entry(representative).or_default().push(id);
+        }
+        Ok(Some(groups))
+    }
+
+    /// The outcome on the representatives, each violation on one repeated for its whole group.
+    /// Rule verdicts stand as they are: a rule fails on a group exactly when on its representative.
+    fn spread(&self, outcome: GuardOutcome) -> GuardOutcome {
+        let mut violations = Vec::with_capacity(outcome.violations.len());
+        for violation in outcome.violations {
+            // Guard's paths name the resource unescaped, as `/Resources/<id>/…`.
+            let representative = violation
+                .path
+                .as_deref()
+                .and_then(|p| p.strip_prefix(RESOURCES_PATH))
+                .map(|rest| rest.split('/').next().unwrap_or(rest));
+            let group = representative.and_then(|r| Some((r, self.members.get(r)?)));
+            let (Some((representative, members)), Some(path)) = (group, &violation.path) else {
+                violations.push(violation);
+                continue;
+            };
+            let from = format!("{RESOURCES_PATH}{representative}");
+            for member in members {
+                let to = format!("{RESOURCES_PATH}{member}");
+                violations.push(Violation {
+                    rule: violation.rule.clone(),
+                    path: Some(format!("{to}{}", &path[from.len()..])),
+                    message: rebase(&violation.message, &from, &to),
+                });
+            }
+        }
+        GuardOutcome {
+            violations,
+            ..outcome
+        }
+    }
+}
+
+const RESOURCES_PATH: &str = "/Resources/";
+
+/// `text` (a message guard wrote) with the resource path `from` replaced by `to` wherever it
+/// stands whole: followed by a path, a closing bracket or quote, a space, or nothing.
+fn rebase(text: &str, from: &str, to: &str) -> String {
+    if from == to {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let after = &rest[at + from.len()..];
+        let whole = after.is_empty()
+            || after.starts_with(|c: char| "/]\"') ,".contains(c) || c.is_whitespace());
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { to } else { from });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One guard run of one rules file on one template (JSON text). Guard is synchronous and keeps
@@ -733,6 +928,7 @@ mod direct_run_tests {
             let data = serde_json::to_string(&GuardData {
                 template,
                 selection: selection.as_ref(),
+                representatives: None,
             })
             .unwrap_or_default();
             let whole = selection.clone().map(|s| Selection {
@@ -743,6 +939,7 @@ mod direct_run_tests {
             let whole = serde_json::to_string(&GuardData {
                 template,
                 selection: whole.as_ref(),
+                representatives: None,
             })
             .unwrap_or_default();
             let direct = match run_guard(source, &data) {
@@ -790,6 +987,146 @@ mod direct_run_tests {
         found
     }
 
+    /// A rules file marked as judging each resource on its own reports the same run once per
+    /// group of identically shown resources as run on every resource. Returns how many
+    /// violations they found.
+    fn assert_grouped_run_agrees(name: &str, template: &Value) -> usize {
+        let mut found = 0;
+        for source in RULE_FILES
+            .iter()
+            .filter(|s| judges_each_resource_alone(s.text))
+        {
+            let Some(selection) = Selection::of(source.text) else {
+                panic!("{} is marked but selects no resources", source.file);
+            };
+            let whole = evaluate_whole(source, template, Some(&selection));
+            let grouped = evaluate_grouped(source, template, &selection);
+            let (Ok(whole), Ok(grouped)) = (whole, grouped) else {
+                panic!("{name} {}: a run failed", source.file);
+            };
+            let sorted = |o: &GuardOutcome| {
+                let mut v: Vec<_> = o
+                    .violations
+                    .iter()
+                    .map(|v| (v.rule.clone(), v.path.clone(), v.message.clone()))
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(sorted(&grouped), sorted(&whole), "{name} {}", source.file);
+            assert_eq!(grouped.failed, whole.failed, "{name} {}", source.file);
+            assert_eq!(grouped.compliant, whole.compliant, "{name} {}", source.file);
+            assert_eq!(
+                grouped.not_applicable, whole.not_applicable,
+                "{name} {}",
+                source.file
+            );
+            found += whole.violations.len();
+        }
+        found
+    }
+
+    #[test]
+    fn the_tag_rules_judge_each_resource_on_its_own() {
+        let marked: Vec<_> = RULE_FILES
+            .iter()
+            .filter(|s| judges_each_resource_alone(s.text))
+            .map(|s| s.file)
+            .collect();
+        assert_eq!(marked, ["cm.guard"]);
+    }
+
+    #[test]
+    fn grouped_run_reports_what_a_run_on_every_resource_reports() {
+        let tags = serde_json::json!([
+            {"Key": "Environment", "Value": "dev"}, {"Key": "Owner", "Value": "o"},
+            {"Key": "SecurityLevel", "Value": "internal"}, {"Key": "IaC_Version", "Value": "1"}
+        ]);
+        let untagged = serde_json::json!({"Type": "AWS::SNS::Topic"});
+        let bad_env = serde_json::json!({"Type": "AWS::EC2::VPC", "Properties": {
+            "CidrBlock": "10.0.0.0/16", "Tags": [{"Key": "Environment", "Value": "qa"}]}});
+        let template = serde_json::json!({
+            "Resources": {
+                "Topic1": untagged, "Topic10": untagged, "Topic2": untagged,
+                "Vpc": bad_env, "Vpc~1": bad_env, "Vpc-2": bad_env,
+                "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "a", "Tags": tags}},
+                "Sg2": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "b", "Tags": tags}},
+                "Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {"Tags": {"Environment": "prd"}}},
+                "Nodes2": {"Type": "AWS::EKS::Nodegroup", "Properties": {"Tags": {"Environment": "prd"}}},
+                "Nodes3": {"Type": "AWS::EKS::Nodegroup", "Properties": {"Tags": {"Owner": "x"}}},
+                "Assoc": {"Type": "AWS::EC2::SubnetRouteTableAssociation"},
+                "Odd": "not a resource"
+            }
+        });
+        let found = assert_grouped_run_agrees("inline", &template);
+        assert!(found > 0, "{found}");
+        let cm = RULE_FILES.iter().find(|s| s.file == "cm.guard");
+        let Some(selection) = cm.and_then(|s| Selection::of(s.text)) else {
+            panic!("cm.guard selects no resources");
+        };
+        let groups = ResourceGroups::of(&template, &selection).ok().flatten();
+        // Topics, VPCs, security groups (descriptions are not shown), two node groups, the third.
+        assert_eq!(groups.map(|g| g.representatives.len()), Some(5));
+        // An id guard's paths cannot delimit: every resource is run.
+        let mut slashed = template.clone();
+        slashed["Resources"]["Vpc/2"] = bad_env.clone();
+        assert!(ResourceGroups::of(&slashed, &selection).is_ok_and(|g| g.is_none()));
+        assert_grouped_run_agrees("slashed", &slashed);
+        assert_grouped_run_agrees("no resources", &serde_json::json!({"Resources": {}}));
+        assert_grouped_run_agrees(
+            "untaggable only",
+            &serde_json::json!({"Resources": {"A": {"Type": "AWS::EC2::SubnetRouteTableAssociation"}}}),
+        );
+        let stacks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/stacks");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&stacks).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(body) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let name = path.display().to_string();
+            let Ok(template) = crate::template::Template::parse(&name, &body) else {
+                panic!("{name} does not parse");
+            };
+            assert_grouped_run_agrees(&name, &template.value);
+            // The same stack with its tags stripped: every taggable resource fails.
+            let mut stripped = template.value.clone();
+            if let Some(resources) = stripped.get_mut("Resources").and_then(Value::as_object_mut) {
+                for resource in resources.values_mut() {
+                    if let Some(p) = resource
+                        .get_mut("Properties")
+                        .and_then(Value::as_object_mut)
+                    {
+                        p.remove("Tags");
+                    }
+                }
+            }
+            assert!(assert_grouped_run_agrees(&name, &stripped) > 0, "{name}");
+            checked += 1;
+        }
+        assert!(checked >= 7, "{checked} stacks checked");
+    }
+
+    #[test]
+    fn rebasing_replaces_only_whole_resource_pointers() {
+        assert_eq!(
+            rebase(
+                "/Resources/A/Properties/Tags",
+                "/Resources/A",
+                "/Resources/B"
+            ),
+            "/Resources/B/Properties/Tags"
+        );
+        assert_eq!(
+            rebase(
+                "[/Resources/A1] and [/Resources/A]",
+                "/Resources/A",
+                "/Resources/B"
+            ),
+            "[/Resources/A1] and [/Resources/B]"
+        );
+    }
+
     #[test]
     fn direct_guard_run_reports_what_the_validate_command_reports() {
         let template = serde_json::json!({
@@ -833,6 +1170,7 @@ mod direct_run_tests {
                 let name = path.display().to_string();
                 if let Ok(template) = crate::template::Template::parse(&name, &body) {
                     assert_runs_agree(&name, &template.value);
+                    assert_grouped_run_agrees(&name, &template.value);
                     checked += 1;
                 }
             }
@@ -858,6 +1196,7 @@ mod selection_tests {
         let cm = selection("cm.guard");
         assert_eq!(cm.properties, Some(["Tags".to_string()].into()));
         assert!(cm.reaches("Type") && cm.reaches("Properties") && cm.reaches("Resources"));
+        assert!(cm.reaches(TAG_SHAPE) && cm.resources.tag_shaped);
         assert!(!cm.reaches("Metadata") && !cm.reaches("Outputs"));
         assert!(!cm.reaches_property("CidrBlock"));
         // Guard reads `Tags` as `tags` or, in class case, `Tag` when it is missing.

@@ -560,7 +560,7 @@ fn bucket_allowing_public_policies_violates_ac6() {
 
 #[test]
 fn unencrypted_ebs_volume_violates_sc28() {
-    let body = "Resources:\n  Disk:\n    Type: AWS::EC2::Volume\n    Properties:\n      Size: 10\n      AvailabilityZone: eu-west-1a\n      Encrypted: false\n";
+    let body = "Resources:\n  Disk:\n    Type: AWS::EC2::Volume\n    Properties:\n      Size: 10\n      AvailabilityZone: eu-west-1a\n      Encrypted: false\n      Tags: {TAGS}\n";
     let report = validate(body);
     assert_violation(&report, "sc28_ebs_volume_encrypted", "SC-28", "Disk", 7);
     let good = validate(&body.replace("Encrypted: false", "Encrypted: true"));
@@ -728,7 +728,7 @@ Resources:
 
 #[test]
 fn untaggable_resources_leave_tag_controls_not_applicable() {
-    let report = validate("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let report = validate("Resources:\n  Assoc:\n    Type: AWS::EC2::SubnetRouteTableAssociation\n    Properties:\n      RouteTableId: rtb-1\n      SubnetId: subnet-1\n");
     assert!(report.passed, "{:#?}", report.findings);
     assert_eq!(
         report.controls.get("CM-8"),
@@ -736,6 +736,110 @@ fn untaggable_resources_leave_tag_controls_not_applicable() {
     );
     assert_eq!(
         report.controls.get("AU-2"),
+        Some(&ControlResult::NotApplicable)
+    );
+}
+
+#[test]
+fn taggable_types_are_judged_whether_or_not_a_rule_names_them() {
+    let body = "\
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: t
+  Lb:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties:
+      Subnets: [subnet-1, subnet-2]
+      Tags: {TAGS}
+";
+    let report = validate(body);
+    assert_violation(&report, "cm8_required_tags", "CM-8", "Topic", 4);
+    assert_violation(&report, "cm3_iac_version_tag", "CM-3", "Topic", 4);
+    let judged: Vec<_> = findings_of(&report, "cm8_required_tags")
+        .iter()
+        .filter_map(|f| f.resource.as_deref())
+        .collect();
+    assert_eq!(judged, ["Topic"], "the tagged load balancer passes");
+    let tagged = validate(&body.replace("TopicName: t", "TopicName: t\n      Tags: {TAGS}"));
+    assert_eq!(
+        tagged.controls.get("CM-8"),
+        Some(&ControlResult::Passed),
+        "{:#?}",
+        tagged.findings
+    );
+}
+
+#[test]
+fn map_tagged_types_are_judged_by_their_map_of_tags() {
+    let body = "\
+Resources:
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: v
+      Tags: {Environment: dev, Owner: o, SecurityLevel: internal, IaC_Version: '1.0.0'}
+  Nodes:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: c
+      NodeRole: arn:aws:iam::123456789012:role/n
+      Subnets: [subnet-1]
+      Tags: {Environment: dev, Owner: o, SecurityLevel: internal, IaC_Version: '1.0.0'}
+";
+    let report = validate(body);
+    assert_eq!(
+        report.controls.get("CM-8"),
+        Some(&ControlResult::Passed),
+        "{:#?}",
+        report.findings
+    );
+    let report = validate(&body.replace("Environment: dev, Owner: o, ", ""));
+    assert_violation(&report, "cm8_required_tags", "CM-8", "Param", 7);
+    assert_violation(&report, "cm8_required_tags", "CM-8", "Nodes", 14);
+}
+
+#[test]
+fn tags_held_outside_a_tags_property_are_not_judged_here() {
+    let body = "\
+Resources:
+  Lt:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        InstanceType: t3.micro
+";
+    let report = validate(body);
+    assert!(findings_of(&report, "cm8_required_tags").is_empty());
+    assert_eq!(
+        report.controls.get("CM-8"),
+        Some(&ControlResult::NotApplicable)
+    );
+}
+
+#[test]
+fn template_cannot_switch_off_tag_checks_with_its_own_tag_shape() {
+    for written in [
+        "TagShape: none",
+        "TagShape: map",
+        "tagShape: none",
+        "tag_shape: none",
+    ] {
+        let body = format!(
+            "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    {written}\n    Properties:\n      TopicName: t\n"
+        );
+        let report = validate(&body);
+        assert_violation(&report, "cm8_required_tags", "CM-8", "Topic", 5);
+        assert_violation(&report, "cm3_iac_version_tag", "CM-3", "Topic", 5);
+    }
+    // Nor switch them on for a type that takes no tags.
+    let body = "Resources:\n  Assoc:\n    Type: AWS::EC2::SubnetRouteTableAssociation\n    TagShape: list\n    Properties:\n      RouteTableId: rtb-1\n      SubnetId: subnet-1\n";
+    let report = validate(body);
+    assert!(findings_of(&report, "cm8_required_tags").is_empty());
+    assert_eq!(
+        report.controls.get("CM-8"),
         Some(&ControlResult::NotApplicable)
     );
 }
@@ -1053,26 +1157,45 @@ fn suppress_that_is_not_a_list_is_malformed() {
 // ---------------------------------------------------------------- what guard is shown
 
 #[test]
-fn every_shipped_rules_file_selects_resources_by_type_only() {
+fn every_shipped_rules_file_selects_resources_by_type_or_tag_shape_only() {
     for source in policy::RULE_FILES {
-        let types = policy::selected_types(source.text);
+        let selected = policy::selected_resources(source.text);
         assert!(
-            types.as_ref().is_some_and(|t| !t.is_empty()),
-            "{} would be run on every resource: {types:?}",
+            selected
+                .as_ref()
+                .is_some_and(|s| !s.types.is_empty() || s.tag_shaped),
+            "{} would be run on every resource: {selected:?}",
             source.file
         );
     }
 }
 
 #[test]
+fn tag_rules_select_resources_by_their_derived_tag_shape() {
+    let cm = policy::RULE_FILES.iter().find(|s| s.file == "cm.guard");
+    let selected = cm.and_then(|s| policy::selected_resources(s.text));
+    assert_eq!(
+        selected,
+        Some(policy::SelectedResources {
+            types: Default::default(),
+            tag_shaped: true,
+        })
+    );
+    let negated = "let x = Resources.*[ not TagShape == 'list' ]\n";
+    assert_eq!(policy::selected_resources(negated), None);
+    let other = "let x = Resources.*[ TagShape != 'list' ]\n";
+    assert_eq!(policy::selected_resources(other), None);
+}
+
+#[test]
 fn rules_file_querying_resources_without_a_type_filter_sees_every_resource() {
     let text = "rule any {\n  Resources.*.Properties exists\n}\n";
-    assert_eq!(policy::selected_types(text), None);
+    assert_eq!(policy::selected_resources(text), None);
     let widened = "let x = Resources.*[ Type == 'AWS::S3::Bucket' or Properties.Tags exists ]\n";
-    assert_eq!(policy::selected_types(widened), None);
+    assert_eq!(policy::selected_resources(widened), None);
     let by_type = "let x = Resources.*[ Type == 'AWS::S3::Bucket' ]\nrule r { %x.Properties.EncryptionConfig[*].Resources[*] exists }\n";
     assert_eq!(
-        policy::selected_types(by_type),
+        policy::selected_resources(by_type).map(|s| s.types),
         Some(["AWS::S3::Bucket".to_string()].into_iter().collect())
     );
 }

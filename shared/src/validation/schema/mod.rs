@@ -205,6 +205,45 @@ pub fn tag_property(resource_type: &str) -> Option<&'static str> {
     schema.tag_property.as_deref().filter(|_| schema.taggable)
 }
 
+/// How a type writes its tags in `Tags`: a list of `{Key, Value}` or a map of key to value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagShape {
+    List,
+    Map,
+}
+
+impl TagShape {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TagShape::List => "list",
+            TagShape::Map => "map",
+        }
+    }
+}
+
+/// The shape of a taggable type's `Tags`, per its schema. `None` when the type takes no tags,
+/// keeps them in another property (`TagSpecifications`, `BucketTags` …), or its `Tags` is
+/// neither a plain list nor a plain map (any JSON, a closed object such as `{Items: […]}`).
+pub fn tag_shape(resource_type: &str) -> Option<TagShape> {
+    use json_type::{ARRAY, OBJECT};
+    let registry = registry().ok()?;
+    let schema = registry.resource(resource_type)?;
+    if !schema.taggable || schema.tag_property.as_deref() != Some("Tags") {
+        return None;
+    }
+    let properties = registry.shape(schema.shape)?;
+    let tags = registry.shape(registry.property(properties, "Tags")?)?;
+    if tags.types == ARRAY {
+        let item = registry.shape(tags.items?)?;
+        let has = |name| registry.property(item, name).is_some();
+        (has("Key") && has("Value")).then_some(TagShape::List)
+    } else if tags.types & OBJECT != 0 && tags.types & ARRAY == 0 {
+        (tags.properties.is_empty() && !tags.closed).then_some(TagShape::Map)
+    } else {
+        None
+    }
+}
+
 /// `*` matches any run of characters; everything else matches itself.
 fn wildcard_match(pattern: &str, text: &str) -> bool {
     let mut parts = pattern.split('*');
