@@ -1027,13 +1027,13 @@ mod direct_run_tests {
     }
 
     #[test]
-    fn the_tag_rules_judge_each_resource_on_its_own() {
+    fn the_tag_and_protection_rules_judge_each_resource_on_its_own() {
         let marked: Vec<_> = RULE_FILES
             .iter()
             .filter(|s| judges_each_resource_alone(s.text))
             .map(|s| s.file)
             .collect();
-        assert_eq!(marked, ["cm.guard"]);
+        assert_eq!(marked, ["cm.guard", "sc.guard"]);
     }
 
     #[test]
