@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use shared::contract::deploy::TemplateRef;
-use shared::contract::record::DeploymentStatus;
 use shared::cost::{delta, estimate_with_builtin_prices, CostDelta, CostEstimate, Usd};
 use shared::environment::EnvironmentConfig;
 use shared::naming::stack_name;
@@ -105,12 +103,7 @@ async fn against_deployed(
         .await?
         .is_some_and(|s| is_deployed(&s.status));
     let deployed = if live {
-        backend
-            .store
-            .history(env, stack.as_str(), Some(50))
-            .await?
-            .into_iter()
-            .find(|r| r.status == DeploymentStatus::Succeeded)
+        backend.store.last_succeeded(env, stack.as_str()).await?
     } else {
         None
     };
@@ -123,12 +116,7 @@ async fn against_deployed(
             ),
         });
     };
-    let template_ref = TemplateRef {
-        bucket: record.template_bucket.clone(),
-        key: record.template_key.clone(),
-        sha256: record.template_sha256.clone(),
-    };
-    let body = get_template(&backend.s3, &template_ref).await?;
+    let body = get_template(&backend.s3, &record.template_ref()).await?;
     let template = Template::parse(&record.template_key, &body)?;
     let mut parameters = environment_parameters(config, &record.iac_version);
     parameters.extend(record.parameters.clone());

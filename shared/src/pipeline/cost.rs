@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::aws::Pipeline;
 use crate::contract::change_set::{ChangeSetResult, ChangeSetType};
 use crate::contract::deploy::{DeployRequest, TemplateRef};
-use crate::contract::record::DeploymentStatus;
 use crate::cost::{
     delta, estimate_priced, refresh_book, CostDelta, CostEstimate, PriceBook, PricedBook, Usd,
 };
@@ -128,9 +127,19 @@ pub async fn estimate_cost(
     };
     let before = match input.change_set.change_set_type {
         ChangeSetType::Create => CostEstimate::empty(&after.region, &after.prices_as_of),
-        ChangeSetType::Update => match deployed_template(pipeline, request).await? {
-            Some(template) => match priced(pipeline, &template, &ctx, &config.region, &prices)
-                .await?
+        ChangeSetType::Update => match pipeline
+            .store
+            .last_succeeded(request.env, request.stack.as_str())
+            .await?
+        {
+            Some(record) => match priced(
+                pipeline,
+                &record.template_ref(),
+                &ctx,
+                &config.region,
+                &prices,
+            )
+            .await?
             {
                 Ok(estimate) => estimate,
                 Err(reason) => return Ok(unavailable(format!("the deployed template: {reason}"))),
@@ -180,25 +189,6 @@ async fn priced(
         Err(e) => return Ok(Err(e.to_string())),
     };
     Ok(estimate_priced(&parsed, ctx, region, prices).map_err(|e| e.to_string()))
-}
-
-/// The template of the stack's latest successful deployment.
-async fn deployed_template(
-    pipeline: &Pipeline,
-    request: &DeployRequest,
-) -> Result<Option<TemplateRef>, StepError> {
-    let history = pipeline
-        .store
-        .history(request.env, request.stack.as_str(), Some(50))
-        .await?;
-    Ok(history
-        .into_iter()
-        .find(|r| r.status == DeploymentStatus::Succeeded)
-        .map(|r| TemplateRef {
-            bucket: r.template_bucket,
-            key: r.template_key,
-            sha256: r.template_sha256,
-        }))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{condition_failed, from_item, keys, to_item, Store};
 use crate::contract::change_set::ChangeSummary;
+use crate::contract::deploy::TemplateRef;
 use crate::contract::execute::StackFailure;
 use crate::contract::record::DeploymentStatus;
 use crate::naming::{Env, StackKey};
@@ -64,6 +65,17 @@ pub struct StackHead {
     #[serde(default)]
     pub stack_status: Option<String>,
     pub updated_at: String,
+}
+
+impl DeploymentRecord {
+    /// Where the deployment's template is stored.
+    pub fn template_ref(&self) -> TemplateRef {
+        TemplateRef {
+            bucket: self.template_bucket.clone(),
+            key: self.template_key.clone(),
+            sha256: self.template_sha256.clone(),
+        }
+    }
 }
 
 impl Store {
@@ -146,6 +158,20 @@ impl Store {
         .into_iter()
         .map(from_item)
         .collect()
+    }
+
+    /// The stack's latest successful deployment (among its 50 latest): what is deployed now,
+    /// for a cost delta to compare with.
+    pub async fn last_succeeded(
+        &self,
+        env: Env,
+        stack: &str,
+    ) -> Result<Option<DeploymentRecord>, StepError> {
+        Ok(self
+            .history(env, stack, Some(50))
+            .await?
+            .into_iter()
+            .find(|r| r.status == DeploymentStatus::Succeeded))
     }
 
     /// The latest deployment of every stack ever deployed to `env`.
