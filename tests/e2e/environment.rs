@@ -53,14 +53,13 @@ async fn start_run(backend: &Backend, waves: Vec<Vec<PlannedStack>>) -> Environm
         approval_timeout_seconds: None,
         waves,
     };
-    let input = serde_json::json!({ "request": request, "progress": null, "wave_results": [] });
     backend
         .pipeline
         .sfn
         .start_execution()
         .state_machine_arn(&backend.environment_state_machine_arn)
         .name(&run_id)
-        .input(input.to_string())
+        .input(request.machine_input().to_string())
         .send()
         .await
         .expect("start the deploy-environment machine");

@@ -130,7 +130,7 @@ impl Backend {
             .start_execution()
             .state_machine_arn(&self.state_machine_arn)
             .name(&deployment_id)
-            .input(serde_json::json!({ "request": request }).to_string())
+            .input(request.machine_input().to_string())
             .send()
             .await
             .expect("start execution");

@@ -136,13 +136,12 @@ async fn start(
         approval_timeout_seconds: args.approval_timeout,
         parameters,
     };
-    let input = serde_json::json!({ "request": request });
     let started = backend
         .sfn
         .start_execution()
         .state_machine_arn(&backend.state_machine_arn)
         .name(&deployment_id)
-        .input(input.to_string())
+        .input(request.machine_input().to_string())
         .send()
         .await
         .context("could not start the deploy state machine")?;
@@ -223,13 +222,12 @@ async fn deploy_all(
         approval_timeout_seconds: args.approval_timeout,
         waves,
     };
-    let input = serde_json::json!({ "request": request, "progress": null, "wave_results": [] });
     let started = backend
         .sfn
         .start_execution()
         .state_machine_arn(&backend.environment_state_machine_arn)
         .name(&run_id)
-        .input(input.to_string())
+        .input(request.machine_input().to_string())
         .send()
         .await
         .context("could not start the deploy-environment state machine")?;

@@ -37,6 +37,13 @@ pub struct DeployRequest {
     pub approval_timeout_seconds: Option<u32>,
 }
 
+impl DeployRequest {
+    /// The deploy machine's input for this request.
+    pub fn machine_input(&self) -> serde_json::Value {
+        serde_json::json!({ "request": self })
+    }
+}
+
 /// Derived by the first step once the stack lock is held: names and timings fixed for the whole run,
 /// so every later step (and every retry) uses the same ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

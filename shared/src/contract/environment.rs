@@ -25,6 +25,13 @@ pub struct EnvironmentRequest {
     pub waves: Vec<Vec<PlannedStack>>,
 }
 
+impl EnvironmentRequest {
+    /// The deploy-environment machine's input for a new run of this request.
+    pub fn machine_input(&self) -> serde_json::Value {
+        serde_json::json!({ "request": self, "progress": null, "wave_results": [] })
+    }
+}
+
 /// One stack of a wave: its stored template and where its wired parameters come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
