@@ -8,6 +8,8 @@
 //! `FUZZ_OUT` (default `target/fuzz-findings`) receives any input that panicked.
 //! Exits non-zero when an input panicked.
 
+mod corpus;
+
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -734,27 +736,8 @@ fn load_seeds(root: &Path) -> Vec<Vec<u8>> {
         .iter()
         .map(|s| s.as_bytes().to_vec())
         .collect();
-    let corpus = root.join("../shared/corpus/aws-cloudformation-templates");
-    let mut pending = vec![corpus];
-    let mut files = Vec::new();
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json" | "template"))
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let files =
+        corpus::templates_under(&root.join("../shared/corpus/aws-cloudformation-templates"));
     // Large files make slow inputs and add little a window of a small one would not.
     seeds.extend(
         files

@@ -4,6 +4,8 @@
 //! `cargo bench -p infra-agent-shared --bench validate`; `BENCH_PROCESS_SAMPLE=N` sets how many
 //! corpus files the whole-process comparison runs on (cfn-lint takes seconds each).
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,7 +32,7 @@ fn main() {
         }
     };
 
-    let files = templates_under(&corpus);
+    let files = corpus::templates_under(&corpus);
     println!(
         "corpus: {} templates under {}",
         files.len(),
@@ -202,30 +204,6 @@ fn run_process(command: &mut Command) -> Duration {
     let start = Instant::now();
     let _ = command.stdout(Stdio::null()).stderr(Stdio::null()).status();
     start.elapsed()
-}
-
-fn templates_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json" | "template"))
-            {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
 }
 
 fn time(f: impl FnOnce()) -> Duration {
