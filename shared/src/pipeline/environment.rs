@@ -26,7 +26,6 @@ pub async fn advance(
     let request = &state.request;
     let first_call = state.progress.is_none();
     let mut progress = state.progress.take().unwrap_or_default();
-    let (started_at, _) = now();
     if first_call {
         check_request(request)?;
     }
@@ -54,19 +53,7 @@ pub async fn advance(
         mark_not_attempted(request, &mut progress);
     }
 
-    let run = run_record(request, &progress, done, failed, None, started_at);
-    let run = match pipeline
-        .store
-        .environment_run(request.env, &request.run_id)
-        .await?
-    {
-        Some(existing) => EnvironmentRun {
-            started_at: existing.started_at,
-            ..run
-        },
-        None => run,
-    };
-    pipeline.store.put_environment_run(&run).await?;
+    record_run(pipeline, request, &progress, done, failed, None).await?;
 
     Ok(EnvironmentState {
         summary: if done {
@@ -102,16 +89,15 @@ pub async fn abandon(
         });
     }
     mark_not_attempted(&input.request, &mut progress);
-    let (at, _) = now();
-    let existing = pipeline
-        .store
-        .environment_run(input.request.env, &input.request.run_id)
-        .await?;
-    let mut run = run_record(&input.request, &progress, true, true, Some(reason), at);
-    if let Some(existing) = existing {
-        run.started_at = existing.started_at;
-    }
-    pipeline.store.put_environment_run(&run).await?;
+    record_run(
+        pipeline,
+        &input.request,
+        &progress,
+        true,
+        true,
+        Some(reason),
+    )
+    .await?;
     Ok(EnvironmentState {
         summary: summary(&progress),
         request: input.request,
@@ -329,20 +315,27 @@ fn mark_not_attempted(request: &EnvironmentRequest, progress: &mut EnvironmentPr
     progress.next_wave = request.waves.len();
 }
 
-fn run_record(
+/// Writes the run's record as it stands now; it keeps the time the run was first recorded.
+async fn record_run(
+    pipeline: &Pipeline,
     request: &EnvironmentRequest,
     progress: &EnvironmentProgress,
     done: bool,
     failed: bool,
     reason: Option<String>,
-    at: String,
-) -> EnvironmentRun {
+) -> Result<(), StepError> {
+    let (at, _) = now();
+    let started_at = pipeline
+        .store
+        .environment_run(request.env, &request.run_id)
+        .await?
+        .map_or_else(|| at.clone(), |existing| existing.started_at);
     let status = match (done, failed) {
         (false, _) => RunStatus::Running,
         (true, false) => RunStatus::Succeeded,
         (true, true) => RunStatus::Failed,
     };
-    EnvironmentRun {
+    let run = EnvironmentRun {
         run_id: request.run_id.clone(),
         env: request.env,
         status,
@@ -351,10 +344,11 @@ fn run_record(
         results: progress.results.clone(),
         in_flight: progress.in_flight.clone(),
         reason,
-        started_at: at.clone(),
+        started_at,
         updated_at: at.clone(),
         finished_at: done.then_some(at),
-    }
+    };
+    pipeline.store.put_environment_run(&run).await
 }
 
 /// One line per stack: `wave 1  vpc  deployed (SUCCEEDED, dev-vpc-…)`.
