@@ -78,6 +78,23 @@ pub struct RuleInfo {
 pub struct Policy {
     pub sources: Vec<RuleSource>,
     pub rules: Vec<RuleInfo>,
+    /// How each rules file (in `sources`' order) is run, worked out once from its text.
+    plans: Vec<RunPlan>,
+}
+
+/// What of a template one rules file is shown, and whether it may judge groups of resources.
+#[derive(Debug, Clone)]
+struct RunPlan {
+    selection: Option<Selection>,
+    grouped: bool,
+}
+
+impl RunPlan {
+    fn of(source: &RuleSource) -> RunPlan {
+        let selection = Selection::of(source.text);
+        let grouped = selection.is_some() && judges_each_resource_alone(source.text);
+        RunPlan { selection, grouped }
+    }
 }
 
 /// A resource attribute the validator derives from the resource schemas for the rules to select
@@ -153,17 +170,18 @@ pub(crate) fn selected_resources(text: &str) -> Option<SelectedResources> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Selection {
     resources: SelectedResources,
-    /// Every identifier in the rules: a section or resource attribute is kept if one can reach it.
-    words: BTreeSet<String>,
-    /// The names read right under `Properties`; `None` when a query could see all of them.
-    properties: Option<BTreeSet<String>>,
+    /// The keys the rules' identifiers can reach: a section or resource attribute is kept if it
+    /// is one. Empty when a query could see every key.
+    words: Keys,
+    /// The keys reachable right under `Properties`; `None` when a query could see all of them.
+    properties: Option<Keys>,
 }
 
 impl Selection {
     pub(crate) fn of(text: &str) -> Option<Selection> {
         let resources = selected_resources(text)?;
         let code = without_literals(&query_code(text));
-        let words: BTreeSet<String> = identifiers(&code).map(|(_, w)| w.to_string()).collect();
+        let words = Keys::of(identifiers(&code).map(|(_, w)| w));
         // A query starting with `*` or `this`, or a whole resource compared or tested, could see
         // any attribute: then only whole sections and whole resources are left out.
         let reads_everything = words.contains("this")
@@ -174,7 +192,7 @@ impl Selection {
             .then(|| property_names(&code))
             .flatten();
         let words = if reads_everything {
-            BTreeSet::new()
+            Keys::default()
         } else {
             words
         };
@@ -188,7 +206,7 @@ impl Selection {
     /// Whether a query can reach the key `key` of a section or resource: guard looks keys up
     /// as written and, failing that, in other letter cases (camel, snake, class …).
     fn reaches(&self, key: &str) -> bool {
-        self.words.is_empty() || self.words.iter().any(|w| could_name(w, key))
+        self.words.is_empty() || self.words.contains(key)
     }
 
     /// Whether a resource is one the rules file can select.
@@ -202,26 +220,84 @@ impl Selection {
     fn reaches_property(&self, key: &str) -> bool {
         self.properties
             .as_ref()
-            .is_none_or(|names| names.iter().any(|w| could_name(w, key)))
+            .is_none_or(|keys| keys.contains(key))
     }
 }
 
-/// Whether guard's lookup of `word` can land on `key`: exactly, or through one of its case
-/// conversions (cruet's). Those keep the letters and digits in order, except class case, which
-/// also makes the last word singular, rewriting at most four letters at its end.
-fn could_name(word: &str, key: &str) -> bool {
-    if word == key {
-        return true;
+/// The keys guard's lookups of a set of words can land on: each word as written and, where no key
+/// is written so, its camel, class, kebab, pascal, snake, title and train case forms (cruet's, the
+/// conversions guard itself tries).
+///
+/// Class case also makes the last word singular, through a table of regular expressions that
+/// costs milliseconds to build; that one form is bounded rather than computed. Its letters and
+/// digits, in lower case, are a prefix of the word's followed by one of the endings cruet's
+/// singular rules write (`CLASS_CASE_ENDINGS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Keys {
+    /// The words as written and in every form but class case.
+    exact: BTreeSet<String>,
+    /// The words' letters and digits in lower case.
+    folded: BTreeSet<String>,
+}
+
+/// What cruet's singular rules (and its irregular singulars) put after the part of a word they
+/// keep: `Tags` keeps `Tag` and adds nothing, `Policies` keeps `Polic` and adds `y`.
+const CLASS_CASE_ENDINGS: [&str; 25] = [
+    "", "ews", "um", "sis", "fe", "f", "y", "eries", "ovie", "ouse", "is", "xis", "us", "ex", "ix",
+    "ox", "box", "man", "woman", "die", "yes", "foot", "eave", "goose", "tooth",
+];
+
+impl Keys {
+    fn of<'a>(words: impl IntoIterator<Item = &'a str>) -> Keys {
+        use cruet::case::{camel, kebab, pascal, snake, title, train};
+        const CONVERSIONS: [fn(&str) -> String; 6] = [
+            camel::to_camel_case,
+            kebab::to_kebab_case,
+            pascal::to_pascal_case,
+            snake::to_snake_case,
+            title::to_title_case,
+            train::to_train_case,
+        ];
+        let mut keys = Keys::default();
+        for word in words {
+            keys.exact.insert(word.to_string());
+            keys.exact
+                .extend(CONVERSIONS.iter().map(|convert| convert(word)));
+            keys.folded.insert(folded(word));
+        }
+        keys
     }
-    let folded = |s: &str| -> Vec<u8> {
-        s.bytes()
-            .filter(u8::is_ascii_alphanumeric)
-            .map(|b| b.to_ascii_lowercase())
-            .collect()
-    };
-    let (w, k) = (folded(word), folded(key));
-    let common = w.iter().zip(&k).take_while(|(a, b)| a == b).count();
-    w.len() - common <= 4 && k.len() - common <= 4
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.exact.is_empty()
+    }
+
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        if self.exact.contains(key) {
+            return true;
+        }
+        let key = folded(key);
+        self.folded.iter().any(|word| {
+            CLASS_CASE_ENDINGS.iter().any(|ending| {
+                key.strip_suffix(ending)
+                    .is_some_and(|kept| word.starts_with(kept))
+            })
+        })
+    }
+}
+
+/// The letters and digits of `text`, in lower case.
+fn folded(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The keys guard could take for the derived `TagShape` attribute.
+fn tag_shape_names() -> &'static Keys {
+    static NAMES: OnceLock<Keys> = OnceLock::new();
+    NAMES.get_or_init(|| Keys::of([TAG_SHAPE]))
 }
 
 /// The rules text without comments and custom messages (`<<…>>`): prose, not queries.
@@ -295,7 +371,7 @@ fn variables_only_traversed(code: &str) -> bool {
 }
 
 /// The names that follow `Properties.`; `None` if `Properties` is ever read any other way.
-fn property_names(code: &str) -> Option<BTreeSet<String>> {
+fn property_names(code: &str) -> Option<Keys> {
     let mut names = BTreeSet::new();
     for (at, word) in identifiers(code) {
         if word != "Properties" {
@@ -308,9 +384,9 @@ fn property_names(code: &str) -> Option<BTreeSet<String>> {
         if len == 0 {
             return None;
         }
-        names.insert(rest[..len].to_string());
+        names.insert(&rest[..len]);
     }
-    Some(names)
+    Some(Keys::of(names))
 }
 
 /// The template as guard is shown it: the sections, resources and properties its rules file can
@@ -392,7 +468,7 @@ impl Serialize for Resource<'_> {
         for (name, value) in attributes {
             // A template's own attribute must not stand in for the derived one: not under the
             // name, nor under any name guard's case-converting lookup could take for it.
-            if !reaches(name) || (derives_tag_shape && could_name(TAG_SHAPE, name)) {
+            if !reaches(name) || (derives_tag_shape && tag_shape_names().contains(name)) {
                 continue;
             }
             match (name.as_str(), value.as_object(), self.selection) {
@@ -475,10 +551,16 @@ impl Policy {
             }
             rules.extend(read_headers(source)?);
         }
-        Ok(Policy {
+        Ok(Policy::unchecked(sources, rules))
+    }
+
+    /// A policy of rules files not checked to parse, with the rules they are said to hold.
+    pub(crate) fn unchecked(sources: &[RuleSource], rules: Vec<RuleInfo>) -> Policy {
+        Policy {
             sources: sources.to_vec(),
             rules,
-        })
+            plans: sources.iter().map(RunPlan::of).collect(),
+        }
     }
 
     /// The shipped policy, checked once per process.
@@ -498,8 +580,8 @@ impl Policy {
     /// what of the template that file can reach.
     pub fn evaluate(&self, template: &Value) -> Result<GuardOutcome, PolicyError> {
         let mut outcome = GuardOutcome::default();
-        for source in &self.sources {
-            let one = evaluate_file(source, template)?;
+        for (source, plan) in self.sources.iter().zip(&self.plans) {
+            let one = evaluate_file(source, plan, template)?;
             outcome.violations.extend(one.violations);
             outcome.failed.extend(one.failed);
             outcome.compliant.extend(one.compliant);
@@ -524,12 +606,13 @@ fn judges_each_resource_alone(text: &str) -> bool {
 }
 
 /// One rules file's verdict on the template.
-fn evaluate_file(source: &RuleSource, template: &Value) -> Result<GuardOutcome, PolicyError> {
-    let selection = Selection::of(source.text);
-    match selection.as_ref() {
-        Some(selection) if judges_each_resource_alone(source.text) => {
-            evaluate_grouped(source, template, selection)
-        }
+fn evaluate_file(
+    source: &RuleSource,
+    plan: &RunPlan,
+    template: &Value,
+) -> Result<GuardOutcome, PolicyError> {
+    match plan.selection.as_ref() {
+        Some(selection) if plan.grouped => evaluate_grouped(source, template, selection),
         selection => evaluate_whole(source, template, selection),
     }
 }
@@ -932,7 +1015,7 @@ mod direct_run_tests {
             })
             .unwrap_or_default();
             let whole = selection.clone().map(|s| Selection {
-                words: BTreeSet::new(),
+                words: Keys::default(),
                 properties: None,
                 ..s
             });
@@ -1194,13 +1277,101 @@ mod selection_tests {
     #[test]
     fn tag_rules_are_shown_only_the_tags_of_their_resources() {
         let cm = selection("cm.guard");
-        assert_eq!(cm.properties, Some(["Tags".to_string()].into()));
-        assert!(cm.reaches("Type") && cm.reaches("Properties") && cm.reaches("Resources"));
+        let tags = cm.properties.as_ref();
+        assert!(tags.is_some_and(|keys| keys.contains("Tags")));
+        assert!(cm.reaches("Properties") && cm.reaches("Resources"));
+        // No rule reads a resource's type: it is left out, and resources of different types
+        // with the same tags are judged once.
+        assert!(!cm.reaches("Type"));
         assert!(cm.reaches(TAG_SHAPE) && cm.resources.tag_shaped);
         assert!(!cm.reaches("Metadata") && !cm.reaches("Outputs"));
         assert!(!cm.reaches_property("CidrBlock"));
         // Guard reads `Tags` as `tags` or, in class case, `Tag` when it is missing.
         assert!(cm.reaches_property("tags") && cm.reaches_property("Tag"));
+        assert!(!cm.reaches_property("Tagging") && !cm.reaches_property("TagSpecifications"));
+    }
+
+    #[test]
+    fn keys_hold_every_form_guard_looks_a_word_up_in() {
+        use cruet::case::{camel, class, kebab, pascal, snake, title, train};
+        let mut words: Vec<String> = RULE_FILES
+            .iter()
+            .flat_map(|s| {
+                let code = without_literals(&query_code(s.text));
+                identifiers(&code)
+                    .map(|(_, w)| w.to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        // Words each of cruet's singular rules (and its irregular singulars) rewrites.
+        words.extend(
+            [
+                "Tags",
+                "Policies",
+                "Statuses",
+                "Aliases",
+                "Matrices",
+                "Vertices",
+                "Indices",
+                "Analyses",
+                "Theses",
+                "Crises",
+                "Leaves",
+                "Wives",
+                "Hives",
+                "Movies",
+                "Series",
+                "News",
+                "Mice",
+                "Buses",
+                "Shoes",
+                "Axes",
+                "Octopi",
+                "Viruses",
+                "Oxen",
+                "Quizzes",
+                "Databases",
+                "Data",
+                "Media",
+                "Boxes",
+                "Women",
+                "Feet",
+                "Geese",
+                "Teeth",
+                "Heroes",
+                "Addresses",
+                "Dice",
+                "Yeses",
+                "Eaves",
+                "men",
+                "women",
+                "oxen",
+                "SecurityGroupIngress",
+                "ip_protocol",
+                "from-port",
+                "cidr ip v6",
+            ]
+            .map(String::from),
+        );
+        let forms: [fn(&str) -> String; 7] = [
+            camel::to_camel_case,
+            class::to_class_case,
+            kebab::to_kebab_case,
+            pascal::to_pascal_case,
+            snake::to_snake_case,
+            title::to_title_case,
+            train::to_train_case,
+        ];
+        for word in &words {
+            let keys = Keys::of([word.as_str()]);
+            assert!(keys.contains(word), "{word}");
+            for form in forms {
+                let key = form(word);
+                assert!(keys.contains(&key), "{word}: {key} is not among its keys");
+            }
+        }
+        let tags = Keys::of(["Tags"]);
+        assert!(!tags.contains("Type") && !tags.contains("TagSpecifications"));
     }
 
     #[test]

@@ -897,17 +897,17 @@ fn rule_without_header_is_rejected() {
 #[test]
 fn guard_failing_to_run_fails_validation_closed() {
     // Built by hand to get past `Policy::new`'s own parse check, as a guard upgrade might.
-    let policy = Policy {
-        sources: vec![RuleSource {
+    let policy = Policy::unchecked(
+        &[RuleSource {
             file: "broken.guard",
             text: "rule broken {\n  Resources.*[ Type == \n",
         }],
-        rules: vec![RuleInfo {
+        vec![RuleInfo {
             name: "broken".into(),
             control: "SC-7".into(),
             severity: Severity::Error,
         }],
-    };
+    );
     let report = validate_with_policy(
         "t.yaml",
         VPC_STACK,
@@ -924,12 +924,12 @@ fn guard_failing_to_run_fails_validation_closed() {
 
 #[test]
 fn rule_guard_never_evaluated_fails_validation_closed() {
-    let policy = Policy {
-        sources: vec![RuleSource {
+    let policy = Policy::unchecked(
+        &[RuleSource {
             file: "one.guard",
             text: "rule present {\n  Resources exists\n}\n",
         }],
-        rules: vec![
+        vec![
             RuleInfo {
                 name: "present".into(),
                 control: "CM-8".into(),
@@ -941,7 +941,7 @@ fn rule_guard_never_evaluated_fails_validation_closed() {
                 severity: Severity::Error,
             },
         ],
-    };
+    );
     let report = validate_with_policy(
         "t.yaml",
         VPC_STACK,
