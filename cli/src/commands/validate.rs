@@ -101,6 +101,7 @@ struct Several<'a> {
 }
 
 pub fn run(args: &ValidateArgs, format: Format) -> anyhow::Result<ExitCode> {
+    shared::validation::warm_up();
     let mut ctx = ValidationContext {
         env: args.env,
         ..Default::default()

@@ -9,6 +9,10 @@ pub type LineMap = HashMap<String, u32>;
 /// Appends `/key`, escaping `~` and `/` as RFC 6901 requires.
 pub fn push_key(path: &mut String, key: &str) {
     path.push('/');
+    if !key.contains(['~', '/']) {
+        path.push_str(key);
+        return;
+    }
     for c in key.chars() {
         match c {
             '~' => path.push_str("~0"),
@@ -19,8 +23,10 @@ pub fn push_key(path: &mut String, key: &str) {
 }
 
 pub fn push_index(path: &mut String, index: usize) {
+    use std::fmt::Write;
     path.push('/');
-    path.push_str(&index.to_string());
+    // Writing into a String cannot fail.
+    let _ = write!(path, "{index}");
 }
 
 /// The pointer of a top-level section entry, e.g. `/Resources/Vpc`.

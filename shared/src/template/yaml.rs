@@ -60,7 +60,7 @@ pub fn parse(
         depth: 0,
         unknown_tags: Vec::new(),
     };
-    let value = converter.convert(&doc, &mut String::new())?;
+    let value = converter.convert(&doc, &mut String::new(), None)?;
     Ok((value, converter.lines, converter.unknown_tags))
 }
 
@@ -73,8 +73,14 @@ struct Converter<'a> {
 }
 
 impl Converter<'_> {
-    /// Converts `node`, found at JSON pointer `path`; `path` is restored before returning.
-    fn convert(&mut self, node: &MarkedYaml<'_>, path: &mut String) -> Result<Value, ParseError> {
+    /// Converts `node`, found at JSON pointer `path`, recording `path` on line `at` (the node's
+    /// own line unless given); `path` is restored before returning.
+    fn convert(
+        &mut self,
+        node: &MarkedYaml<'_>,
+        path: &mut String,
+        at: Option<u32>,
+    ) -> Result<Value, ParseError> {
         let line = line_of(node);
         if self.depth >= MAX_DEPTH {
             return Err(self.error(
@@ -83,6 +89,7 @@ impl Converter<'_> {
             ));
         }
         self.depth += 1;
+        self.lines.insert(path.clone(), at.unwrap_or(line));
         let converted = self.convert_node(node, line, path);
         self.depth -= 1;
         converted
@@ -94,7 +101,6 @@ impl Converter<'_> {
         line: u32,
         path: &mut String,
     ) -> Result<Value, ParseError> {
-        self.lines.insert(path.clone(), line);
         match &node.data {
             YamlData::Value(scalar) => self.scalar(scalar, line),
             YamlData::Sequence(items) => {
@@ -102,7 +108,7 @@ impl Converter<'_> {
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
                     pointer::push_index(path, i);
-                    out.push(self.convert(item, path)?);
+                    out.push(self.convert(item, path, None)?);
                     path.truncate(len);
                 }
                 Ok(Value::Array(out))
@@ -115,9 +121,7 @@ impl Converter<'_> {
                     pointer::push_key(path, &name);
                     // The key's line, not the value's: for `Vpc:` followed by a block, the
                     // logical id's line is the one a reader looks for.
-                    let key_line = line_of(key);
-                    let converted = self.convert(value, path)?;
-                    self.lines.insert(path.clone(), key_line);
+                    let converted = self.convert(value, path, Some(line_of(key)))?;
                     path.truncate(len);
                     out.insert(name, converted);
                 }
@@ -134,9 +138,8 @@ impl Converter<'_> {
                 };
                 let len = path.len();
                 pointer::push_key(path, key);
-                let content = self.convert(inner, path);
                 // Content of a scalar tag carries no position of its own; it sits on the tag's line.
-                self.lines.insert(path.clone(), line);
+                let content = self.convert(inner, path, Some(line));
                 path.truncate(len);
                 intrinsics::expand(&tag.suffix, content?)
                     .map_err(|e| self.error(line, e.to_string()))
@@ -163,8 +166,7 @@ impl Converter<'_> {
         let key = format!("Fn::{suffix}");
         let len = path.len();
         pointer::push_key(path, &key);
-        let content = self.convert(inner, path);
-        self.lines.insert(path.clone(), line);
+        let content = self.convert(inner, path, Some(line));
         path.truncate(len);
         let mut wrapped = Map::new();
         wrapped.insert(key, content?);

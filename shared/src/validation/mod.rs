@@ -31,6 +31,21 @@ pub struct ValidationContext {
     pub parameters: BTreeMap<String, String>,
 }
 
+/// Starts building, each on a thread of its own, what the first validation in a process would
+/// otherwise build on its way: the resource schemas (`schema::registry`) and the case-conversion
+/// tables guard builds the first time a rule looks up a key a template lacks (cruet's, some
+/// thirty regular expressions). A short-lived process, the CLI or a cold Lambda, then does that
+/// work while it reads and parses its templates; validation waits for whatever is not ready
+/// when it needs it. Calling it again, or never, changes no result.
+pub fn warm_up() {
+    std::thread::spawn(|| {
+        let _ = schema::registry();
+    });
+    std::thread::spawn(|| {
+        let _ = cruet::case::class::to_class_case("Tags");
+    });
+}
+
 /// Validates one template body. `source` names it in findings (a file path or an S3 key).
 /// Suppressions are judged against today's date (UTC).
 pub fn validate_template(source: &str, body: &str, ctx: &ValidationContext) -> ValidationReport {

@@ -236,8 +236,8 @@ impl Selection {
 pub(crate) struct Keys {
     /// The words as written and in every form but class case.
     exact: BTreeSet<String>,
-    /// The words' letters and digits in lower case.
-    folded: BTreeSet<String>,
+    /// Every prefix of the words' letters and digits in lower case: what class case can keep.
+    kept: HashSet<String>,
 }
 
 /// What cruet's singular rules (and its irregular singulars) put after the part of a word they
@@ -263,7 +263,9 @@ impl Keys {
             keys.exact.insert(word.to_string());
             keys.exact
                 .extend(CONVERSIONS.iter().map(|convert| convert(word)));
-            keys.folded.insert(folded(word));
+            let folded = folded(word);
+            keys.kept
+                .extend((0..=folded.len()).map(|end| folded[..end].to_string()));
         }
         keys
     }
@@ -277,11 +279,9 @@ impl Keys {
             return true;
         }
         let key = folded(key);
-        self.folded.iter().any(|word| {
-            CLASS_CASE_ENDINGS.iter().any(|ending| {
-                key.strip_suffix(ending)
-                    .is_some_and(|kept| word.starts_with(kept))
-            })
+        CLASS_CASE_ENDINGS.iter().any(|ending| {
+            key.strip_suffix(ending)
+                .is_some_and(|kept| self.kept.contains(kept))
         })
     }
 }

@@ -12,7 +12,8 @@ mod references;
 mod sections;
 mod tags;
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -152,8 +153,8 @@ const REWRITING_AWS_TRANSFORMS: &[&str] = &[
 
 pub(super) struct Doc<'t> {
     template: &'t Template,
-    /// The template value, loops expanded.
-    value: Value,
+    /// The template value, loops expanded (borrowed when there are none to expand).
+    value: Cow<'t, Value>,
     /// Expanded pointer prefix → the source pointer it was generated from.
     origins: Vec<(String, String)>,
     /// `Transform: AWS::LanguageExtensions`: functions may nest where they otherwise may not.
@@ -177,9 +178,10 @@ impl<'t> Doc<'t> {
             .any(|t| REWRITING_AWS_TRANSFORMS.contains(&t.as_str()));
         let serverless = transforms.iter().any(|t| t == "AWS::Serverless-2016-10-31");
         let (value, origins) = if language_extensions {
-            foreach::expand(&template.value)
+            let (value, origins) = foreach::expand(&template.value);
+            (Cow::Owned(value), origins)
         } else {
-            (template.value.clone(), Vec::new())
+            (Cow::Borrowed(&template.value), Vec::new())
         };
         let keys = |section: &str| -> Vec<String> {
             value
@@ -188,8 +190,12 @@ impl<'t> Doc<'t> {
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default()
         };
+        let (patterns, resources): (Vec<String>, Vec<String>) = keys("Resources")
+            .into_iter()
+            .partition(|name| name.contains(foreach::UNKNOWN));
         let names = Names {
-            resources: keys("Resources"),
+            resources: resources.into_iter().collect(),
+            resource_patterns: patterns,
             parameters: keys("Parameters").into_iter().collect(),
             conditions: keys("Conditions").into_iter().collect(),
             mappings: keys("Mappings").into_iter().collect(),
@@ -275,7 +281,9 @@ fn transforms(value: &Value) -> Vec<String> {
 
 /// The names a template declares, with loop-generated resource names as patterns.
 struct Names {
-    resources: Vec<String>,
+    resources: HashSet<String>,
+    /// Names of resources a loop generates, with `foreach::UNKNOWN` for a part not known here.
+    resource_patterns: Vec<String>,
     parameters: BTreeSet<String>,
     conditions: BTreeSet<String>,
     mappings: BTreeSet<String>,
@@ -283,9 +291,11 @@ struct Names {
 
 impl Names {
     fn is_resource(&self, name: &str) -> bool {
-        self.resources
-            .iter()
-            .any(|r| r == name || foreach::matches(r, name))
+        self.resources.contains(name)
+            || self
+                .resource_patterns
+                .iter()
+                .any(|pattern| pattern == name || foreach::matches(pattern, name))
     }
 
     fn referable(&self, name: &str) -> bool {
