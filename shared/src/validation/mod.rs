@@ -1,6 +1,7 @@
 //! Template validation: syntax, structure and NIST 800-53 policy (cfn-guard), failing closed.
 //! One entry point, `validate_template`, returns a structured report; nothing here prints.
 
+pub mod engines;
 pub mod policy;
 mod report;
 pub(crate) mod resolve;
@@ -104,6 +105,7 @@ pub fn validate_with_policy(
     findings.extend(structure::check(&template));
     findings.extend(schema::check(&template));
     findings.extend(runtimes::check(&template, today));
+    findings.extend(engines::check(&template));
     let mut resolved = resolve::with_parameters(&template, ctx);
     resolve::policy_documents_as_objects(&mut resolved);
     let outcome = match policy.evaluate(&resolved) {

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{json_type, registry, Registry, ResourceSchema, Shape};
+use super::{format, json_type, registry, Registry, ResourceSchema, Shape};
 use crate::template::{is_function_key, pointer, Template};
 use crate::validation::{Finding, Severity, SYNTAX};
 
@@ -20,6 +20,10 @@ pub const ENUM_VALUE: &str = "E3030";
 /// A resource type name that no registry could hold: not `Organization::Service::Resource` of
 /// letters and digits (cfn-lint E3006 too: such a type does not exist anywhere).
 pub const RESOURCE_TYPE_NAME: &str = "E3006";
+/// A literal string without the form its property's format asks for, such as a CIDR block with
+/// host bits set where an `ipv4-network` is expected. cfn-lint reports it under E3002, its rule
+/// for invalid resource properties (its E1103 covers formats outside resource properties).
+pub const VALUE_FORMAT: &str = "E3002";
 /// `Fn::GetAtt` asks for an attribute its target's type lacks (cfn-lint E1010).
 pub const GETATT_ATTRIBUTE: &str = "E1010";
 
@@ -231,7 +235,10 @@ impl Walker<'_> {
                     }
                 }
             }
-            Value::String(text) => self.allowed_value(text, shape, path),
+            Value::String(text) => {
+                self.allowed_value(text, shape, path);
+                self.formatted(text, shape, path);
+            }
             _ => {}
         }
     }
@@ -273,6 +280,23 @@ impl Walker<'_> {
                 None => {}
             }
             path.truncate(len);
+        }
+    }
+
+    fn formatted(&mut self, text: &str, shape: &Shape, path: &str) {
+        let Some(format) = shape.format else {
+            return;
+        };
+        if dynamic_reference(text) {
+            return;
+        }
+        if let Some(problem) = format::problem(format, text) {
+            let message = format!(
+                "{} is '{text}', not a valid {}: {problem}",
+                self.display(path),
+                format.name()
+            );
+            self.push(VALUE_FORMAT, path, message);
         }
     }
 

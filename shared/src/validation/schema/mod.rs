@@ -2,10 +2,11 @@
 //! process: what each resource type accepts, requires, and exposes to `Fn::GetAtt`.
 
 mod check;
+mod format;
 
 pub use check::{
     check, ENUM_VALUE, GETATT_ATTRIBUTE, PROPERTY_TYPE, REQUIRED_PROPERTY, RESOURCE_TYPE_NAME,
-    UNKNOWN_PROPERTY, UNKNOWN_RESOURCE_TYPE,
+    UNKNOWN_PROPERTY, UNKNOWN_RESOURCE_TYPE, VALUE_FORMAT,
 };
 
 use std::collections::{HashMap, HashSet};
@@ -49,6 +50,42 @@ pub(crate) struct Shape {
     pub items: Option<u32>,
     pub allowed: Option<Vec<String>>,
     pub allowed_any_case: bool,
+    pub format: Option<Format>,
+}
+
+/// The form a literal string must have, as the schemas name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// `ipv4`: an address.
+    Ipv4,
+    /// `ipv4-network`: an address or a CIDR block with no host bits set.
+    Ipv4Network,
+    /// `ipv6`: an address.
+    Ipv6,
+    /// `ipv6-network`: an address or a CIDR block with no host bits set.
+    Ipv6Network,
+}
+
+impl Format {
+    /// The generator's code for a format (`f`); `None` for 0 (no format) or one not checked.
+    fn from_code(code: u8) -> Option<Format> {
+        match code {
+            1 => Some(Format::Ipv4),
+            2 => Some(Format::Ipv4Network),
+            3 => Some(Format::Ipv6),
+            4 => Some(Format::Ipv6Network),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Ipv4 => "ipv4",
+            Format::Ipv4Network => "ipv4-network",
+            Format::Ipv6 => "ipv6",
+            Format::Ipv6Network => "ipv6-network",
+        }
+    }
 }
 
 /// One resource type's schema, cut down to what validation checks.
@@ -124,6 +161,7 @@ impl Registry {
                 items: raw_shape.i,
                 allowed: raw_shape.e,
                 allowed_any_case: raw_shape.ec == 1,
+                format: Format::from_code(raw_shape.f),
             });
         }
         let mut types = HashMap::with_capacity(raw.types.len());
@@ -291,6 +329,8 @@ struct RawShape {
     e: Option<Vec<String>>,
     #[serde(default)]
     ec: u8,
+    #[serde(default)]
+    f: u8,
 }
 
 #[cfg(test)]

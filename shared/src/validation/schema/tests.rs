@@ -252,6 +252,24 @@ fn enum_values_are_checked_on_literal_strings_only() {
 }
 
 #[test]
+fn cidr_blocks_must_be_networks_without_host_bits() {
+    let body = VALID.replace("CidrIp: 0.0.0.0/0", "CidrIp: 192.168.1.0/0");
+    assert_eq!(located(&body), one(VALUE_FORMAT, "Group", 30));
+    let message = &findings(&body)[0].message;
+    assert!(
+        message.contains("'192.168.1.0/0'") && message.contains("ipv4-network"),
+        "{message}"
+    );
+    let body = VALID.replace("CidrBlock: 10.0.0.0/16", "CidrBlock: 10.0.0.0/33");
+    assert_eq!(located(&body), one(VALUE_FORMAT, "Vpc", 11));
+    // A computed block and a dynamic reference are not literal text to judge.
+    let body = VALID.replace("CidrIp: 0.0.0.0/0", "CidrIp: !Ref Env");
+    assert_eq!(findings(&body), Vec::new());
+    let body = VALID.replace("CidrIp: 0.0.0.0/0", "CidrIp: '{{resolve:ssm:/net/cidr}}'");
+    assert_eq!(findings(&body), Vec::new());
+}
+
+#[test]
 fn unknown_aws_resource_type_is_reported() {
     let body = VALID.replace("Type: AWS::Logs::LogGroup", "Type: AWS::Logs::LogGrup");
     assert_eq!(located(&body), one(UNKNOWN_RESOURCE_TYPE, "Logs", 32));
