@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Finding, Severity, SYNTAX};
+use super::{embedded_data, Finding};
 use crate::template::{pointer, Template};
 
 /// A DB instance's engine or engine version RDS does not offer (cfn-lint E3691).
@@ -21,6 +21,7 @@ const ENGINES: &str = include_str!("../../data/rds-engine-versions.json");
 
 #[derive(Debug, Deserialize)]
 struct EnginesFile {
+    /// Resource type → what RDS offers it.
     types: BTreeMap<String, Offered>,
 }
 
@@ -34,15 +35,8 @@ struct Offered {
 }
 
 fn offered() -> Result<&'static BTreeMap<String, Offered>, String> {
-    static LOADED: OnceLock<Result<BTreeMap<String, Offered>, String>> = OnceLock::new();
-    LOADED
-        .get_or_init(|| {
-            serde_json::from_str::<EnginesFile>(ENGINES)
-                .map(|f| f.types)
-                .map_err(|e| format!("the RDS engine data does not load: {e}"))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+    static LOADED: OnceLock<Result<EnginesFile, String>> = OnceLock::new();
+    embedded_data(&LOADED, ENGINES, "RDS engine").map(|f| &f.types)
 }
 
 /// Literal engines and versions only: a parameter or condition is judged where it is resolved.
@@ -50,17 +44,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     let offered = match offered() {
         Ok(o) => o,
         // Fail closed, like every other check that cannot run.
-        Err(message) => {
-            return vec![Finding {
-                rule: SYNTAX.into(),
-                control: None,
-                severity: Severity::Error,
-                resource: None,
-                resource_type: None,
-                line: None,
-                message,
-            }]
-        }
+        Err(message) => return vec![Finding::could_not_run(message)],
     };
     let Some(resources) = template.resources() else {
         return Vec::new();
@@ -84,17 +68,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
         let engine = engine.to_ascii_lowercase();
         let finding = |property: &str, message: String| {
             let path = format!("{}/Properties/{property}", pointer::of("Resources", id));
-            Finding {
-                rule: offer.rule.clone(),
-                control: None,
-                severity: Severity::Error,
-                resource: Some(id.clone()),
-                resource_type: Some(resource_type.to_string()),
-                line: template
-                    .line_at(&path)
-                    .or_else(|| template.resource_line(id)),
-                message,
-            }
+            Finding::on_resource(template, &offer.rule, id, resource_type, &path, message)
         };
         if !offer.engines.contains(&engine) {
             findings.push(finding(

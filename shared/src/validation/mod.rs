@@ -14,6 +14,7 @@ pub use report::{ControlResult, Finding, Severity, ValidationReport};
 pub use suppression::{SuppressedFinding, Suppression};
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use time::{Date, OffsetDateTime};
 
@@ -45,6 +46,20 @@ pub fn warm_up() {
     std::thread::spawn(|| {
         let _ = cruet::case::class::to_class_case("Tags");
     });
+}
+
+/// Data written beside the resource schemas by `scripts/gen-resource-schemas` and embedded in
+/// the binary (`what` names it in the error), read once per process into `cell`.
+fn embedded_data<T: serde::de::DeserializeOwned + Send + Sync>(
+    cell: &'static OnceLock<Result<T, String>>,
+    text: &str,
+    what: &str,
+) -> Result<&'static T, String> {
+    cell.get_or_init(|| {
+        serde_json::from_str(text).map_err(|e| format!("the {what} data does not load: {e}"))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
 
 /// Validates one template body. `source` names it in findings (a file path or an S3 key).

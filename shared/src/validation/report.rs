@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::SuppressedFinding;
+use super::{SuppressedFinding, SYNTAX};
+use crate::template::Template;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,21 +55,54 @@ pub struct ValidationReport {
     pub suppressed: Vec<SuppressedFinding>,
 }
 
+impl Finding {
+    /// The error of a check that could not run (its data does not load): validation fails
+    /// closed rather than passing a template nothing has looked at.
+    pub(crate) fn could_not_run(message: String) -> Finding {
+        Finding {
+            rule: SYNTAX.into(),
+            control: None,
+            severity: Severity::Error,
+            resource: None,
+            resource_type: None,
+            line: None,
+            message,
+        }
+    }
+
+    /// An error about resource `resource` found at pointer `path`, on the line of the nearest
+    /// node the source has for it (the resource's own line at worst).
+    pub(crate) fn on_resource(
+        template: &Template,
+        rule: &str,
+        resource: &str,
+        resource_type: &str,
+        path: &str,
+        message: String,
+    ) -> Finding {
+        Finding {
+            rule: rule.to_string(),
+            control: None,
+            severity: Severity::Error,
+            resource: Some(resource.to_string()),
+            resource_type: Some(resource_type.to_string()),
+            line: template
+                .line_at(path)
+                .or_else(|| template.resource_line(resource)),
+            message,
+        }
+    }
+}
+
 impl ValidationReport {
     /// A report for a validator that could not run: a failed validation, never a pass.
     pub fn failed_closed(source: &str, reason: &str) -> Self {
         ValidationReport {
             source: source.to_string(),
             passed: false,
-            findings: vec![Finding {
-                rule: "E0000".into(),
-                control: None,
-                severity: Severity::Error,
-                resource: None,
-                resource_type: None,
-                line: None,
-                message: format!("validation could not run: {reason}"),
-            }],
+            findings: vec![Finding::could_not_run(format!(
+                "validation could not run: {reason}"
+            ))],
             controls: BTreeMap::new(),
             suppressed: Vec::new(),
         }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::Date;
 
-use super::{Finding, Severity, SYNTAX};
+use super::{embedded_data, Finding, Severity};
 use crate::template::{pointer, Template};
 
 /// A function on a runtime whose creation AWS Lambda has blocked (cfn-lint E2533).
@@ -35,15 +35,8 @@ struct Lifecycle {
 }
 
 fn lifecycle() -> Result<&'static BTreeMap<String, Lifecycle>, String> {
-    static LOADED: OnceLock<Result<BTreeMap<String, Lifecycle>, String>> = OnceLock::new();
-    LOADED
-        .get_or_init(|| {
-            serde_json::from_str::<LifecycleFile>(LIFECYCLE)
-                .map(|f| f.runtimes)
-                .map_err(|e| format!("the Lambda runtime lifecycle data does not load: {e}"))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+    static LOADED: OnceLock<Result<LifecycleFile, String>> = OnceLock::new();
+    embedded_data(&LOADED, LIFECYCLE, "Lambda runtime lifecycle").map(|f| &f.runtimes)
 }
 
 /// ISO dates compare as text; `today` is written the same way.
@@ -60,17 +53,7 @@ pub fn check(template: &Template, today: Date) -> Vec<Finding> {
     let lifecycle = match lifecycle() {
         Ok(l) => l,
         // Fail closed, like every other check that cannot run.
-        Err(message) => {
-            return vec![Finding {
-                rule: SYNTAX.into(),
-                control: None,
-                severity: Severity::Error,
-                resource: None,
-                resource_type: None,
-                line: None,
-                message,
-            }]
-        }
+        Err(message) => return vec![Finding::could_not_run(message)],
     };
     let Some(resources) = template.resources() else {
         return Vec::new();
@@ -78,13 +61,11 @@ pub fn check(template: &Template, today: Date) -> Vec<Finding> {
     let today = iso(today);
     let mut findings = Vec::new();
     for (id, resource) in resources {
-        let resource_type = resource.get("Type").and_then(Value::as_str);
-        if !matches!(
-            resource_type,
-            Some("AWS::Lambda::Function" | "AWS::Serverless::Function")
-        ) {
+        let Some(resource_type @ ("AWS::Lambda::Function" | "AWS::Serverless::Function")) =
+            resource.get("Type").and_then(Value::as_str)
+        else {
             continue;
-        }
+        };
         let Some(runtime) = resource
             .pointer("/Properties/Runtime")
             .and_then(Value::as_str)
@@ -110,25 +91,14 @@ pub fn check(template: &Template, today: Date) -> Vec<Finding> {
             )
         };
         let path = format!("{}/Properties/Runtime", pointer::of("Resources", id));
+        let (rule, severity) = if blocked {
+            (BLOCKED_RUNTIME, Severity::Error)
+        } else {
+            (DEPRECATED_RUNTIME, Severity::Warning)
+        };
         findings.push(Finding {
-            rule: if blocked {
-                BLOCKED_RUNTIME
-            } else {
-                DEPRECATED_RUNTIME
-            }
-            .into(),
-            control: None,
-            severity: if blocked {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            resource: Some(id.clone()),
-            resource_type: resource_type.map(str::to_string),
-            line: template
-                .line_at(&path)
-                .or_else(|| template.resource_line(id)),
-            message,
+            severity,
+            ..Finding::on_resource(template, rule, id, resource_type, &path, message)
         });
     }
     findings

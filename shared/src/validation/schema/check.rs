@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{format, json_type, registry, Registry, ResourceSchema, Shape};
 use crate::template::{is_function_key, pointer, Template};
-use crate::validation::{Finding, Severity, SYNTAX};
+use crate::validation::Finding;
 
 /// A resource type CloudFormation does not have (cfn-lint E3006, "does not exist").
 pub const UNKNOWN_RESOURCE_TYPE: &str = "E3006";
@@ -36,15 +36,9 @@ pub fn check(template: &Template) -> Vec<Finding> {
         Ok(r) => r,
         // Fail closed: a validator that cannot check must not let the template pass.
         Err(e) => {
-            return vec![Finding {
-                rule: SYNTAX.into(),
-                control: None,
-                severity: Severity::Error,
-                resource: None,
-                resource_type: None,
-                line: None,
-                message: format!("validation could not run: {e}"),
-            }]
+            return vec![Finding::could_not_run(format!(
+                "validation could not run: {e}"
+            ))]
         }
     };
     let Some(resources) = template.resources() else {
@@ -82,7 +76,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
                 walker.value(properties.unwrap_or(&empty), schema.shape, &mut path);
             }
             Kind::Unchecked => {}
-            Kind::Malformed => findings.push(finding(
+            Kind::Malformed => findings.push(Finding::on_resource(
                 template,
                 RESOURCE_TYPE_NAME,
                 id,
@@ -92,7 +86,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
                     "resource {id} has type {type_name}, which is not a resource type name (Organization::Service::Resource, letters and digits)"
                 ),
             )),
-            Kind::Unknown => findings.push(finding(
+            Kind::Unknown => findings.push(Finding::on_resource(
                 template,
                 UNKNOWN_RESOURCE_TYPE,
                 id,
@@ -352,7 +346,7 @@ impl Walker<'_> {
     }
 
     fn push(&mut self, rule: &str, path: &str, message: String) {
-        self.findings.push(finding(
+        self.findings.push(Finding::on_resource(
             self.template,
             rule,
             self.id,
@@ -516,7 +510,7 @@ impl GetAtts<'_> {
             Some(id) => (id, self.template.resource_type(id).unwrap_or_default()),
             None => (target, type_name),
         };
-        findings.push(finding(
+        findings.push(Finding::on_resource(
             self.template,
             GETATT_ATTRIBUTE,
             resource,
@@ -535,25 +529,4 @@ fn resource_of(path: &str) -> Option<&str> {
 
 fn getatt_message(target: &str, attribute: &str, type_name: &str) -> String {
     format!("Fn::GetAtt {target}.{attribute}: {type_name} has no attribute {attribute}")
-}
-
-fn finding(
-    template: &Template,
-    rule: &str,
-    resource: &str,
-    resource_type: &str,
-    path: &str,
-    message: String,
-) -> Finding {
-    Finding {
-        rule: rule.to_string(),
-        control: None,
-        severity: Severity::Error,
-        resource: Some(resource.to_string()),
-        resource_type: Some(resource_type.to_string()),
-        line: template
-            .line_at(path)
-            .or_else(|| template.resource_line(resource)),
-        message,
-    }
 }

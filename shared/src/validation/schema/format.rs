@@ -11,9 +11,11 @@ use super::Format;
 pub(crate) fn problem(format: Format, text: &str) -> Option<String> {
     match format {
         Format::Ipv4 => ipv4(text).err(),
-        Format::Ipv4Network => ipv4_network(text).err(),
+        Format::Ipv4Network => network(text, 32, |a| ipv4(a).map(|a| u32::from(a).into())).err(),
         Format::Ipv6 => ipv6(text).err(),
-        Format::Ipv6Network => ipv6_network(text).err(),
+        // A zone index: not judged here.
+        Format::Ipv6Network if text.contains('%') => None,
+        Format::Ipv6Network => network(text, 128, |a| ipv6(a).map(u128::from)).err(),
     }
 }
 
@@ -49,35 +51,22 @@ fn ipv6(text: &str) -> Result<Ipv6Addr, String> {
         .map_err(|_| format!("'{text}' is not an IPv6 address"))
 }
 
-fn ipv4_network(text: &str) -> Result<(), String> {
-    let (address, prefix) = split_network(text)?;
-    let address = u32::from(ipv4(address)?);
+/// `address[/prefix]` of a `width`-bit address family, strict about host bits.
+fn network(
+    text: &str,
+    width: u32,
+    address: impl Fn(&str) -> Result<u128, String>,
+) -> Result<(), String> {
+    let (address_text, prefix) = split_network(text)?;
+    let address = address(address_text)?;
     let Some(prefix) = prefix else {
         return Ok(());
     };
-    let Some(bits) = prefix_length(prefix, 32)? else {
+    let Some(bits) = prefix_length(prefix, width)? else {
         return Ok(());
     };
-    let host_mask = u32::MAX.checked_shr(bits).unwrap_or(0);
-    if address & host_mask != 0 {
-        return Err(format!("host bits are set for a /{bits} block"));
-    }
-    Ok(())
-}
-
-fn ipv6_network(text: &str) -> Result<(), String> {
-    if text.contains('%') {
-        return Ok(());
-    }
-    let (address, prefix) = split_network(text)?;
-    let address = u128::from(ipv6(address)?);
-    let Some(prefix) = prefix else {
-        return Ok(());
-    };
-    let Some(bits) = prefix_length(prefix, 128)? else {
-        return Ok(());
-    };
-    let host_mask = u128::MAX.checked_shr(bits).unwrap_or(0);
+    // The low `width - bits` bits of the address are the host's.
+    let host_mask = u128::MAX.checked_shr(128 - (width - bits)).unwrap_or(0);
     if address & host_mask != 0 {
         return Err(format!("host bits are set for a /{bits} block"));
     }
