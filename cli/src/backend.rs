@@ -5,10 +5,18 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use shared::store::Store;
+use infra_agent_core::registry::StateMachine;
+use infra_agent_pipeline::aws::cloudformation::CloudFormation;
+use infra_agent_pipeline::aws::dynamodb::DynamoStore;
+use infra_agent_pipeline::aws::s3::S3Templates;
+use infra_agent_pipeline::aws::sfn::StepFunctions;
 
 pub struct Backend {
-    pub store: Store,
+    pub store: DynamoStore,
+    /// CloudFormation through the stacks port; `cfn` for what only the CLI does (deleting stacks).
+    pub stacks: CloudFormation,
+    pub templates: S3Templates,
+    pub executions: StepFunctions,
     pub sfn: aws_sdk_sfn::Client,
     pub sts: aws_sdk_sts::Client,
     pub cfn: aws_sdk_cloudformation::Client,
@@ -41,33 +49,36 @@ impl Backend {
                     )
                 })
         };
-        let table = var(shared::aws::VAR_TABLE)?;
-        let template_bucket = var(shared::aws::VAR_BUCKET)?;
-        let state_machine_arn = var(shared::aws::VAR_STATE_MACHINE)?;
+        let table = var(infra_agent_pipeline::settings::VAR_TABLE)?;
+        let template_bucket = var(infra_agent_pipeline::settings::VAR_BUCKET)?;
+        let state_machine_arn = var(StateMachine::Deploy.arn_variable())?;
         // Beside the deploy machine unless set: both are deployed together.
-        let environment_state_machine_arn = var(shared::aws::VAR_ENVIRONMENT_STATE_MACHINE)
+        let environment_state_machine_arn = var(StateMachine::DeployEnvironment.arn_variable())
             .unwrap_or_else(|_| {
                 let prefix = state_machine_arn
                     .rsplit_once(':')
                     .map_or(state_machine_arn.as_str(), |(prefix, _)| prefix);
-                format!(
-                    "{prefix}:{}",
-                    shared::statemachine::ENVIRONMENT_MACHINE_NAME
-                )
+                format!("{prefix}:{}", StateMachine::DeployEnvironment.name())
             });
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let cfn = aws_sdk_cloudformation::Client::new(&config);
+        let s3 = infra_agent_pipeline::aws::s3::s3_client(&config);
+        let sfn = aws_sdk_sfn::Client::new(&config);
         Ok(Backend {
-            store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
-            sfn: aws_sdk_sfn::Client::new(&config),
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table),
+            stacks: CloudFormation::new(cfn.clone()),
+            templates: S3Templates::new(s3.clone()),
+            executions: StepFunctions::new(sfn.clone()),
+            sfn,
             sts: aws_sdk_sts::Client::new(&config),
-            cfn: aws_sdk_cloudformation::Client::new(&config),
-            s3: shared::aws::s3_client(&config),
+            cfn,
+            s3,
             template_bucket,
             state_machine_arn,
             environment_state_machine_arn,
             is_emulator: std::env::var_os(EMULATOR_VAR).is_some(),
             sns: aws_sdk_sns::Client::new(&config),
-            approval_topic_arn: var(shared::aws::VAR_TOPIC).ok(),
+            approval_topic_arn: var(infra_agent_pipeline::settings::VAR_TOPIC).ok(),
         })
     }
 

@@ -103,7 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::approve::decide(
                 &backend,
                 args,
-                shared::contract::approval::Decision::Approved,
+                infra_agent_core::contract::approval::Decision::Approved,
                 format,
             )
             .await
@@ -112,7 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::approve::decide(
                 &backend,
                 args,
-                shared::contract::approval::Decision::Rejected,
+                infra_agent_core::contract::approval::Decision::Rejected,
                 format,
             )
             .await

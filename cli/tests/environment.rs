@@ -267,19 +267,19 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
 /// and an approval is used once.
 #[test]
 fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
-    use shared::approval::decision::decide;
-    use shared::contract::approval::Decision;
+    use infra_agent_core::contract::approval::Decision;
+    use infra_agent_pipeline::steps::decision::decide;
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let config = runtime.block_on(aws_config::load_defaults(
         aws_config::BehaviorVersion::latest(),
     ));
     let cfn = aws_sdk_cloudformation::Client::new(&config);
-    let store = shared::store::Store::new(
+    let store = infra_agent_pipeline::aws::dynamodb::DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&config),
-        std::env::var(shared::aws::VAR_TABLE).expect("table"),
+        std::env::var(infra_agent_pipeline::settings::VAR_TABLE).expect("table"),
     );
-    let sfn = aws_sdk_sfn::Client::new(&config);
+    let sfn = infra_agent_pipeline::aws::sfn::StepFunctions::new(aws_sdk_sfn::Client::new(&config));
     // A prd catalog stack, created directly: deploying to prd needs two IAM identities.
     let create = || {
         runtime

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use shared::aws::{PipelineSettings, VAR_ENVIRONMENT_STATE_MACHINE, VAR_STATE_MACHINE};
-use shared::statemachine::{DEPLOY_MACHINE_NAME, ENVIRONMENT_MACHINE_NAME};
+use infra_agent_core::registry::StateMachine;
+use infra_agent_pipeline::settings::PipelineSettings;
 
 /// moto's account; function ARNs must name it for the emulator to route invocations.
 pub const ACCOUNT: &str = "123456789012";
@@ -22,21 +22,23 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
         .unwrap_or_else(|| "us-east-1".into());
 
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    shared::store::create_table(&dynamodb, &settings.table).await?;
+    infra_agent_pipeline::aws::dynamodb::create_table(&dynamodb, &settings.table).await?;
 
-    let s3 = shared::aws::s3_client(&config);
+    let s3 = infra_agent_pipeline::aws::s3::s3_client(&config);
     if let Err(e) = s3
         .create_bucket()
         .bucket(&settings.template_bucket)
         .send()
         .await
     {
-        let code = shared::error::sdk_code(&e).unwrap_or_default().to_string();
+        let code = infra_agent_pipeline::aws::error::sdk_code(&e)
+            .unwrap_or_default()
+            .to_string();
         anyhow::ensure!(
             code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists",
             "create bucket {}: {}",
             settings.template_bucket,
-            shared::error::sdk_message(&e)
+            infra_agent_pipeline::aws::error::sdk_message(&e)
         );
     }
 
@@ -82,20 +84,14 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
 
     let sfn = aws_sdk_sfn::Client::new(&config);
     let role = format!("arn:aws:iam::{ACCOUNT}:role/infra-agent-states");
-    let mut arns = Vec::new();
-    for (file, name) in [
-        ("deploy.asl.json", DEPLOY_MACHINE_NAME),
-        ("deploy-environment.asl.json", ENVIRONMENT_MACHINE_NAME),
-    ] {
-        let path = definitions.join(file);
+    for machine in StateMachine::ALL {
+        let path = definitions.join(machine.file());
         let definition =
             std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
-        let definition = shared::statemachine::render(&definition, &region, ACCOUNT);
-        arns.push(create_or_update_state_machine(&sfn, name, &definition, &role).await?);
+        let definition = infra_agent_core::registry::render(&definition, &region, ACCOUNT);
+        let arn = create_or_update_state_machine(&sfn, machine.name(), &definition, &role).await?;
+        println!("export {}={arn}", machine.arn_variable());
     }
-
-    println!("export {VAR_STATE_MACHINE}={}", arns[0]);
-    println!("export {VAR_ENVIRONMENT_STATE_MACHINE}={}", arns[1]);
     println!("export {VAR_QUEUE_URL}={queue_url}");
     println!("export INFRA_AGENT_APPROVAL_URL={approval_url}");
     Ok(())

@@ -13,10 +13,12 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use infra_agent_core::approval::http::{parse_form, HttpRequest};
+use infra_agent_core::registry::Function;
+use infra_agent_pipeline::functions::{approval_url, handler};
+use infra_agent_pipeline::settings::PipelineSettings;
+use infra_agent_pipeline::Pipeline;
 use serde_json::{json, Value};
-use shared::approval::http::{parse_form, HttpRequest};
-use shared::aws::{Pipeline, PipelineSettings};
-use shared::handlers::{approval_http, Function};
 use tokio::net::TcpListener;
 
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
@@ -34,7 +36,7 @@ type HostResponse = Response<Full<Bytes>>;
 pub async fn serve(listen: SocketAddr, upstream: String) -> anyhow::Result<()> {
     let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
     let host = Arc::new(Host {
-        pipeline: Pipeline::connect(settings).await,
+        pipeline: infra_agent_pipeline::aws::connect(settings).await,
         upstream: upstream.parse()?,
         client: Client::builder(TokioExecutor::new()).build_http(),
     });
@@ -67,7 +69,8 @@ impl Host {
             && path.ends_with("/invocations")
         {
             let name = &path[INVOKE_PREFIX.len()..path.len() - "/invocations".len()];
-            let name = percent_decode(name);
+            // Function names arrive URL-encoded when given as ARNs (`arn%3Aaws%3Alambda…`).
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
             return match read_body(req).await {
                 Ok(body) => self.invoke(&name, &body).await,
                 Err(resp) => resp,
@@ -101,7 +104,7 @@ impl Host {
                 }
             }
         };
-        match function.invoke(&self.pipeline, event).await {
+        match handler(function)(&self.pipeline, event).await {
             Ok(result) => json_response(StatusCode::OK, &result, None),
             Err(err) => {
                 tracing::warn!(function = function.name(), error_type = err.error_type(), error = %err, "function error");
@@ -120,7 +123,7 @@ impl Host {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(resp) => return resp,
         };
-        let response = approval_http(
+        let response = approval_url(
             &self.pipeline,
             HttpRequest {
                 method,
@@ -130,15 +133,14 @@ impl Host {
             },
         )
         .await;
+        let headers = response.headers();
         let mut out = Response::new(Full::new(Bytes::from(response.body)));
         *out.status_mut() =
             StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        out.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(response.content_type),
-        );
-        out.headers_mut()
-            .insert("cache-control", HeaderValue::from_static("no-store"));
+        for (name, value) in headers {
+            out.headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
         out
     }
 
@@ -245,41 +247,4 @@ fn plain(status: StatusCode, text: &str) -> HostResponse {
     let mut resp = Response::new(Full::new(Bytes::from(text.to_string())));
     *resp.status_mut() = status;
     resp
-}
-
-/// Function names arrive URL-encoded when given as ARNs (`arn%3Aaws%3Alambda…`).
-fn percent_decode(text: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arn_names_are_percent_decoded() {
-        assert_eq!(
-            percent_decode(
-                "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Ainfra-agent-validate"
-            ),
-            "arn:aws:lambda:us-east-1:123456789012:function:infra-agent-validate"
-        );
-        assert_eq!(percent_decode("plain-name"), "plain-name");
-        assert_eq!(percent_decode("trailing%3"), "trailing%3");
-    }
 }

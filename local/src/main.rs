@@ -89,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&definition)?;
             println!(
                 "{}",
-                shared::statemachine::render(&text, "us-east-1", bootstrap::ACCOUNT)
+                infra_agent_core::registry::render(&text, "us-east-1", bootstrap::ACCOUNT)
             );
             Ok(())
         }

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use infra_agent_core::approval::link::ApprovalLink;
+use infra_agent_core::clock::{now, rfc3339};
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::naming::Env;
+use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus, TaskToken};
 use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend, Started};
-use shared::approval::link::ApprovalLink;
-use shared::contract::record::DeploymentStatus;
-use shared::naming::Env;
-use shared::store::{now, rfc3339, ApprovalKind, ApprovalRecord, ApprovalStatus, TaskToken};
 
 async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox::ApprovalMessage) {
     let stack = unique_stack(prefix);
@@ -221,9 +222,9 @@ async fn approval_not_given_in_time_expires_and_cleans_up() {
 /// links may reject but never approve, so approvals go through `decide` as the CLI calls it.
 #[tokio::test(flavor = "multi_thread")]
 async fn prd_change_needs_two_distinct_approvers() {
-    use shared::approval::decision::decide;
-    use shared::contract::approval::Decision;
-    use shared::store::DecideError;
+    use infra_agent_core::contract::approval::Decision;
+    use infra_agent_core::records::DecideError;
+    use infra_agent_pipeline::steps::decision::decide;
 
     let backend = Backend::connect().await;
     let stack = unique_stack("two");
@@ -245,11 +246,14 @@ async fn prd_change_needs_two_distinct_approvers() {
     .unwrap();
     assert_eq!(link_approval.status, 403, "a prd link cannot approve");
 
-    let (store, sfn) = (&backend.pipeline.store, &backend.pipeline.sfn);
+    let (store, executions) = (
+        backend.pipeline.store.as_ref(),
+        backend.pipeline.executions.as_ref(),
+    );
     let id = &message.approval_id;
     let first = decide(
         store,
-        sfn,
+        executions,
         id,
         Decision::Approved,
         "arn:aws:iam::1:user/ada",
@@ -267,7 +271,7 @@ async fn prd_change_needs_two_distinct_approvers() {
     assert_eq!(first.required_approvers, 2);
     let again = decide(
         store,
-        sfn,
+        executions,
         id,
         Decision::Approved,
         "arn:aws:iam::1:user/ada",
@@ -288,7 +292,7 @@ async fn prd_change_needs_two_distinct_approvers() {
 
     let second = decide(
         store,
-        sfn,
+        executions,
         id,
         Decision::Approved,
         "arn:aws:iam::1:user/bob",

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::naming::Env;
 use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend};
-use shared::contract::record::DeploymentStatus;
-use shared::naming::Env;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn approved_deployment_creates_the_stack_and_records_the_approver() {
@@ -182,7 +182,7 @@ async fn same_template_again_ends_as_no_changes() {
 /// The emulator executes a change set synchronously and reports a failing resource as an error
 /// of ExecuteChangeSet; it never shows CREATE_FAILED events or a rollback. That path (first failed
 /// event, rollback status) is covered with SDK-level fakes in `shared::stacks` and
-/// `shared::pipeline::execute`.
+/// `infra_agent_pipeline::steps::execute`.
 #[tokio::test(flavor = "multi_thread")]
 async fn failing_resource_fails_the_deployment_with_cloudformations_reason() {
     let backend = Backend::connect().await;
@@ -249,10 +249,10 @@ async fn non_compliant_template_fails_validation_before_any_change_set() {
         "FromPort: 22\n          ToPort: 22",
     );
     assert_ne!(template, PUBLIC_HTTPS_GROUP);
-    let as_written = shared::validation::validate_template(
+    let as_written = infra_agent_core::validation::validate_template(
         "fixture",
         PUBLIC_HTTPS_GROUP,
-        &shared::validation::ValidationContext::default(),
+        &infra_agent_core::validation::ValidationContext::default(),
     );
     assert!(as_written.passed, "{:?}", as_written.findings);
     let started = backend.start(&stack, &template, "1.0.0").await;

@@ -4,20 +4,23 @@
 
 use std::collections::BTreeMap;
 
+use infra_agent_core::naming::Env;
 use infra_agent_tests::{unique_stack, vpc_template, Backend};
-use shared::naming::Env;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn change_set_deployments_give_the_stack_its_outputs_and_exports() {
     let backend = Backend::connect().await;
     let stack = unique_stack("outs");
-    let stack_name = shared::naming::stack_name(Env::Dev, &stack);
+    let stack_name = infra_agent_core::naming::stack_name(Env::Dev, &stack);
     let template = vpc_template(&BTreeMap::new());
 
     let created = backend.start(&stack, &template, "1.0.0").await;
     let ended = backend.approve_via_link(&created, "Ada").await;
     assert_eq!(ended.status, "SUCCEEDED", "{ended:?}");
-    let outputs = shared::stacks::stack_outputs(&backend.pipeline.cfn, &stack_name)
+    let outputs = backend
+        .pipeline
+        .stacks
+        .stack_outputs(&stack_name)
         .await
         .expect("describe stack");
     for key in ["VpcId", "PublicSubnetIds", "PrivateSubnetIds"] {
@@ -28,7 +31,6 @@ async fn change_set_deployments_give_the_stack_its_outputs_and_exports() {
     assert_eq!(outputs["PrivateSubnetIds"].split(',').count(), 3);
 
     let exports = backend
-        .pipeline
         .cfn
         .list_exports()
         .send()
@@ -49,7 +51,10 @@ async fn change_set_deployments_give_the_stack_its_outputs_and_exports() {
         backend.stack_status(&updated).await.as_deref(),
         Some("UPDATE_COMPLETE")
     );
-    let after = shared::stacks::stack_outputs(&backend.pipeline.cfn, &stack_name)
+    let after = backend
+        .pipeline
+        .stacks
+        .stack_outputs(&stack_name)
         .await
         .expect("describe stack");
     assert_eq!(after, outputs, "outputs after UPDATE");

@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use infra_agent_core::catalog::Wire;
+use infra_agent_core::contract::environment::{EnvironmentRequest, PlannedStack, StackOutcome};
+use infra_agent_core::contract::CONTRACT_VERSION;
+use infra_agent_core::naming::{new_execution_name, Env, StackKey};
+use infra_agent_core::records::{EnvironmentRun, RunStatus};
 use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend, Started};
-use shared::catalog::Wire;
-use shared::contract::environment::{EnvironmentRequest, PlannedStack, StackOutcome};
-use shared::contract::CONTRACT_VERSION;
-use shared::naming::{new_execution_name, Env, StackKey};
-use shared::pipeline::templates::put_template;
-use shared::store::{EnvironmentRun, RunStatus};
 
 async fn planned(
     backend: &Backend,
@@ -20,14 +19,12 @@ async fn planned(
 ) -> PlannedStack {
     PlannedStack {
         stack: stack.clone(),
-        template: put_template(
-            &backend.pipeline.s3,
-            &backend.pipeline.settings.template_bucket,
-            stack,
-            template,
-        )
-        .await
-        .expect("store template"),
+        template: backend
+            .pipeline
+            .templates
+            .put_template(&backend.pipeline.settings.template_bucket, stack, template)
+            .await
+            .expect("store template"),
         upstreams: wires.iter().map(|(_, up, _)| (*up).clone()).collect(),
         wiring: wires
             .iter()
@@ -54,7 +51,6 @@ async fn start_run(backend: &Backend, waves: Vec<Vec<PlannedStack>>) -> Environm
         waves,
     };
     backend
-        .pipeline
         .sfn
         .start_execution()
         .state_machine_arn(&backend.environment_state_machine_arn)
@@ -108,7 +104,6 @@ async fn execution_status(backend: &Backend, request: &EnvironmentRequest) -> (S
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let out = backend
-            .pipeline
             .sfn
             .describe_execution()
             .execution_arn(&arn)

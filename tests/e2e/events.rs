@@ -1,8 +1,8 @@
 //! Malformed events reach every function through the Lambda Invoke API and come back as typed
 //! errors, never as a crash of the host.
 
+use infra_agent_core::registry::Function;
 use infra_agent_tests::Backend;
-use shared::handlers::Function;
 
 async fn invoke(
     endpoint: &str,
@@ -45,7 +45,7 @@ async fn malformed_events_to_every_function_get_typed_errors() {
     for function in Function::ALL {
         for body in bodies {
             let (status, function_error, payload) =
-                invoke(&backend.endpoint, function.name(), body).await;
+                invoke(&backend.endpoint, &function.name(), body).await;
             assert_eq!(status, 200, "{} {body}", function.name());
             assert_eq!(
                 function_error.as_deref(),

@@ -8,14 +8,9 @@ fn root() -> std::path::PathBuf {
 
 #[test]
 fn state_machines_pass_statelint() {
-    for (name, definition) in [
-        ("deploy", shared::statemachine::DEPLOY_DEFINITION),
-        (
-            "deploy-environment",
-            shared::statemachine::ENVIRONMENT_DEFINITION,
-        ),
-    ] {
-        let rendered = shared::statemachine::render(definition, "us-east-1", "123456789012");
+    for machine in infra_agent_core::registry::StateMachine::ALL {
+        let name = machine.name();
+        let rendered = machine.render("us-east-1", "123456789012");
         let path = std::env::temp_dir().join(format!("{name}-{}.asl.json", std::process::id()));
         std::fs::write(&path, rendered).unwrap();
         let out = std::process::Command::new(venv_tool("statelint"))
@@ -54,15 +49,19 @@ fn stack_templates_pass_cfn_lint_and_our_validation() {
     );
     for path in &templates {
         let body = std::fs::read_to_string(path).unwrap();
-        for env in shared::naming::Env::ALL {
-            let config = shared::environment::EnvironmentConfig::builtin(env).unwrap();
-            let parameters = shared::pipeline::change_set::environment_parameters(&config, "1.0.0");
-            let ctx = shared::validation::ValidationContext {
+        for env in infra_agent_core::naming::Env::ALL {
+            let config = infra_agent_core::environment::EnvironmentConfig::builtin(env).unwrap();
+            let parameters =
+                infra_agent_core::deploy::parameters::environment_parameters(&config, "1.0.0");
+            let ctx = infra_agent_core::validation::ValidationContext {
                 env: Some(env),
                 parameters,
             };
-            let report =
-                shared::validation::validate_template(&path.display().to_string(), &body, &ctx);
+            let report = infra_agent_core::validation::validate_template(
+                &path.display().to_string(),
+                &body,
+                &ctx,
+            );
             assert!(
                 report.passed,
                 "{} in {env}: {:?}",

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend};
-use shared::contract::record::DeploymentStatus;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_deployments_of_one_stack_let_exactly_one_proceed() {
@@ -38,7 +38,7 @@ async fn concurrent_deployments_of_one_stack_let_exactly_one_proceed() {
     let lock = backend
         .pipeline
         .store
-        .lock(shared::naming::Env::Dev, stack.as_str())
+        .lock(infra_agent_core::naming::Env::Dev, stack.as_str())
         .await
         .unwrap()
         .expect("winner still holds the lock");
@@ -71,7 +71,6 @@ async fn wait_locked_or_waiting(
             }
         }
         let out = backend
-            .pipeline
             .sfn
             .describe_execution()
             .execution_arn(&started.execution_arn)

@@ -7,19 +7,24 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use shared::aws::{Pipeline, PipelineSettings};
-use shared::contract::deploy::DeployRequest;
-use shared::contract::record::DeploymentStatus;
-use shared::contract::CONTRACT_VERSION;
-use shared::naming::{new_execution_name, Env, StackKey};
-use shared::pipeline::templates::put_template;
-use shared::store::DeploymentRecord;
+use infra_agent_core::contract::deploy::DeployRequest;
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::contract::CONTRACT_VERSION;
+use infra_agent_core::naming::{new_execution_name, Env, StackKey};
+use infra_agent_core::records::DeploymentRecord;
+use infra_agent_core::registry::StateMachine;
+use infra_agent_pipeline::settings::PipelineSettings;
+use infra_agent_pipeline::Pipeline;
 
 pub use infra_agent_local::inbox;
 
 /// The local backend as the tests see it.
 pub struct Backend {
+    /// The pipeline's ports on the emulator, as the functions see them.
     pub pipeline: Pipeline,
+    /// Clients for what only tests and the CLI do: start and inspect executions, read stacks.
+    pub sfn: aws_sdk_sfn::Client,
+    pub cfn: aws_sdk_cloudformation::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub state_machine_arn: String,
     pub environment_state_machine_arn: String,
@@ -41,10 +46,12 @@ impl Backend {
             .unwrap_or_else(|e| panic!("{e}: run the tests with `scripts/test`"));
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Backend {
-            pipeline: Pipeline::from_config(&config, settings),
+            pipeline: infra_agent_pipeline::aws::from_config(&config, settings),
+            sfn: aws_sdk_sfn::Client::new(&config),
+            cfn: aws_sdk_cloudformation::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
-            state_machine_arn: required(shared::aws::VAR_STATE_MACHINE),
-            environment_state_machine_arn: required(shared::aws::VAR_ENVIRONMENT_STATE_MACHINE),
+            state_machine_arn: required(StateMachine::Deploy.arn_variable()),
+            environment_state_machine_arn: required(StateMachine::DeployEnvironment.arn_variable()),
             queue_url: required("INFRA_AGENT_APPROVAL_QUEUE_URL"),
             endpoint: required("AWS_ENDPOINT_URL"),
         }
@@ -104,14 +111,12 @@ impl Backend {
         approval_timeout_seconds: Option<u32>,
         parameters: BTreeMap<String, String>,
     ) -> Started {
-        let template_ref = put_template(
-            &self.pipeline.s3,
-            &self.pipeline.settings.template_bucket,
-            stack,
-            template,
-        )
-        .await
-        .expect("store template");
+        let template_ref = self
+            .pipeline
+            .templates
+            .put_template(&self.pipeline.settings.template_bucket, stack, template)
+            .await
+            .expect("store template");
         let deployment_id = new_execution_name(env, stack);
         let request = DeployRequest {
             version: CONTRACT_VERSION,
@@ -125,7 +130,6 @@ impl Backend {
             parameters,
         };
         let out = self
-            .pipeline
             .sfn
             .start_execution()
             .state_machine_arn(&self.state_machine_arn)
@@ -176,7 +180,6 @@ impl Backend {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let out = self
-                .pipeline
                 .sfn
                 .describe_execution()
                 .execution_arn(&started.execution_arn)
@@ -234,11 +237,13 @@ impl Backend {
     }
 
     pub async fn stack_status(&self, started: &Started) -> Option<String> {
-        let name = shared::naming::stack_name(started.env, &started.stack);
-        shared::stacks::describe_stack(&self.pipeline.cfn, &name)
+        let name = infra_agent_core::naming::stack_name(started.env, &started.stack);
+        self.pipeline
+            .stacks
+            .describe_stack(&name)
             .await
             .expect("describe stack")
-            .map(|s| s.status)
+            .map(|s| s.status.to_string())
     }
 
     pub async fn lock_held(&self, stack: &StackKey) -> bool {
@@ -252,15 +257,8 @@ impl Backend {
 
     /// Change sets of a stack that still exist.
     pub async fn change_sets(&self, stack: &StackKey) -> Vec<String> {
-        let name = shared::naming::stack_name(Env::Dev, stack);
-        match self
-            .pipeline
-            .cfn
-            .list_change_sets()
-            .stack_name(&name)
-            .send()
-            .await
-        {
+        let name = infra_agent_core::naming::stack_name(Env::Dev, stack);
+        match self.cfn.list_change_sets().stack_name(&name).send().await {
             // The emulator lists change sets of every stack: keep this stack's own.
             Ok(out) => out
                 .summaries()

@@ -1,14 +1,15 @@
 //! `approve` and `reject`: decide a pending approval under your IAM identity. Same guarantees as
 //! the link: once only, before expiry, recorded with the approver.
 
+use infra_agent_pipeline::ports::Approvals;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use infra_agent_core::contract::approval::Decision;
+use infra_agent_core::naming::Env;
+use infra_agent_core::records::{ApprovalKind, ApprovalStatus};
+use infra_agent_pipeline::steps::decision::decide as decide_approval;
 use serde::Serialize;
-use shared::approval::decision::decide as decide_approval;
-use shared::contract::approval::Decision;
-use shared::naming::Env;
-use shared::store::{ApprovalKind, ApprovalStatus};
 
 use crate::backend::Backend;
 use crate::output::{print_json, Format};
@@ -55,7 +56,7 @@ pub async fn decide(
     };
     let outcome = decide_approval(
         &backend.store,
-        &backend.sfn,
+        &backend.executions,
         &args.approval_id,
         decision,
         &approver,

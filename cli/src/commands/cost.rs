@@ -2,19 +2,19 @@
 //! book, with formulas, usage ranges and what was not priced; for a catalog stack, with a backend
 //! configured, also the change against the stack as last deployed (before → after, per resource).
 
+use infra_agent_pipeline::ports::Deployments;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use shared::cost::{delta, estimate_with_builtin_prices, CostDelta, CostEstimate, Usd};
-use shared::environment::EnvironmentConfig;
-use shared::naming::stack_name;
-use shared::naming::{Env, StackKey};
-use shared::pipeline::change_set::environment_parameters;
-use shared::pipeline::templates::get_template;
-use shared::stacks::{describe_stack, is_deployed};
-use shared::template::Template;
-use shared::validation::ValidationContext;
+use infra_agent_core::cost::{delta, estimate_with_builtin_prices, CostDelta, CostEstimate, Usd};
+use infra_agent_core::deploy::parameters::environment_parameters;
+use infra_agent_core::environment::EnvironmentConfig;
+use infra_agent_core::naming::stack_name;
+use infra_agent_core::naming::{Env, StackKey};
+use infra_agent_core::template::Template;
+use infra_agent_core::validation::ValidationContext;
+use infra_agent_pipeline::ports::{Stacks, TemplateStore};
 
 use crate::backend::Backend;
 use crate::output::{print_json, print_table, Format};
@@ -99,9 +99,11 @@ async fn against_deployed(
     config: &EnvironmentConfig,
     after: &CostEstimate,
 ) -> anyhow::Result<Change> {
-    let live = describe_stack(&backend.cfn, &stack_name(env, stack))
+    let live = backend
+        .stacks
+        .describe_stack(&stack_name(env, stack))
         .await?
-        .is_some_and(|s| is_deployed(&s.status));
+        .is_some_and(|s| s.status.is_deployed());
     let deployed = if live {
         backend.store.last_succeeded(env, stack.as_str()).await?
     } else {
@@ -116,7 +118,10 @@ async fn against_deployed(
             ),
         });
     };
-    let body = get_template(&backend.s3, &record.template_ref()).await?;
+    let body = backend
+        .templates
+        .get_template(&record.template_ref())
+        .await?;
     let template = Template::parse(&record.template_key, &body)?;
     let mut parameters = environment_parameters(config, &record.iac_version);
     parameters.extend(record.parameters.clone());

@@ -1,25 +1,26 @@
 //! `deploy` and `wait`: store the template, start the deploy state machine under a named
 //! execution, and show its progress state by state.
 
+use infra_agent_pipeline::ports::{Deployments, Runs};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use infra_agent_core::catalog::Catalog;
+use infra_agent_core::contract::deploy::DeployRequest;
+use infra_agent_core::contract::environment::{EnvironmentRequest, PlannedStack};
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::contract::CONTRACT_VERSION;
+use infra_agent_core::environment::EnvironmentConfig;
+use infra_agent_core::naming::{new_execution_name, parse_deployment_id, Env, StackKey};
+use infra_agent_core::records::DeploymentRecord;
+use infra_agent_core::records::{EnvironmentRun, RunStatus};
+use infra_agent_pipeline::ports::TemplateStore;
+use infra_agent_pipeline::steps::environment::deployed_outputs;
+use infra_agent_pipeline::steps::environment::describe;
 use serde::Serialize;
-use shared::catalog::Catalog;
-use shared::contract::deploy::DeployRequest;
-use shared::contract::environment::{EnvironmentRequest, PlannedStack};
-use shared::contract::record::DeploymentStatus;
-use shared::contract::CONTRACT_VERSION;
-use shared::environment::EnvironmentConfig;
-use shared::naming::{new_execution_name, parse_deployment_id, Env, StackKey};
-use shared::pipeline::environment::describe;
-use shared::pipeline::templates::put_template;
-use shared::stacks::deployed_outputs;
-use shared::store::DeploymentRecord;
-use shared::store::{EnvironmentRun, RunStatus};
 
 use crate::backend::Backend;
 
@@ -71,7 +72,7 @@ struct DeploymentView<'a> {
     change_set: Option<&'a str>,
     approval_id: Option<&'a str>,
     approver: Option<&'a str>,
-    failure: Option<&'a shared::contract::execute::StackFailure>,
+    failure: Option<&'a infra_agent_core::contract::execute::StackFailure>,
     execution_arn: &'a str,
 }
 
@@ -123,7 +124,10 @@ async fn start(
 ) -> anyhow::Result<(String, String)> {
     let body = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read template {}", path.display()))?;
-    let template = put_template(&backend.s3, &backend.template_bucket, stack, &body).await?;
+    let template = backend
+        .templates
+        .put_template(&backend.template_bucket, stack, &body)
+        .await?;
     let deployment_id = new_execution_name(args.env, stack);
     let request = DeployRequest {
         version: CONTRACT_VERSION,
@@ -169,7 +173,7 @@ async fn wired_parameters(
     env: Env,
     stack: &StackKey,
 ) -> anyhow::Result<BTreeMap<String, String>> {
-    let outputs = deployed_outputs(&backend.cfn, env, catalog.upstream(stack).iter()).await?;
+    let outputs = deployed_outputs(&backend.stacks, env, catalog.upstream(stack).iter()).await?;
     catalog
         .resolve_parameters(stack, &outputs)
         .map_err(|e| anyhow::anyhow!("{stack} in {env}: {e}"))
@@ -204,7 +208,10 @@ async fn deploy_all(
                 .map(|reason| format!("not deployable on the local emulator: {reason}"));
             planned.push(PlannedStack {
                 stack: key.clone(),
-                template: put_template(&backend.s3, &backend.template_bucket, key, &body).await?,
+                template: backend
+                    .templates
+                    .put_template(&backend.template_bucket, key, &body)
+                    .await?,
                 upstreams: entry.upstreams().cloned().collect(),
                 wiring: entry.wiring.clone(),
                 skip,

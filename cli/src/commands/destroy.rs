@@ -1,20 +1,23 @@
 //! `destroy`: tear an environment's catalog stacks down in reverse deployment order, after a typed
 //! confirmation, stopping at the first stack that does not delete, and saying what survives.
 
+use infra_agent_pipeline::ports::{Approvals, AuditTrail};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use shared::environment::EnvironmentConfig;
-use shared::naming::{stack_name, Env, StackKey};
-use shared::pipeline::teardown::{
+use infra_agent_core::clock::now;
+use infra_agent_core::deploy::teardown::{
     check_teardown, needs_approval, notification, teardown_approval, TEARDOWN,
 };
-use shared::stacks::{describe_stack, first_failure};
-use shared::store::{now, AuditEntry};
-use shared::template::Template;
+use infra_agent_core::environment::EnvironmentConfig;
+use infra_agent_core::naming::{stack_name, Env, StackKey};
+use infra_agent_core::records::AuditEntry;
+use infra_agent_core::stack::{first_failure, StackStatus};
+use infra_agent_core::template::Template;
+use infra_agent_pipeline::ports::Stacks;
 
 use crate::backend::Backend;
 use crate::output::print_table;
@@ -74,9 +77,9 @@ pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<Exi
     let mut present = Vec::new();
     for stack in &order {
         let name = stack_name(args.env, stack);
-        if let Some(state) = describe_stack(&backend.cfn, &name).await? {
-            if state.status != "DELETE_COMPLETE" {
-                present.push((stack.clone(), name, state.status));
+        if let Some(state) = backend.stacks.describe_stack(&name).await? {
+            if state.status != StackStatus::DeleteComplete {
+                present.push((stack.clone(), name, state.status.to_string()));
             }
         }
     }
@@ -261,23 +264,25 @@ async fn delete_and_wait(
             "DELETE_FAILED".into(),
             Some(format!(
                 "DeleteStack refused: {}",
-                shared::error::sdk_message(&e)
+                infra_agent_pipeline::aws::error::sdk_message(&e)
             )),
         ));
     }
     loop {
-        match describe_stack(&backend.cfn, name).await? {
+        match backend.stacks.describe_stack(name).await? {
             None => return Ok(("DELETE_COMPLETE".into(), None)),
-            Some(state) if state.status == "DELETE_COMPLETE" => return Ok((state.status, None)),
-            Some(state) if state.status.ends_with("_IN_PROGRESS") => {
+            Some(state) if state.status == StackStatus::DeleteComplete => {
+                return Ok((state.status.to_string(), None))
+            }
+            Some(state) if !state.status.is_terminal() => {
                 tokio::time::sleep(Duration::from_secs(2)).await
             }
             Some(state) => {
-                let reason = first_failure(&backend.cfn, name)
-                    .await?
+                let events = backend.stacks.latest_operation_events(name).await?;
+                let reason = first_failure(name, &events)
                     .map(|f| format!("{}: {}", f.resource.unwrap_or_default(), f.reason))
                     .or(state.status_reason);
-                return Ok((state.status, reason));
+                return Ok((state.status.to_string(), reason));
             }
         }
     }

@@ -9,7 +9,7 @@ pub mod status;
 pub mod validate;
 
 /// Parses an environment name for clap.
-pub fn parse_env(text: &str) -> Result<shared::naming::Env, String> {
+pub fn parse_env(text: &str) -> Result<infra_agent_core::naming::Env, String> {
     text.parse()
-        .map_err(|e: shared::naming::NameError| e.to_string())
+        .map_err(|e: infra_agent_core::naming::NameError| e.to_string())
 }

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use infra_agent_core::catalog::{Catalog, CatalogStack, CATALOG_FILE, TEMPLATES_DIR};
+use infra_agent_core::environment::EnvironmentConfig;
+use infra_agent_core::naming::{self, Env, StackKey};
+use infra_agent_pipeline::ports::Stacks;
 use serde::Serialize;
-use shared::catalog::{Catalog, CatalogStack, CATALOG_FILE, TEMPLATES_DIR};
-use shared::environment::EnvironmentConfig;
-use shared::naming::{self, Env, StackKey};
-use shared::stacks::{describe_stack, is_deployed};
 
 use crate::output::{print_json, print_table, Format};
 
@@ -76,11 +76,11 @@ pub async fn run(
         Some(backend) => {
             plan.deployed_from = "live stack status (DescribeStacks)".into();
             for stack in &mut plan.stacks {
-                match describe_stack(&backend.cfn, &stack.stack_name).await {
+                match backend.stacks.describe_stack(&stack.stack_name).await {
                     Ok(state) => {
-                        let status = state.map(|s| s.status);
-                        stack.deployed = Some(status.as_deref().is_some_and(is_deployed));
-                        stack.stack_status = status;
+                        stack.deployed =
+                            Some(state.as_ref().is_some_and(|s| s.status.is_deployed()));
+                        stack.stack_status = state.map(|s| s.status.to_string());
                     }
                     Err(e) => {
                         plan.deployed_from = format!("unknown: {e}");

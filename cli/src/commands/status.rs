@@ -1,9 +1,10 @@
 //! `status` and `history`: what is deployed where, read with Queries on the records table.
 
+use infra_agent_pipeline::ports::Deployments;
 use std::process::ExitCode;
 
-use shared::naming::{Env, StackKey};
-use shared::stacks::describe_stack;
+use infra_agent_core::naming::{Env, StackKey};
+use infra_agent_pipeline::ports::Stacks;
 
 use crate::backend::Backend;
 use crate::output::{cell, print_json, print_table, Format};
@@ -44,11 +45,11 @@ pub async fn status(
     let mut views = Vec::with_capacity(heads.len());
     for head in heads {
         // The live status, which may have moved since the last deployment (drift, manual change).
-        let live = describe_stack(&backend.cfn, &head.stack_name).await?;
+        let live = backend.stacks.describe_stack(&head.stack_name).await?;
         views.push(StackStatusView {
             stack_name: head.stack_name,
             // A stack CloudFormation no longer has is absent, whatever its last record says.
-            status: Some(live.map_or_else(|| "NOT_DEPLOYED".to_string(), |s| s.status)),
+            status: Some(live.map_or_else(|| "NOT_DEPLOYED".to_string(), |s| s.status.to_string())),
             last_updated: head.updated_at,
             last_deployment: head.last_deployment_id,
             last_deployment_status: head.last_status.as_str().to_string(),

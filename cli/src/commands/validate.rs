@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use serde::Serialize;
-use shared::environment::EnvironmentConfig;
-use shared::naming::Env;
-use shared::pipeline::change_set::environment_parameters;
-use shared::validation::{
+use infra_agent_core::deploy::parameters::environment_parameters;
+use infra_agent_core::environment::EnvironmentConfig;
+use infra_agent_core::naming::Env;
+use infra_agent_core::validation::{
     validate_template, ControlResult, Finding, Severity, SuppressedFinding, Suppression,
     ValidationContext, ValidationReport,
 };
+use serde::Serialize;
 
 use crate::output::{print_json, Format};
 
@@ -101,7 +101,7 @@ struct Several<'a> {
 }
 
 pub fn run(args: &ValidateArgs, format: Format) -> anyhow::Result<ExitCode> {
-    shared::validation::warm_up();
+    infra_agent_core::validation::warm_up();
     let mut ctx = ValidationContext {
         env: args.env,
         ..Default::default()

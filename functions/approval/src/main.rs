@@ -1,7 +1,7 @@
 //! Lambda entry point of the approval step and approval link endpoint.
-//! All behaviour lives in `shared`; this binary only hosts it.
+//! All behaviour lives in `infra-agent-pipeline`; this binary hosts this step only.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    infra_agent_lambda::run(shared::handlers::Function::Approval).await
+    infra_agent_lambda::run_approval(infra_agent_pipeline::functions::approval).await
 }

@@ -1,7 +1,11 @@
 //! Lambda entry point of the cost step (monthly estimate and delta of a change set).
-//! All behaviour lives in `shared`; this binary only hosts it.
+//! All behaviour lives in `infra-agent-pipeline`; this binary hosts this step only.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    infra_agent_lambda::run(shared::handlers::Function::CostEstimate).await
+    infra_agent_lambda::run(
+        infra_agent_core::registry::Function::CostEstimate,
+        infra_agent_pipeline::functions::cost_estimate,
+    )
+    .await
 }

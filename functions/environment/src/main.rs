@@ -1,7 +1,11 @@
 //! Lambda entry point of the environment step (between the waves of deploy-environment).
-//! All behaviour lives in `shared`; this binary only hosts it.
+//! All behaviour lives in `infra-agent-pipeline`; this binary hosts this step only.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    infra_agent_lambda::run(shared::handlers::Function::Environment).await
+    infra_agent_lambda::run(
+        infra_agent_core::registry::Function::Environment,
+        infra_agent_pipeline::functions::environment,
+    )
+    .await
 }

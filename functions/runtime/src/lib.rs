@@ -1,25 +1,43 @@
-//! The Lambda glue every infra-agent function shares: JSON logs, settings and clients built once
+//! The Lambda glue every infra-agent function shares: JSON logs, settings and ports built once
 //! per cold start, and step errors mapped to typed Lambda errors (`errorType`) for Retry/Catch.
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use base64::Engine;
+use infra_agent_core::approval::http::{parse_form, HttpRequest, HttpResponse};
+use infra_agent_core::registry::Function;
+use infra_agent_pipeline::functions::{approval_url, Handler};
+use infra_agent_pipeline::settings::PipelineSettings;
+use infra_agent_pipeline::Pipeline;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
-use shared::approval::http::{parse_form, HttpRequest, HttpResponse};
-use shared::aws::{Pipeline, PipelineSettings};
-use shared::handlers::{approval_http, Function};
 
-/// Runs `function` under the Lambda runtime until the sandbox is torn down.
-pub async fn run(function: Function) -> Result<(), lambda_runtime::Error> {
+/// Runs `function`'s `handler` under the Lambda runtime until the sandbox is torn down.
+pub async fn run(function: Function, handler: Handler) -> Result<(), lambda_runtime::Error> {
+    serve(function, handler, false).await
+}
+
+/// Runs the approval function, which also serves the approval link (its function URL).
+pub async fn run_approval(handler: Handler) -> Result<(), lambda_runtime::Error> {
+    serve(Function::Approval, handler, true).await
+}
+
+async fn serve(
+    function: Function,
+    handler: Handler,
+    serves_url: bool,
+) -> Result<(), lambda_runtime::Error> {
     init_logging();
     let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
-    let pipeline = Pipeline::connect(settings).await;
+    let pipeline = infra_agent_pipeline::aws::connect(settings).await;
     let pipeline = &pipeline;
     // Boxed: the runtime's service stack around the steps' futures nests deeper than the
     // compiler's default layout depth.
     let serve: std::pin::Pin<Box<dyn std::future::Future<Output = _> + '_>> = Box::pin(
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-            handle(pipeline, function, event.payload).await
+            if serves_url && is_function_url_event(&event.payload) {
+                return Ok(url_response(serve_url(pipeline, event.payload).await));
+            }
+            handle(pipeline, function, handler, event.payload).await
         })),
     );
     serve.await
@@ -28,14 +46,11 @@ pub async fn run(function: Function) -> Result<(), lambda_runtime::Error> {
 async fn handle(
     pipeline: &Pipeline,
     function: Function,
+    handler: Handler,
     payload: Value,
 ) -> Result<Value, Diagnostic> {
-    // The approval function is also the approval link's function URL.
-    if function == Function::Approval && is_function_url_event(&payload) {
-        return Ok(url_response(serve_url(pipeline, payload).await));
-    }
-    function.invoke(pipeline, payload).await.map_err(|err| {
-        tracing::error!(function = function.name(), error_type = err.error_type(), error = %err, "step failed");
+    handler(pipeline, payload).await.map_err(|err| {
+        tracing::error!(function = function.step(), error_type = err.error_type(), error = %err, "step failed");
         let payload = err.payload();
         Diagnostic {
             error_type: payload.error_type.to_string(),
@@ -51,13 +66,7 @@ fn is_function_url_event(payload: &Value) -> bool {
 async fn serve_url(pipeline: &Pipeline, payload: Value) -> HttpResponse {
     let request: LambdaFunctionUrlRequest = match serde_json::from_value(payload) {
         Ok(r) => r,
-        Err(e) => {
-            return HttpResponse {
-                status: 400,
-                content_type: "text/plain; charset=utf-8",
-                body: format!("malformed request: {e}"),
-            }
-        }
+        Err(e) => return HttpResponse::text(400, format!("malformed request: {e}")),
     };
     let body = match (request.body, request.is_base64_encoded) {
         (Some(b), true) => base64::engine::general_purpose::STANDARD
@@ -74,18 +83,19 @@ async fn serve_url(pipeline: &Pipeline, payload: Value) -> HttpResponse {
         query: parse_form(request.raw_query_string.as_deref().unwrap_or("")),
         body,
     };
-    approval_http(pipeline, http).await
+    approval_url(pipeline, http).await
 }
 
+/// The function URL's response: the endpoint's one response, headers included.
 fn url_response(response: HttpResponse) -> Value {
+    let headers: serde_json::Map<String, Value> = response
+        .headers()
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect();
     json!({
         "statusCode": response.status,
-        "headers": {
-            "content-type": response.content_type,
-            "cache-control": "no-store",
-            "x-frame-options": "DENY",
-            "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        },
+        "headers": headers,
         "body": response.body,
         "isBase64Encoded": false,
     })

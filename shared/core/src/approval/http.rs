@@ -1,0 +1,93 @@
+//! The approval endpoint's HTTP request and response, whatever carries them (a Lambda function
+//! URL in AWS, the local host in tests): one response, with the same headers everywhere.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+    /// `application/x-www-form-urlencoded` body of a POST.
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+/// The page may not be framed (clickjacking a decision), loads nothing from elsewhere and posts
+/// only to itself; no cache keeps a decision page.
+const SECURITY_HEADERS: [(&str, &str); 3] = [
+    ("cache-control", "no-store"),
+    ("x-frame-options", "DENY"),
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    ),
+];
+
+impl HttpResponse {
+    /// An HTML page.
+    pub fn page(status: u16, body: String) -> Self {
+        HttpResponse {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body,
+        }
+    }
+
+    /// A plain-text answer, for requests that never reached the endpoint's logic.
+    pub fn text(status: u16, body: String) -> Self {
+        HttpResponse {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body,
+        }
+    }
+
+    /// Every header of the response, content type first.
+    pub fn headers(&self) -> Vec<(&'static str, &'static str)> {
+        let mut headers = vec![("content-type", self.content_type)];
+        headers.extend(SECURITY_HEADERS);
+        headers
+    }
+}
+
+/// Parses `a=1&b=two` (query strings and form bodies).
+pub fn parse_form(text: &str) -> BTreeMap<String, String> {
+    form_urlencoded::parse(text.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_response_forbids_framing_and_caching() {
+        for response in [
+            HttpResponse::page(200, "<p>ok</p>".into()),
+            HttpResponse::text(400, "malformed".into()),
+        ] {
+            let headers: BTreeMap<_, _> = response.headers().into_iter().collect();
+            assert_eq!(headers["x-frame-options"], "DENY");
+            assert_eq!(headers["cache-control"], "no-store");
+            assert!(headers["content-security-policy"].contains("default-src 'none'"));
+            assert!(headers["content-security-policy"].contains("frame-ancestors 'none'"));
+            assert_eq!(headers["content-type"], response.content_type);
+        }
+    }
+
+    #[test]
+    fn forms_are_percent_decoded() {
+        let form = parse_form("decision=approve&approver=Ada+L%C3%B6we&comment=a%26b");
+        assert_eq!(form["decision"], "approve");
+        assert_eq!(form["approver"], "Ada Löwe");
+        assert_eq!(form["comment"], "a&b");
+    }
+}

@@ -1,0 +1,120 @@
+//! The HTML pages of the approval endpoint: self-contained (no external assets, no scripts), so
+//! they render the same in any browser and leak nothing to third parties.
+
+use crate::records::ApprovalRecord;
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn layout(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
+<style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}}\
+table{{border-collapse:collapse}}td,th{{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}}\
+.warn{{color:#a40000;font-weight:600}}button{{font-size:1rem;padding:.5rem 1.2rem;margin-right:.6rem}}\
+input{{font-size:1rem;padding:.3rem;width:20rem}}</style></head>\
+<body><h1>{title}</h1>\n{body}\n</body></html>\n",
+        title = escape(title),
+    )
+}
+
+/// The confirmation page: what would change, and a form that POSTs the decision.
+pub fn confirmation(approval: &ApprovalRecord, action_url: &str) -> String {
+    let mut body = format!(
+        "<p>Deployment <code>{}</code> asks to change stack <strong>{}</strong> in <strong>{}</strong>.</p>\
+<p>Requested by {} · change set <code>{}</code> · expires {}</p>",
+        escape(&approval.deployment_id),
+        escape(&approval.stack_name),
+        escape(approval.env.as_str()),
+        escape(&approval.requested_by),
+        escape(&approval.change_set_name),
+        escape(&approval.expires_at),
+    );
+    body.push_str(&format!(
+        "<p>Validation: {}</p>",
+        if approval.validation_passed {
+            "passed"
+        } else {
+            "<span class=\"warn\">FAILED</span>"
+        }
+    ));
+    if approval.required_approvers > 1 {
+        body.push_str(&format!(
+            "<p class=\"warn\">Needs {} distinct approvers{}.</p>",
+            approval.required_approvers,
+            if approval.approved_by.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; approved so far by {}",
+                    escape(&approval.approved_by.join(", "))
+                )
+            }
+        ));
+    }
+    if let Some(cost) = &approval.cost_line {
+        let class = if approval.exceeds_budget {
+            " class=\"warn\""
+        } else {
+            ""
+        };
+        body.push_str(&format!("<p{class}>Cost: {}</p>", escape(cost)));
+    }
+    body.push_str("<h2>Changes</h2><table>");
+    for line in &approval.summary_lines {
+        body.push_str(&format!("<tr><td>{}</td></tr>", escape(line)));
+    }
+    body.push_str("</table>");
+    if !approval.replacements.is_empty() {
+        body.push_str(&format!(
+            "<p class=\"warn\">Replaced: {}</p>",
+            escape(&approval.replacements.join(", "))
+        ));
+    }
+    if !approval.deletions.is_empty() {
+        body.push_str(&format!(
+            "<p class=\"warn\">Deleted: {}</p>",
+            escape(&approval.deletions.join(", "))
+        ));
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"{}\">\
+<p><label>Your name<br><input name=\"approver\" required maxlength=\"100\" autocomplete=\"name\"></label></p>\
+<p><label>Comment (optional)<br><input name=\"comment\" maxlength=\"500\"></label></p>\
+<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
+<button type=\"submit\" name=\"decision\" value=\"reject\">Reject</button></form>",
+        escape(action_url)
+    ));
+    layout("Approve deployment?", &body)
+}
+
+/// A page that states an outcome or a refusal.
+pub fn outcome(title: &str, message: &str) -> String {
+    layout(title, &format!("<p>{}</p>", escape(message)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_text_is_escaped() {
+        let page = outcome("Refused", "<script>alert(1)</script>");
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("&lt;script&gt;"));
+    }
+}

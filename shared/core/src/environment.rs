@@ -1,0 +1,121 @@
+//! Per-environment settings (`infra/environments/<env>.toml`), compiled into every function so a
+//! deployment uses the settings of the pipeline version that runs it.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::naming::Env;
+
+const DEV: &str = include_str!("../../../infra/environments/dev.toml");
+const TST: &str = include_str!("../../../infra/environments/tst.toml");
+const PRD: &str = include_str!("../../../infra/environments/prd.toml");
+
+/// Allowed values of the SecurityLevel tag.
+pub const SECURITY_LEVELS: [&str; 4] = ["public", "internal", "confidential", "restricted"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvironmentError {
+    #[error("environment file {file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    pub environment: Env,
+    pub region: String,
+    pub owner: String,
+    pub security_level: String,
+    pub approval_timeout_minutes: u32,
+    pub lock_ttl_minutes: u32,
+    pub poll_interval_seconds: u32,
+    pub approvers_required: u32,
+    pub approvers_required_over_budget: u32,
+    pub monthly_budget_usd: u32,
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl EnvironmentConfig {
+    /// The settings built into this binary for `env`.
+    pub fn builtin(env: Env) -> Result<Self, EnvironmentError> {
+        let text = match env {
+            Env::Dev => DEV,
+            Env::Tst => TST,
+            Env::Prd => PRD,
+        };
+        Self::parse(&format!("infra/environments/{env}.toml"), text, env)
+    }
+
+    /// Parses an environment file and checks it describes `expected`.
+    pub fn parse(file: &str, text: &str, expected: Env) -> Result<Self, EnvironmentError> {
+        let invalid = |message: String| EnvironmentError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        let config: EnvironmentConfig = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        if config.environment != expected {
+            return Err(invalid(format!(
+                "declares environment '{}' but is the file of '{expected}'",
+                config.environment
+            )));
+        }
+        if !SECURITY_LEVELS.contains(&config.security_level.as_str()) {
+            return Err(invalid(format!(
+                "security_level '{}' is not one of {}",
+                config.security_level,
+                SECURITY_LEVELS.join(", ")
+            )));
+        }
+        if config.owner.trim().is_empty() {
+            return Err(invalid("owner must not be empty".into()));
+        }
+        if config.approvers_required == 0 || config.approvers_required_over_budget == 0 {
+            return Err(invalid(
+                "approvers_required and approvers_required_over_budget must be at least 1".into(),
+            ));
+        }
+        if config.approval_timeout_minutes == 0 || config.lock_ttl_minutes == 0 {
+            return Err(invalid(
+                "approval_timeout_minutes and lock_ttl_minutes must be positive".into(),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_environment_loads() {
+        for env in Env::ALL {
+            let config = EnvironmentConfig::builtin(env).unwrap();
+            assert_eq!(config.environment, env);
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_the_file_and_key() {
+        let text = DEV.replace("owner =", "ownr =");
+        let err = EnvironmentConfig::parse("dev.toml", &text, Env::Dev).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("dev.toml") && msg.contains("ownr"), "{msg}");
+    }
+
+    #[test]
+    fn file_of_another_environment_is_refused() {
+        let err = EnvironmentConfig::parse("tst.toml", DEV, Env::Tst).unwrap_err();
+        assert!(err.to_string().contains("declares environment 'dev'"));
+    }
+
+    #[test]
+    fn security_level_outside_the_allowed_set_is_refused() {
+        let text = DEV.replace(
+            "security_level = \"internal\"",
+            "security_level = \"secret\"",
+        );
+        assert!(EnvironmentConfig::parse("dev.toml", &text, Env::Dev).is_err());
+    }
+}

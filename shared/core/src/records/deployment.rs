@@ -1,0 +1,76 @@
+//! Deployment records: one per execution, plus a per-stack head item holding the latest one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::contract::change_set::ChangeSummary;
+use crate::contract::cost::CostReport;
+use crate::contract::deploy::TemplateRef;
+use crate::contract::execute::StackFailure;
+use crate::contract::record::DeploymentStatus;
+use crate::naming::{Env, StackKey};
+use crate::validation::ValidationReport;
+
+/// Everything needed to understand — and redeploy — one deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentRecord {
+    pub deployment_id: String,
+    pub env: Env,
+    pub stack: StackKey,
+    pub stack_name: String,
+    pub status: DeploymentStatus,
+    pub requested_by: String,
+    pub iac_version: String,
+    pub template_bucket: String,
+    pub template_key: String,
+    pub template_sha256: String,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub change_set_name: Option<String>,
+    #[serde(default)]
+    pub change_set_arn: Option<String>,
+    #[serde(default)]
+    pub change_summary: Option<ChangeSummary>,
+    #[serde(default)]
+    pub validation: Option<ValidationReport>,
+    #[serde(default)]
+    pub cost: Option<CostReport>,
+    #[serde(default)]
+    pub approval_id: Option<String>,
+    #[serde(default)]
+    pub approver: Option<String>,
+    #[serde(default)]
+    pub stack_status: Option<String>,
+    #[serde(default)]
+    pub failure: Option<StackFailure>,
+    pub started_at: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+}
+
+/// The latest deployment of a stack in an environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackHead {
+    pub env: Env,
+    pub stack: StackKey,
+    pub stack_name: String,
+    pub last_deployment_id: String,
+    pub last_status: DeploymentStatus,
+    #[serde(default)]
+    pub stack_status: Option<String>,
+    pub updated_at: String,
+}
+
+impl DeploymentRecord {
+    /// Where the deployment's template is stored.
+    pub fn template_ref(&self) -> TemplateRef {
+        TemplateRef {
+            bucket: self.template_bucket.clone(),
+            key: self.template_key.clone(),
+            sha256: self.template_sha256.clone(),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The one registry of the pipeline's Lambda functions and state machines: names, the placeholders
+//! the definitions under `statemachine/` use for their ARNs, and which functions each machine
+//! calls. The local bootstrap, the CLI, the tests and the pipeline's own template read it.
+
+/// The pipeline's Lambda functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    Validate,
+    CreateChangeSet,
+    CostEstimate,
+    Approval,
+    Execute,
+    Record,
+    /// Between the waves of the deploy-environment machine.
+    Environment,
+}
+
+impl Function {
+    pub const ALL: [Function; 7] = [
+        Function::Validate,
+        Function::CreateChangeSet,
+        Function::CostEstimate,
+        Function::Approval,
+        Function::Execute,
+        Function::Record,
+        Function::Environment,
+    ];
+
+    /// The step's name: the crate under `functions/` and the name in its errors.
+    pub fn step(self) -> &'static str {
+        match self {
+            Function::Validate => "validate",
+            Function::CreateChangeSet => "create-change-set",
+            Function::CostEstimate => "cost-estimate",
+            Function::Approval => "approval",
+            Function::Execute => "execute",
+            Function::Record => "record",
+            Function::Environment => "environment",
+        }
+    }
+
+    /// The deployed function name (`infra-agent-<step>`).
+    pub fn name(self) -> String {
+        format!("{PREFIX}{}", self.step())
+    }
+
+    /// Placeholder used for the function's ARN in `statemachine/*.asl.json`.
+    pub fn arn_placeholder(self) -> &'static str {
+        match self {
+            Function::Validate => "${ValidateFunctionArn}",
+            Function::CreateChangeSet => "${CreateChangeSetFunctionArn}",
+            Function::CostEstimate => "${CostEstimateFunctionArn}",
+            Function::Approval => "${ApprovalFunctionArn}",
+            Function::Execute => "${ExecuteFunctionArn}",
+            Function::Record => "${RecordFunctionArn}",
+            Function::Environment => "${EnvironmentFunctionArn}",
+        }
+    }
+
+    /// Finds a function by name or ARN (`arn:aws:lambda:…:function:NAME[:qualifier]`).
+    pub fn from_name_or_arn(name: &str) -> Option<Function> {
+        let name = match name.split_once(":function:") {
+            Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+            None => name,
+        };
+        let step = name.strip_prefix(PREFIX)?;
+        Function::ALL.into_iter().find(|f| f.step() == step)
+    }
+
+    pub fn arn(self, region: &str, account: &str) -> String {
+        format!("arn:aws:lambda:{region}:{account}:function:{}", self.name())
+    }
+}
+
+/// Every resource of the pipeline is named `infra-agent-…`.
+const PREFIX: &str = "infra-agent-";
+
+/// The pipeline's state machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateMachine {
+    /// One stack: validate → change set → cost → approval → execute → record.
+    Deploy,
+    /// Every stack of an environment, wave by wave, each through the deploy machine.
+    DeployEnvironment,
+}
+
+impl StateMachine {
+    pub const ALL: [StateMachine; 2] = [StateMachine::Deploy, StateMachine::DeployEnvironment];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StateMachine::Deploy => "infra-agent-deploy",
+            StateMachine::DeployEnvironment => "infra-agent-deploy-environment",
+        }
+    }
+
+    /// The definition's file under `statemachine/`.
+    pub fn file(self) -> &'static str {
+        match self {
+            StateMachine::Deploy => "deploy.asl.json",
+            StateMachine::DeployEnvironment => "deploy-environment.asl.json",
+        }
+    }
+
+    /// The definition as written in the repository, with its placeholders.
+    pub fn definition(self) -> &'static str {
+        match self {
+            StateMachine::Deploy => include_str!("../../../statemachine/deploy.asl.json"),
+            StateMachine::DeployEnvironment => {
+                include_str!("../../../statemachine/deploy-environment.asl.json")
+            }
+        }
+    }
+
+    /// Placeholder of this machine's ARN in the definitions of machines that start it.
+    pub fn arn_placeholder(self) -> &'static str {
+        match self {
+            StateMachine::Deploy => "${DeployStateMachineArn}",
+            StateMachine::DeployEnvironment => "${DeployEnvironmentStateMachineArn}",
+        }
+    }
+
+    /// The functions the machine invokes.
+    pub fn functions(self) -> &'static [Function] {
+        match self {
+            StateMachine::Deploy => &[
+                Function::Record,
+                Function::Validate,
+                Function::CreateChangeSet,
+                Function::CostEstimate,
+                Function::Approval,
+                Function::Execute,
+            ],
+            StateMachine::DeployEnvironment => &[Function::Environment],
+        }
+    }
+
+    /// The machines it starts as nested executions.
+    pub fn machines(self) -> &'static [StateMachine] {
+        match self {
+            StateMachine::Deploy => &[],
+            StateMachine::DeployEnvironment => &[StateMachine::Deploy],
+        }
+    }
+
+    /// The variable a client reads the machine's ARN from.
+    pub fn arn_variable(self) -> &'static str {
+        match self {
+            StateMachine::Deploy => "INFRA_AGENT_STATE_MACHINE_ARN",
+            StateMachine::DeployEnvironment => "INFRA_AGENT_ENVIRONMENT_STATE_MACHINE_ARN",
+        }
+    }
+
+    pub fn arn(self, region: &str, account: &str) -> String {
+        state_machine_arn(region, account, self.name())
+    }
+
+    /// The definition with every placeholder replaced by the ARN it stands for.
+    pub fn render(self, region: &str, account: &str) -> String {
+        render(self.definition(), region, account)
+    }
+}
+
+/// Replaces every function and state machine placeholder in `definition` with its ARN.
+pub fn render(definition: &str, region: &str, account: &str) -> String {
+    let functions = Function::ALL
+        .iter()
+        .fold(definition.to_string(), |text, f| {
+            text.replace(f.arn_placeholder(), &f.arn(region, account))
+        });
+    StateMachine::ALL.iter().fold(functions, |text, m| {
+        text.replace(m.arn_placeholder(), &m.arn(region, account))
+    })
+}
+
+pub fn state_machine_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:states:{region}:{account}:stateMachine:{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn functions_are_found_by_name_and_by_arn() {
+        assert_eq!(
+            Function::from_name_or_arn("infra-agent-execute"),
+            Some(Function::Execute)
+        );
+        assert_eq!(
+            Function::from_name_or_arn(
+                "arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record:$LATEST"
+            ),
+            Some(Function::Record)
+        );
+        assert_eq!(Function::from_name_or_arn("other"), None);
+        assert_eq!(Function::from_name_or_arn("execute"), None);
+    }
+
+    #[test]
+    fn every_placeholder_of_every_machine_is_substituted() {
+        for machine in StateMachine::ALL {
+            let rendered = machine.render("us-east-1", "123456789012");
+            assert!(
+                !rendered.contains("${"),
+                "{}: unsubstituted placeholder left",
+                machine.name()
+            );
+            let _: serde_json::Value = serde_json::from_str(&rendered)
+                .unwrap_or_else(|e| panic!("{}: invalid JSON: {e}", machine.name()));
+        }
+    }
+
+    /// The registry says which functions and machines a definition uses; the definition must use
+    /// exactly those, so the pipeline's template grants each machine what it calls and no more.
+    #[test]
+    fn each_machine_uses_exactly_the_functions_and_machines_the_registry_names() {
+        for machine in StateMachine::ALL {
+            let text = machine.definition();
+            let used: BTreeSet<&str> = Function::ALL
+                .iter()
+                .filter(|f| text.contains(f.arn_placeholder()))
+                .map(|f| f.step())
+                .collect();
+            let declared: BTreeSet<&str> = machine.functions().iter().map(|f| f.step()).collect();
+            assert_eq!(used, declared, "{}", machine.name());
+            let nested: BTreeSet<&str> = StateMachine::ALL
+                .iter()
+                .filter(|m| text.contains(m.arn_placeholder()))
+                .map(|m| m.name())
+                .collect();
+            let declared: BTreeSet<&str> = machine.machines().iter().map(|m| m.name()).collect();
+            assert_eq!(nested, declared, "{}", machine.name());
+        }
+    }
+
+    #[test]
+    fn deploy_machine_starts_by_recording_and_names_the_record_function() {
+        let rendered = StateMachine::Deploy.render("us-east-1", "123456789012");
+        assert!(
+            rendered.contains("arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record")
+        );
+        let value: serde_json::Value = serde_json::from_str(&rendered).expect("valid JSON");
+        assert_eq!(value["StartAt"], "Start deployment");
+    }
+
+    #[test]
+    fn environment_machine_names_the_environment_function_and_the_deploy_machine() {
+        let rendered = StateMachine::DeployEnvironment.render("eu-west-1", "210987654321");
+        let value: serde_json::Value = serde_json::from_str(&rendered).expect("valid JSON");
+        let states = &value["States"];
+        assert_eq!(
+            states["Plan next wave"]["Resource"],
+            "arn:aws:lambda:eu-west-1:210987654321:function:infra-agent-environment"
+        );
+        let deploy = &states["Deploy wave"]["ItemProcessor"]["States"]["Deploy stack"];
+        assert_eq!(
+            deploy["Parameters"]["StateMachineArn"],
+            "arn:aws:states:eu-west-1:210987654321:stateMachine:infra-agent-deploy"
+        );
+        assert_eq!(
+            deploy["Resource"],
+            "arn:aws:states:::states:startExecution.sync:2"
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! Key layout of the single table. Every partition and sort key is built here.
+
+use infra_agent_core::naming::Env;
+
+/// Deployment records and audit entries of one stack in one environment.
+pub fn stack_partition(env: Env, stack: &str) -> String {
+    format!("STACK#{env}#{stack}")
+}
+
+/// Execution names start `{env}-{stack}-{timestamp}`, so these sort by start time.
+pub fn deployment_sort(deployment_id: &str) -> String {
+    format!("DEPLOY#{deployment_id}")
+}
+
+pub const DEPLOYMENT_PREFIX: &str = "DEPLOY#";
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+
+pub fn audit_sort(at: &str, id: &str) -> String {
+    format!("AUDIT#{at}#{id}")
+}
+
+/// One item per stack of an environment: the latest deployment, for `status --env`.
+pub fn environment_partition(env: Env) -> String {
+    format!("ENV#{env}")
+}
+
+pub fn stack_head_sort(stack: &str) -> String {
+    format!("STACK#{stack}")
+}
+
+pub const STACK_HEAD_PREFIX: &str = "STACK#";
+
+/// Environment runs (`deploy --all`) live beside the stack heads; run ids sort by start time.
+pub fn environment_run_sort(run_id: &str) -> String {
+    format!("RUN#{run_id}")
+}
+
+pub const ENVIRONMENT_RUN_PREFIX: &str = "RUN#";
+
+pub fn lock_partition(env: Env, stack: &str) -> String {
+    format!("LOCK#{env}#{stack}")
+}
+
+pub const LOCK_SORT: &str = "LOCK";
+
+pub fn approval_partition(approval_id: &str) -> String {
+    format!("APPROVAL#{approval_id}")
+}
+
+pub const APPROVAL_SORT: &str = "APPROVAL";
+
+/// Per-day change-set sequence counter of a stack.
+pub fn change_set_counter_sort(day: &str) -> String {
+    format!("CHANGESET#{day}")
+}
+
+/// A listed price cached from the Price List API: one item per region and query
+/// (`ProductQuery::id`).
+pub fn price_partition(region: &str, query_id: &str) -> String {
+    format!("PRICE#{region}#{query_id}")
+}
+
+pub const PRICE_SORT: &str = "PRICE";

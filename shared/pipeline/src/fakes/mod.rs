@@ -1,0 +1,78 @@
+//! In-memory ports for tests: the store keeps DynamoDB's conditional-write semantics exactly as the
+//! adapter relies on them, so the rules that keep deployments safe are tested without an emulator.
+
+mod executions;
+mod notifier;
+mod stacks;
+mod store;
+mod templates;
+
+use std::sync::Arc;
+
+use infra_agent_core::approval::link::SigningKey;
+use infra_agent_core::cost::price_list::{ListedPrice, PriceApiError, ProductQuery};
+use infra_agent_core::cost::PriceSource;
+
+pub use executions::RecordingExecutions;
+pub use notifier::RecordingNotifier;
+pub use stacks::FakeStacks;
+pub use store::MemoryStore;
+pub use templates::MemoryTemplates;
+
+use crate::ports::Pipeline;
+use crate::settings::PipelineSettings;
+
+/// Every port in memory, kept so a test can look at what a step did.
+#[derive(Clone, Default)]
+pub struct Fakes {
+    pub stacks: Arc<FakeStacks>,
+    pub store: Arc<MemoryStore>,
+    pub notifier: Arc<RecordingNotifier>,
+    pub templates: Arc<MemoryTemplates>,
+    pub executions: Arc<RecordingExecutions>,
+}
+
+impl Fakes {
+    pub fn new() -> Self {
+        Fakes::default()
+    }
+
+    /// A pipeline over these fakes; prices come from the offline book (the API is unreachable).
+    pub fn pipeline(&self) -> Pipeline {
+        Pipeline {
+            stacks: self.stacks.clone(),
+            store: self.store.clone(),
+            notifier: self.notifier.clone(),
+            templates: self.templates.clone(),
+            executions: self.executions.clone(),
+            prices: Arc::new(Unreachable),
+            settings: settings(),
+        }
+    }
+}
+
+/// Settings of a test pipeline: made-up resource names and a fixed signing key.
+pub fn settings() -> PipelineSettings {
+    PipelineSettings {
+        table: "infra-agent-test".into(),
+        template_bucket: "infra-agent-test-templates".into(),
+        approval_topic_arn: "arn:aws:sns:us-east-1:123456789012:infra-agent-approvals".into(),
+        approval_base_url: "https://approve.example.test".into(),
+        approval_key: SigningKey::from_text("a test key that is long enough to sign links")
+            .expect("a 44-byte key is long enough"),
+    }
+}
+
+/// A Price List API that cannot be reached.
+struct Unreachable;
+
+#[async_trait::async_trait]
+impl PriceSource for Unreachable {
+    async fn listed_price(&self, query: &ProductQuery) -> Result<ListedPrice, PriceApiError> {
+        Err(PriceApiError::Call {
+            service_code: query.service_code.to_string(),
+            filters: String::new(),
+            message: "the Price List API is not reachable from tests".into(),
+        })
+    }
+}

@@ -1,0 +1,234 @@
+//! One entry point per Lambda function: decode the event, run the step, encode the result. Each
+//! function's binary calls only its own handler, so it links only its own step; the local Lambda
+//! host reaches every handler through `handler`, whose match the compiler keeps complete.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use infra_agent_core::approval::http::{HttpRequest, HttpResponse};
+use infra_agent_core::contract::approval::ApprovalRequest;
+use infra_agent_core::contract::cost::CostInput;
+use infra_agent_core::contract::decode;
+use infra_agent_core::contract::deploy::{DeployRequest, DeploymentPlan};
+use infra_agent_core::contract::environment::{AbandonedRun, EnvironmentState};
+use infra_agent_core::contract::execute::ExecuteInput;
+use infra_agent_core::contract::record::FinishInput;
+use infra_agent_core::registry::Function;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ports::Pipeline;
+use crate::steps;
+use crate::StepError;
+
+/// What a handler returns: the encoded result, or the step's typed error.
+pub type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, StepError>> + Send + 'a>>;
+
+/// A function's entry point.
+pub type Handler = for<'a> fn(&'a Pipeline, Value) -> StepFuture<'a>;
+
+/// The handler of every function (the local Lambda host serves them all).
+pub fn handler(function: Function) -> Handler {
+    match function {
+        Function::Validate => validate,
+        Function::CreateChangeSet => create_change_set,
+        Function::CostEstimate => cost_estimate,
+        Function::Approval => approval,
+        Function::Execute => execute,
+        Function::Record => record,
+        Function::Environment => environment,
+    }
+}
+
+pub fn validate(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        let input: StepInput = decode(Function::Validate.step(), event)?;
+        encode(steps::validate::validate(pipeline, &input.request).await?)
+    })
+}
+
+pub fn create_change_set(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        let input: PlannedInput = decode(Function::CreateChangeSet.step(), event)?;
+        encode(steps::change_set::create_change_set(pipeline, &input.request, &input.plan).await?)
+    })
+}
+
+pub fn cost_estimate(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        let input: CostInput = decode(Function::CostEstimate.step(), event)?;
+        encode(steps::cost::estimate_cost(pipeline, &input).await?)
+    })
+}
+
+pub fn approval(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        let input: ApprovalRequest = decode(Function::Approval.step(), event)?;
+        encode(steps::approval::request_approval(pipeline, &input).await?)
+    })
+}
+
+/// The approval function also serves the approval link (a Lambda function URL).
+pub async fn approval_url(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
+    steps::approval_endpoint::handle(pipeline, request).await
+}
+
+pub fn execute(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        match decode::<ExecuteEvent>(Function::Execute.step(), event)? {
+            ExecuteEvent::Start(input) => encode(steps::execute::start(pipeline, &input).await?),
+            ExecuteEvent::Poll(input) => encode(steps::execute::poll(pipeline, &input).await?),
+        }
+    })
+}
+
+pub fn record(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        match decode::<RecordEvent>(Function::Record.step(), event)? {
+            RecordEvent::Begin(input) => {
+                encode(steps::begin::begin(pipeline, &input.request).await?)
+            }
+            RecordEvent::Finish(input) => encode(steps::finish::finish(pipeline, &input).await?),
+        }
+    })
+}
+
+pub fn environment(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        match decode::<EnvironmentEvent>(Function::Environment.step(), event)? {
+            EnvironmentEvent::Advance(state) => {
+                encode(steps::environment::advance(pipeline, *state).await?)
+            }
+            EnvironmentEvent::Abandon(run) => {
+                encode(steps::environment::abandon(pipeline, *run).await?)
+            }
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct StepInput {
+    request: DeployRequest,
+}
+
+#[derive(Deserialize)]
+struct PlannedInput {
+    request: DeployRequest,
+    plan: DeploymentPlan,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum ExecuteEvent {
+    Start(Box<ExecuteInput>),
+    Poll(Box<ExecuteInput>),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum RecordEvent {
+    Begin(StepInput),
+    Finish(Box<FinishInput>),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum EnvironmentEvent {
+    Advance(Box<EnvironmentState>),
+    Abandon(Box<AbandonedRun>),
+}
+
+fn encode<T: Serialize>(value: T) -> Result<Value, StepError> {
+    serde_json::to_value(value)
+        .map_err(|e| StepError::RecordConflict(format!("cannot encode step result: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Invokes `function` with `event` and returns its error; decoding fails before any port is
+    /// called.
+    async fn rejection(function: Function, event: Value) -> StepError {
+        let fakes = crate::fakes::Fakes::new();
+        let pipeline = fakes.pipeline();
+        match handler(function)(&pipeline, event.clone()).await {
+            Ok(out) => panic!("{} accepted {event}: {out}", function.name()),
+            Err(err) => err,
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_events_are_invalid_event_errors_naming_the_step() {
+        let events = [
+            Value::Null,
+            serde_json::json!([]),
+            serde_json::json!("text"),
+            serde_json::json!({}),
+            serde_json::json!({"action": "nope"}),
+            serde_json::json!({"request": {"version": "one"}}),
+            serde_json::json!({"action": "poll", "request": {"version": "one"}}),
+            serde_json::json!({"action": "begin", "request": {"version": "one"}}),
+        ];
+        for function in Function::ALL {
+            for event in &events {
+                let err = rejection(function, event.clone()).await;
+                assert_eq!(
+                    err.error_type(),
+                    "InvalidEvent",
+                    "{} on {event}: {err}",
+                    function.name()
+                );
+                assert!(
+                    err.to_string().contains(function.step()),
+                    "{} on {event}: {err}",
+                    function.name()
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn request_for_an_unknown_environment_is_an_invalid_event() {
+        let event = serde_json::json!({
+            "action": "begin",
+            "request": {
+                "version": 1,
+                "deployment_id": "qa-app-20260301T120000-a1b2",
+                "stack": "app",
+                "env": "qa",
+                "template": {
+                    "bucket": "infra-agent-templates",
+                    "key": "templates/app/0f1e.yaml",
+                    "sha256": "0f1e"
+                },
+                "requested_by": "alice",
+                "iac_version": "1.4.0"
+            }
+        });
+
+        let err = rejection(Function::Record, event).await;
+
+        assert_eq!(err.error_type(), "InvalidEvent");
+        let message = err.to_string();
+        assert!(
+            message.contains("record") && message.contains("qa"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn step_error_payload_is_the_lambda_error_shape() {
+        let err = StepError::invalid_event("record", "missing field `request`");
+
+        let payload = serde_json::to_value(err.payload()).expect("a payload serialises");
+
+        assert_eq!(
+            payload,
+            serde_json::json!({
+                "errorType": "InvalidEvent",
+                "errorMessage": "invalid event for record: missing field `request`"
+            })
+        );
+    }
+}

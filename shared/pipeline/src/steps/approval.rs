@@ -1,0 +1,131 @@
+//! The approval step: store the task token with a fresh approval id, and publish a signed link.
+//! The execution then waits until a human decides or the approval times out.
+
+use crate::ports::Notification;
+use crate::ports::Pipeline;
+use crate::StepError;
+use infra_agent_core::approval::link::ApprovalLink;
+use infra_agent_core::approval::message;
+use infra_agent_core::approval::rules::{approval_id_for, required_approvers};
+use infra_agent_core::clock::{now, rfc3339};
+use infra_agent_core::contract::approval::{ApprovalRequest, ApprovalRequested};
+use infra_agent_core::contract::cost::CostReport;
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::environment::EnvironmentConfig;
+use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus, AuditEntry};
+use std::collections::BTreeMap;
+
+pub async fn request_approval(
+    pipeline: &Pipeline,
+    input: &ApprovalRequest,
+) -> Result<ApprovalRequested, StepError> {
+    let request = &input.request;
+    let created = time::OffsetDateTime::now_utc();
+    let expires = created + time::Duration::seconds(i64::from(input.plan.approval_timeout_seconds));
+    // Derived from the deployment, so a retried step reuses the same approval.
+    let approval_id = approval_id_for(&pipeline.settings.approval_key, &request.deployment_id);
+    let summary = &input.change_set.summary;
+    let config = EnvironmentConfig::builtin(request.env)
+        .map_err(|e| StepError::Configuration(e.to_string()))?;
+    let exceeds_budget = input.cost.as_ref().is_some_and(|c| c.exceeds_budget);
+    let record = ApprovalRecord {
+        approval_id: approval_id.clone(),
+        kind: ApprovalKind::Deployment,
+        deployment_id: request.deployment_id.clone(),
+        env: request.env,
+        stack: request.stack.to_string(),
+        stack_name: input.plan.stack_name.clone(),
+        change_set_name: input.plan.change_set_name.clone(),
+        requested_by: request.requested_by.clone(),
+        summary_lines: summary.count_lines(),
+        replacements: summary.replacements.clone(),
+        deletions: summary.deletions.clone(),
+        validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
+        cost_line: input.cost.as_ref().map(CostReport::headline),
+        exceeds_budget,
+        required_approvers: required_approvers(&config, exceeds_budget),
+        approved_by: Vec::new(),
+        task_token: Some(input.task_token.clone()),
+        status: ApprovalStatus::Pending,
+        created_at: rfc3339(created),
+        expires_at: rfc3339(expires),
+        expires_epoch: expires.unix_timestamp(),
+        approver: None,
+        decided_at: None,
+        comment: None,
+        consumed_at: None,
+    };
+    pipeline.store.put_approval(&record).await?;
+
+    let link = ApprovalLink::new(
+        &pipeline.settings.approval_key,
+        &approval_id,
+        record.expires_epoch,
+    )
+    .url(&pipeline.settings.approval_base_url);
+    let composed = message::compose(
+        request,
+        &input.change_set,
+        input.validation.as_ref(),
+        input.cost.as_ref(),
+        &link,
+        &record.expires_at,
+    );
+    let bool_text = |b: bool| if b { "true" } else { "false" }.to_string();
+    let notification = Notification {
+        subject: composed.subject,
+        body: composed.body,
+        attributes: BTreeMap::from([
+            ("environment".to_string(), request.env.as_str().to_string()),
+            ("stack".to_string(), request.stack.as_str().to_string()),
+            ("deployment_id".to_string(), request.deployment_id.clone()),
+            ("approval_id".to_string(), approval_id.clone()),
+            (
+                "exceeds_budget".to_string(),
+                bool_text(record.exceeds_budget),
+            ),
+            (
+                "has_replacements".to_string(),
+                bool_text(!summary.replacements.is_empty()),
+            ),
+        ]),
+    };
+    let message_id = pipeline
+        .notifier
+        .publish(&pipeline.settings.approval_topic_arn, &notification)
+        .await?;
+
+    if let Some(mut deployment) = pipeline
+        .store
+        .deployment(request.env, request.stack.as_str(), &request.deployment_id)
+        .await?
+    {
+        deployment.status = DeploymentStatus::AwaitingApproval;
+        deployment.approval_id = Some(approval_id.clone());
+        deployment.updated_at = now().0;
+        pipeline.store.put_deployment(&deployment).await?;
+    }
+    pipeline
+        .store
+        .audit(
+            &AuditEntry::new(
+                request.env,
+                request.stack.as_str(),
+                "pipeline:approval",
+                "approval.request",
+                "PENDING",
+            )
+            .deployment(&request.deployment_id)
+            .detail(format!(
+                "approval {approval_id} expires {}",
+                record.expires_at
+            )),
+        )
+        .await?;
+    tracing::info!(deployment = %request.deployment_id, approval_id = %approval_id, "approval requested");
+    Ok(ApprovalRequested {
+        approval_id,
+        expires_at: record.expires_at,
+        message_id,
+    })
+}

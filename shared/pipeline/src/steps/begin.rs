@@ -1,0 +1,250 @@
+//! First step of a deployment: take the stack lock, fix the run's names and timings, and open the
+//! deployment record. A locked stack refuses the deployment and says who holds it.
+
+use crate::ports::Pipeline;
+use crate::StepError;
+use infra_agent_core::clock::{now, rfc3339};
+use infra_agent_core::contract::deploy::{DeployRequest, DeploymentPlan};
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::contract::CONTRACT_VERSION;
+use infra_agent_core::environment::EnvironmentConfig;
+use infra_agent_core::naming::{change_set_name, check_name, stack_name};
+use infra_agent_core::records::{AuditEntry, DeploymentRecord, StackLock};
+
+const ACTOR: &str = "pipeline:begin";
+
+pub async fn begin(
+    pipeline: &Pipeline,
+    request: &DeployRequest,
+) -> Result<DeploymentPlan, StepError> {
+    check_request(request)?;
+    let config = EnvironmentConfig::builtin(request.env)
+        .map_err(|e| StepError::Configuration(e.to_string()))?;
+    let stack = request.stack.as_str();
+    let now_at = time::OffsetDateTime::now_utc();
+    let (started_at, now_epoch) = now();
+    let expires = now_at + time::Duration::minutes(i64::from(config.lock_ttl_minutes));
+    let lock = StackLock {
+        env: request.env,
+        stack: stack.to_string(),
+        holder: request.deployment_id.clone(),
+        acquired_at: started_at.clone(),
+        expires_at: rfc3339(expires),
+        expires_epoch: expires.unix_timestamp(),
+    };
+    if let Err(err) = pipeline.store.acquire_lock(&lock, now_epoch).await {
+        if let StepError::StackLocked { holder, .. } = &err {
+            // The refused deployment is recorded too, so the history shows every attempt.
+            let mut record = new_record(request, &started_at);
+            record.status = DeploymentStatus::Refused;
+            record.finished_at = Some(started_at.clone());
+            record.failure = Some(infra_agent_core::contract::execute::StackFailure {
+                reason: err.to_string(),
+                resource: None,
+                resource_type: None,
+                rollback_status: None,
+                recommendation: Some(format!(
+                    "Wait for deployment {holder} to finish, or for its lock to expire."
+                )),
+            });
+            pipeline.store.put_deployment(&record).await?;
+            pipeline
+                .store
+                .audit(
+                    &AuditEntry::new(
+                        request.env,
+                        stack,
+                        &request.requested_by,
+                        "lock.acquire",
+                        "REFUSED",
+                    )
+                    .deployment(&request.deployment_id)
+                    .detail(err.to_string()),
+                )
+                .await?;
+        }
+        return Err(err);
+    }
+    let day = format!(
+        "{:04}{:02}{:02}",
+        now_at.year(),
+        u8::from(now_at.month()),
+        now_at.day()
+    );
+    // A retried step finds its record and keeps the change-set name it chose the first time.
+    let existing = pipeline
+        .store
+        .deployment(request.env, stack, &request.deployment_id)
+        .await?;
+    let change_set = match existing.as_ref().and_then(|r| r.change_set_name.clone()) {
+        Some(name) => name,
+        None => {
+            let seq = pipeline
+                .store
+                .next_change_set_sequence(request.env, stack, &day)
+                .await?;
+            change_set_name(request.env, &request.stack, now_at.date(), seq)
+        }
+    };
+    let mut record = existing.unwrap_or_else(|| new_record(request, &started_at));
+    record.change_set_name = Some(change_set.clone());
+    record.parameters = config.parameters.clone();
+    record.updated_at = started_at.clone();
+    pipeline.store.put_deployment(&record).await?;
+    pipeline
+        .store
+        .audit(
+            &AuditEntry::new(
+                request.env,
+                stack,
+                &request.requested_by,
+                "deployment.start",
+                "STARTED",
+            )
+            .deployment(&request.deployment_id)
+            .detail(format!(
+                "template {} lock until {}",
+                request.template.key, lock.expires_at
+            )),
+        )
+        .await?;
+    tracing::info!(deployment = %request.deployment_id, change_set = %change_set, "deployment started");
+    Ok(DeploymentPlan {
+        stack_name: stack_name(request.env, &request.stack),
+        change_set_name: change_set,
+        started_at: record.started_at,
+        lock_expires_at: lock.expires_at,
+        approval_timeout_seconds: approval_timeout(&config, request),
+        poll_interval_seconds: config.poll_interval_seconds.max(1),
+    })
+}
+
+/// The environment's approval window, shortened (never lengthened) by the request.
+fn approval_timeout(config: &EnvironmentConfig, request: &DeployRequest) -> u32 {
+    let allowed = config.approval_timeout_minutes.saturating_mul(60);
+    request
+        .approval_timeout_seconds
+        .map_or(allowed, |wanted| wanted.clamp(1, allowed))
+}
+
+fn check_request(request: &DeployRequest) -> Result<(), StepError> {
+    let invalid = |message: String| StepError::InvalidEvent {
+        step: ACTOR,
+        message,
+    };
+    if request.version != CONTRACT_VERSION {
+        return Err(invalid(format!(
+            "request version {} is not supported (expected {CONTRACT_VERSION})",
+            request.version
+        )));
+    }
+    check_name("deployment id", &request.deployment_id, 80).map_err(|e| invalid(e.to_string()))?;
+    let prefix = format!("{}-{}-", request.env, request.stack);
+    if !request.deployment_id.starts_with(&prefix) {
+        return Err(invalid(format!(
+            "deployment id '{}' must start with '{prefix}'",
+            request.deployment_id
+        )));
+    }
+    if request.template.sha256.len() != 64
+        || !request
+            .template
+            .sha256
+            .chars()
+            .all(|c| c.is_ascii_hexdigit())
+    {
+        return Err(invalid(format!(
+            "template sha256 '{}' is not a SHA-256 hex digest",
+            request.template.sha256
+        )));
+    }
+    if request.requested_by.trim().is_empty() {
+        return Err(invalid(
+            "requested_by must name who started the deployment".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord {
+    DeploymentRecord {
+        deployment_id: request.deployment_id.clone(),
+        env: request.env,
+        stack: request.stack.clone(),
+        stack_name: stack_name(request.env, &request.stack),
+        status: DeploymentStatus::InProgress,
+        requested_by: request.requested_by.clone(),
+        iac_version: request.iac_version.clone(),
+        template_bucket: request.template.bucket.clone(),
+        template_key: request.template.key.clone(),
+        template_sha256: request.template.sha256.clone(),
+        parameters: Default::default(),
+        change_set_name: None,
+        change_set_arn: None,
+        change_summary: None,
+        validation: None,
+        cost: None,
+        approval_id: None,
+        approver: None,
+        stack_status: None,
+        failure: None,
+        started_at: at.to_string(),
+        updated_at: at.to_string(),
+        finished_at: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use infra_agent_core::contract::deploy::TemplateRef;
+    use infra_agent_core::naming::Env;
+
+    fn request(timeout: Option<u32>) -> DeployRequest {
+        DeployRequest {
+            version: CONTRACT_VERSION,
+            deployment_id: "dev-vpc-20260101T000000-abcd".into(),
+            stack: "vpc".parse().unwrap(),
+            env: Env::Dev,
+            template: TemplateRef {
+                bucket: "b".into(),
+                key: "k".into(),
+                sha256: "a".repeat(64),
+            },
+            requested_by: "alice".into(),
+            iac_version: "1.0.0".into(),
+            approval_timeout_seconds: timeout,
+            parameters: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_request_can_shorten_the_approval_window_but_never_lengthen_it() {
+        let config = EnvironmentConfig::builtin(Env::Dev).unwrap();
+        let allowed = config.approval_timeout_minutes * 60;
+        assert_eq!(approval_timeout(&config, &request(None)), allowed);
+        assert_eq!(approval_timeout(&config, &request(Some(30))), 30);
+        assert_eq!(
+            approval_timeout(&config, &request(Some(allowed * 10))),
+            allowed
+        );
+        assert_eq!(approval_timeout(&config, &request(Some(0))), 1);
+    }
+
+    #[test]
+    fn requests_that_do_not_fit_their_deployment_id_are_refused() {
+        assert!(check_request(&request(None)).is_ok());
+        let mut other = request(None);
+        other.deployment_id = "dev-net-20260101T000000-abcd".into();
+        assert!(check_request(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("must start with 'dev-vpc-'"));
+        let mut bad_hash = request(None);
+        bad_hash.template.sha256 = "xyz".into();
+        assert!(check_request(&bad_hash).is_err());
+        let mut future = request(None);
+        future.version = CONTRACT_VERSION + 1;
+        assert!(check_request(&future).is_err());
+    }
+}

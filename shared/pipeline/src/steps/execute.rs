@@ -1,0 +1,319 @@
+//! The execute step: start the approved change set, then report progress each time the state
+//! machine polls, down to the first failed resource's reason when it fails.
+
+use crate::ports::ExecuteStart;
+use crate::ports::Pipeline;
+use crate::StepError;
+use infra_agent_core::clock::now;
+use infra_agent_core::contract::deploy::DeployRequest;
+use infra_agent_core::contract::execute::ExecuteInput;
+use infra_agent_core::contract::execute::{StackFailure, StackPhase, StackProgress};
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::records::AuditEntry;
+use infra_agent_core::stack::{first_failure, recommendation_for, StackState};
+
+/// Starts executing the change set. Safe to retry: an already executing or executed change set is
+/// reported through the stack's status instead.
+pub async fn start(pipeline: &Pipeline, input: &ExecuteInput) -> Result<StackProgress, StepError> {
+    let stack_name = &input.plan.stack_name;
+    let started = pipeline
+        .stacks
+        .execute_change_set(stack_name, &input.plan.change_set_name)
+        .await?;
+    match started {
+        ExecuteStart::Started => {}
+        // Executed already by an earlier attempt of this step — or made obsolete by a change to
+        // the stack outside this deployment, which must not pass for success.
+        ExecuteStart::NotExecutable => {
+            let view = pipeline
+                .stacks
+                .describe_change_set(stack_name, &input.plan.change_set_name)
+                .await?;
+            if let Some(reason) = view.execution_refusal(&input.plan.change_set_name) {
+                let advice = "The stack changed after this change set was created: deploy again to get a current one.";
+                return not_executed(pipeline, input, reason, Some(advice.into())).await;
+            }
+        }
+        // CloudFormation refused or aborted the execution; its message is the reason.
+        ExecuteStart::Refused(reason) => {
+            let advice = recommendation_for(&reason);
+            return not_executed(pipeline, input, reason, advice).await;
+        }
+    }
+    mark_executing(pipeline, &input.request).await?;
+    audit_progress(
+        pipeline,
+        &input.request,
+        &StackProgress {
+            stack_name: stack_name.clone(),
+            status: "EXECUTING".into(),
+            phase: StackPhase::InProgress,
+            failure: None,
+        },
+        "stack.execute",
+    )
+    .await?;
+    poll(pipeline, input).await
+}
+
+/// The change set did not run: report the stack as it is, with the reason, and audit it.
+async fn not_executed(
+    pipeline: &Pipeline,
+    input: &ExecuteInput,
+    reason: String,
+    recommendation: Option<String>,
+) -> Result<StackProgress, StepError> {
+    let stack_name = &input.plan.stack_name;
+    let status = pipeline
+        .stacks
+        .describe_stack(stack_name)
+        .await?
+        .map_or_else(|| "UNKNOWN".into(), |s| s.status.to_string());
+    let progress = StackProgress {
+        stack_name: stack_name.clone(),
+        status,
+        phase: StackPhase::Failed,
+        failure: Some(StackFailure {
+            reason,
+            resource: None,
+            resource_type: None,
+            rollback_status: None,
+            recommendation,
+        }),
+    };
+    audit_progress(pipeline, &input.request, &progress, "stack.execute").await?;
+    Ok(progress)
+}
+
+/// Reads the stack's status; on a failed terminal status, finds the first failed resource event.
+pub async fn poll(pipeline: &Pipeline, input: &ExecuteInput) -> Result<StackProgress, StepError> {
+    let stack_name = &input.plan.stack_name;
+    let Some(stack) = pipeline.stacks.describe_stack(stack_name).await? else {
+        return Ok(StackProgress {
+            stack_name: stack_name.clone(),
+            status: "DELETE_COMPLETE".into(),
+            phase: StackPhase::Failed,
+            failure: Some(StackFailure {
+                reason: "the stack disappeared while its change set was executing".into(),
+                resource: None,
+                resource_type: None,
+                rollback_status: None,
+                recommendation: None,
+            }),
+        });
+    };
+    progress_from(pipeline, stack_name, stack).await
+}
+
+async fn progress_from(
+    pipeline: &Pipeline,
+    stack_name: &str,
+    stack: StackState,
+) -> Result<StackProgress, StepError> {
+    let phase = if !stack.status.is_terminal() {
+        StackPhase::InProgress
+    } else if stack.status.is_success() {
+        StackPhase::Succeeded
+    } else {
+        StackPhase::Failed
+    };
+    let failure = if phase == StackPhase::Failed {
+        let events = pipeline.stacks.latest_operation_events(stack_name).await?;
+        let found = first_failure(stack_name, &events);
+        Some(found.unwrap_or_else(|| {
+            StackFailure {
+                reason: stack
+                    .status_reason
+                    .clone()
+                    .unwrap_or_else(|| format!("stack ended in {}", stack.status)),
+                resource: None,
+                resource_type: None,
+                rollback_status: stack.status.is_rollback().then(|| stack.status.to_string()),
+                recommendation: stack.status_reason.as_deref().and_then(recommendation_for),
+            }
+        }))
+    } else {
+        None
+    };
+    Ok(StackProgress {
+        stack_name: stack_name.to_string(),
+        status: stack.status.to_string(),
+        phase,
+        failure,
+    })
+}
+
+async fn mark_executing(pipeline: &Pipeline, request: &DeployRequest) -> Result<(), StepError> {
+    if let Some(mut record) = pipeline
+        .store
+        .deployment(request.env, request.stack.as_str(), &request.deployment_id)
+        .await?
+    {
+        record.status = DeploymentStatus::Executing;
+        record.updated_at = now().0;
+        pipeline.store.put_deployment(&record).await?;
+    }
+    Ok(())
+}
+
+async fn audit_progress(
+    pipeline: &Pipeline,
+    request: &DeployRequest,
+    progress: &StackProgress,
+    action: &str,
+) -> Result<(), StepError> {
+    let mut entry = AuditEntry::new(
+        request.env,
+        request.stack.as_str(),
+        "pipeline:execute",
+        action,
+        &progress.status,
+    )
+    .deployment(&request.deployment_id);
+    if let Some(failure) = &progress.failure {
+        entry = entry.detail(failure.reason.clone());
+    }
+    pipeline.store.audit(&entry).await
+}
+
+#[cfg(test)]
+mod tests {
+    //! The status poll against scripted CloudFormation: the emulator executes change sets
+    //! synchronously and never rolls back, so it cannot show a stack in progress or rolled back.
+
+    use std::collections::BTreeMap;
+
+    use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::Client;
+    use aws_smithy_mocks::{mock, Rule};
+
+    use super::*;
+    use crate::aws::cloudformation::fakes::*;
+    use infra_agent_core::contract::change_set::ChangeSetResult;
+    use infra_agent_core::contract::change_set::{ChangeSetType, ChangeSummary};
+    use infra_agent_core::contract::deploy::DeploymentPlan;
+    use infra_agent_core::contract::deploy::TemplateRef;
+    use infra_agent_core::naming::Env;
+
+    fn input() -> ExecuteInput {
+        let change_set_name = "infra-agent-dev-app-20260301-001".to_string();
+        ExecuteInput {
+            request: DeployRequest {
+                version: 1,
+                deployment_id: "dev-app-20260301T120000-a1b2".into(),
+                stack: "app".parse().expect("a valid stack key"),
+                env: Env::Dev,
+                template: TemplateRef {
+                    bucket: "infra-agent-test-templates".into(),
+                    key: "templates/app/0f1e.yaml".into(),
+                    sha256: "0f1e".into(),
+                },
+                requested_by: "alice".into(),
+                iac_version: "1.4.0".into(),
+                approval_timeout_seconds: None,
+                parameters: Default::default(),
+            },
+            plan: DeploymentPlan {
+                stack_name: STACK_NAME.into(),
+                change_set_name: change_set_name.clone(),
+                started_at: "2026-03-01T12:00:00Z".into(),
+                lock_expires_at: "2026-03-01T14:00:00Z".into(),
+                approval_timeout_seconds: 3600,
+                poll_interval_seconds: 0,
+            },
+            change_set: ChangeSetResult {
+                stack_name: STACK_NAME.into(),
+                change_set_name,
+                change_set_arn: Some(
+                    "arn:aws:cloudformation:us-east-1:123456789012:changeSet/x/y".into(),
+                ),
+                change_set_type: ChangeSetType::Create,
+                has_changes: true,
+                summary: ChangeSummary::default(),
+                parameters: BTreeMap::new(),
+                tags: BTreeMap::new(),
+            },
+        }
+    }
+
+    fn stack_is(status: &str, reason: Option<&str>) -> Rule {
+        let output = DescribeStacksOutput::builder()
+            .stacks(stack(status, reason))
+            .build();
+        mock!(Client::describe_stacks)
+            .match_requests(|req| req.stack_name() == Some(STACK_NAME))
+            .then_output(move || output.clone())
+    }
+
+    /// Polls with only `rules` scripted: a call the poll should not make panics in the fake.
+    async fn poll_with(rules: &[&Rule]) -> StackProgress {
+        let pipeline = offline_pipeline(cfn_client(rules));
+        poll(&pipeline, &input()).await.expect("the poll succeeds")
+    }
+
+    #[tokio::test]
+    async fn stack_still_executing_is_in_progress_without_failure() {
+        let executing = stack_is("CREATE_IN_PROGRESS", Some("User Initiated"));
+
+        let progress = poll_with(&[&executing]).await;
+
+        assert_eq!(progress.phase, StackPhase::InProgress);
+        assert_eq!(progress.status, "CREATE_IN_PROGRESS");
+        assert_eq!(progress.failure, None);
+    }
+
+    #[tokio::test]
+    async fn rolled_back_stack_fails_with_the_first_failed_resource_reason() {
+        let rolled_back = stack_is(
+            "ROLLBACK_COMPLETE",
+            Some("The following resource(s) failed to create: [AppInstance, AppSecurityGroup]. Rollback requested by user."),
+        );
+        let events = DescribeStackEventsOutput::builder()
+            .set_stack_events(Some(failed_create_events()))
+            .build();
+        let history = mock!(Client::describe_stack_events).then_output(move || events.clone());
+
+        let progress = poll_with(&[&rolled_back, &history]).await;
+
+        assert_eq!(progress.phase, StackPhase::Failed);
+        assert_eq!(progress.status, "ROLLBACK_COMPLETE");
+        let failure = progress.failure.expect("a failed stack says why");
+        assert_eq!(failure.reason, MISSING_EXPORT);
+        assert_eq!(failure.resource.as_deref(), Some("AppSecurityGroup"));
+        assert_eq!(
+            failure.rollback_status.as_deref(),
+            Some("ROLLBACK_COMPLETE")
+        );
+        assert!(failure.recommendation.is_some());
+        assert_eq!(history.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn updated_stack_succeeds() {
+        let updated = stack_is("UPDATE_COMPLETE", None);
+
+        let progress = poll_with(&[&updated]).await;
+
+        assert_eq!(progress.phase, StackPhase::Succeeded);
+        assert_eq!(progress.failure, None);
+    }
+
+    #[tokio::test]
+    async fn stack_that_disappeared_during_execution_is_a_failure() {
+        let body = error_document(
+            "ValidationError",
+            "Stack with id infra-agent-dev-app does not exist",
+        );
+        let gone = mock!(Client::describe_stacks)
+            .sequence()
+            .http_status(400, Some(body))
+            .build();
+
+        let progress = poll_with(&[&gone]).await;
+
+        assert_eq!(progress.phase, StackPhase::Failed);
+        let failure = progress.failure.expect("a vanished stack says why");
+        assert!(failure.reason.contains("disappeared"), "{}", failure.reason);
+    }
+}

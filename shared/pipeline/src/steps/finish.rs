@@ -1,0 +1,228 @@
+//! The last step on every path: write the deployment's outcome, clean up an unexecuted change set,
+//! release the stack lock and audit it. Safe to run twice.
+
+use crate::ports::Pipeline;
+use crate::steps::begin::new_record;
+use crate::StepError;
+use infra_agent_core::clock::now;
+use infra_agent_core::contract::approval::{ApprovalDecision, Decision};
+use infra_agent_core::contract::execute::StackFailure;
+use infra_agent_core::contract::record::{DeploymentState, DeploymentStatus};
+use infra_agent_core::contract::record::{FinishInput, FinishResult, Outcome};
+use infra_agent_core::records::{ApprovalStatus, AuditEntry};
+use infra_agent_core::stack::recommendation_for;
+
+pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishResult, StepError> {
+    let state = &input.state;
+    let request = &state.request;
+    let stack = request.stack.as_str();
+    let (at, _) = now();
+    let status = match input.outcome {
+        Outcome::Succeeded => DeploymentStatus::Succeeded,
+        Outcome::Failed => DeploymentStatus::Failed,
+        Outcome::Rejected => DeploymentStatus::Rejected,
+        Outcome::NoChanges => DeploymentStatus::NoChanges,
+        Outcome::Expired => DeploymentStatus::Expired,
+    };
+
+    // A change set that was created but never executed is removed, so nobody executes it later
+    // by hand outside the pipeline.
+    let executed = state.execution.is_some();
+    if let (Some(change_set), false) = (&state.change_set, executed) {
+        if change_set.has_changes && status != DeploymentStatus::Succeeded {
+            pipeline
+                .stacks
+                .delete_change_set(&change_set.stack_name, &change_set.change_set_name)
+                .await?;
+        }
+    }
+
+    let mut record = pipeline
+        .store
+        .deployment(request.env, stack, &request.deployment_id)
+        .await?
+        .unwrap_or_else(|| new_record(request, &at));
+    let decision = match approval_decision(state) {
+        Some(decision) => Some(decision),
+        None => stored_decision(pipeline, record.approval_id.as_deref()).await?,
+    };
+    if status == DeploymentStatus::Expired {
+        if let Some(approval_id) = &record.approval_id {
+            pipeline.store.mark_approval_expired(approval_id).await?;
+        }
+    }
+    record.status = status;
+    record.updated_at = at.clone();
+    record.finished_at = Some(at.clone());
+    if let Some(validation) = &state.validation {
+        record.validation = Some(validation.clone());
+    }
+    if let Some(cost) = &state.cost {
+        record.cost = Some(cost.clone());
+    }
+    if let Some(change_set) = &state.change_set {
+        record.change_set_name = Some(change_set.change_set_name.clone());
+        record.change_set_arn = change_set.change_set_arn.clone();
+        record.change_summary = Some(change_set.summary.clone());
+        record.parameters = change_set.parameters.clone();
+    }
+    if let Some(decision) = &decision {
+        record.approval_id = Some(decision.approval_id.clone());
+        record.approver = Some(decision.approver.clone());
+    }
+    record.stack_status = match &state.execution {
+        Some(progress) => Some(progress.status.clone()),
+        None => match &state.plan {
+            Some(plan) => pipeline
+                .stacks
+                .describe_stack(&plan.stack_name)
+                .await?
+                .map(|s| s.status.to_string()),
+            None => None,
+        },
+    };
+    record.failure = failure_of(state, status, decision.as_ref());
+    pipeline.store.put_deployment(&record).await?;
+
+    let lock_released = pipeline
+        .store
+        .release_lock(request.env, stack, &request.deployment_id)
+        .await?;
+    let mut entry = AuditEntry::new(
+        request.env,
+        stack,
+        decision
+            .as_ref()
+            .map_or("pipeline:record", |d| d.approver.as_str()),
+        "deployment.finish",
+        status.as_str(),
+    )
+    .deployment(&request.deployment_id);
+    if let Some(failure) = &record.failure {
+        entry = entry.detail(failure.reason.clone());
+    }
+    pipeline.store.audit(&entry).await?;
+    tracing::info!(deployment = %request.deployment_id, status = status.as_str(), lock_released, "deployment finished");
+    Ok(FinishResult {
+        deployment_id: request.deployment_id.clone(),
+        status,
+        stack_status: record.stack_status,
+        failure: record.failure,
+        lock_released,
+    })
+}
+
+/// The decision, whether it arrived as the approval step's result or as a rejection's cause.
+fn approval_decision(state: &DeploymentState) -> Option<ApprovalDecision> {
+    if let Some(decision) = &state.approval {
+        return Some(decision.clone());
+    }
+    let error = state.error.as_ref()?;
+    if error.error != crate::steps::decision::REJECTED_ERROR {
+        return None;
+    }
+    serde_json::from_str(error.cause.as_deref()?).ok()
+}
+
+/// The decision as the approval record holds it, for paths where the state does not carry it
+/// (Step Functions does not always pass a task failure's cause through unchanged).
+async fn stored_decision(
+    pipeline: &Pipeline,
+    approval_id: Option<&str>,
+) -> Result<Option<ApprovalDecision>, StepError> {
+    let Some(id) = approval_id else {
+        return Ok(None);
+    };
+    let Some(approval) = pipeline.store.approval(id).await? else {
+        return Ok(None);
+    };
+    let decision = match approval.status {
+        ApprovalStatus::Approved => Decision::Approved,
+        ApprovalStatus::Rejected => Decision::Rejected,
+        ApprovalStatus::Pending | ApprovalStatus::Expired => return Ok(None),
+    };
+    Ok(Some(ApprovalDecision {
+        approval_id: approval.approval_id,
+        decision,
+        approver: approval.approver.unwrap_or_default(),
+        decided_at: approval.decided_at.unwrap_or_default(),
+        channel: "unknown".into(),
+        comment: approval.comment,
+    }))
+}
+
+fn failure_of(
+    state: &DeploymentState,
+    status: DeploymentStatus,
+    decision: Option<&ApprovalDecision>,
+) -> Option<StackFailure> {
+    let plain = |reason: String, recommendation: Option<String>| StackFailure {
+        reason,
+        resource: None,
+        resource_type: None,
+        rollback_status: None,
+        recommendation,
+    };
+    match status {
+        DeploymentStatus::Succeeded | DeploymentStatus::NoChanges => None,
+        DeploymentStatus::Rejected => Some(plain(
+            match decision {
+                Some(d) => format!(
+                    "rejected by {}{}",
+                    d.approver,
+                    d.comment
+                        .as_deref()
+                        .map(|c| format!(": {c}"))
+                        .unwrap_or_default()
+                ),
+                None => "rejected".into(),
+            },
+            None,
+        )),
+        DeploymentStatus::Expired => Some(plain(
+            "no approval decision before the approval timed out".into(),
+            Some(
+                "Deploy again and decide within the environment's approval_timeout_minutes.".into(),
+            ),
+        )),
+        _ => {
+            if let Some(failure) = state.execution.as_ref().and_then(|e| e.failure.clone()) {
+                return Some(failure);
+            }
+            if let Some(validation) = state.validation.as_ref().filter(|v| !v.passed) {
+                let errors: Vec<String> = validation
+                    .errors()
+                    .take(5)
+                    .map(|f| {
+                        format!(
+                            "[{}] {}{}: {}",
+                            f.control.as_deref().unwrap_or(&f.rule),
+                            f.resource.as_deref().unwrap_or("template"),
+                            f.line.map(|l| format!(" line {l}")).unwrap_or_default(),
+                            f.message
+                        )
+                    })
+                    .collect();
+                return Some(plain(
+                    format!(
+                        "validation failed with {} error(s): {}",
+                        validation.errors().count(),
+                        errors.join("; ")
+                    ),
+                    Some("Fix the findings (see the record's validation) and deploy again.".into()),
+                ));
+            }
+            if let Some(error) = &state.error {
+                let message = error.message();
+                return Some(plain(
+                    format!("{}: {message}", error.error),
+                    recommendation_for(&message),
+                ));
+            }
+            Some(plain(
+                "the deployment failed for an unknown reason".into(),
+                None,
+            ))
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The steps of the state machines, one module each. Every step is an async function of
+//! `(&Pipeline, typed input) -> Result<typed output, StepError>` and safe to retry.
+
+pub mod approval;
+pub mod approval_endpoint;
+pub mod begin;
+pub mod change_set;
+pub mod cost;
+pub mod decision;
+pub mod environment;
+pub mod execute;
+pub mod finish;
+pub mod validate;
