@@ -388,3 +388,271 @@ impl PriceCache for MemoryStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The rules deployments rest on, against the in-memory store: each test fails when the
+    //! condition it names is dropped from `MemoryStore` (and so from the adapter it mirrors).
+
+    use infra_agent_core::records::{ApprovalKind, TaskToken};
+
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn lock(holder: &str, expires_epoch: i64) -> StackLock {
+        StackLock {
+            env: Env::Dev,
+            stack: "vpc".into(),
+            holder: holder.into(),
+            acquired_at: "2027-01-15T08:00:00Z".into(),
+            expires_at: "2027-01-15T11:00:00Z".into(),
+            expires_epoch,
+        }
+    }
+
+    fn approval(required_approvers: u32, expires_epoch: i64) -> ApprovalRecord {
+        ApprovalRecord {
+            approval_id: "a1b2c3d4-0123456789ab".into(),
+            kind: ApprovalKind::Deployment,
+            deployment_id: "prd-vpc-20270115T080000-abcd".into(),
+            env: Env::Prd,
+            stack: "vpc".into(),
+            stack_name: "infra-agent-prd-vpc".into(),
+            change_set_name: "infra-agent-prd-vpc-20270115-001".into(),
+            requested_by: "alice".into(),
+            summary_lines: Vec::new(),
+            replacements: Vec::new(),
+            deletions: Vec::new(),
+            validation_passed: true,
+            cost_line: None,
+            exceeds_budget: false,
+            required_approvers,
+            approved_by: Vec::new(),
+            task_token: Some(TaskToken::new("token-1".into())),
+            status: ApprovalStatus::Pending,
+            created_at: "2027-01-15T08:00:00Z".into(),
+            expires_at: "2027-01-15T09:00:00Z".into(),
+            expires_epoch,
+            approver: None,
+            decided_at: None,
+            comment: None,
+            consumed_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn locked_stack_rejects_second_deployment_and_names_the_holder() {
+        let store = MemoryStore::default();
+        store
+            .acquire_lock(&lock("first", NOW + 60), NOW)
+            .await
+            .unwrap();
+
+        let err = store
+            .acquire_lock(&lock("second", NOW + 60), NOW)
+            .await
+            .unwrap_err();
+
+        assert_eq!(err.error_type(), "StackLocked");
+        assert!(err.to_string().contains("first"), "{err}");
+        let held = store.lock(Env::Dev, "vpc").await.unwrap().unwrap();
+        assert_eq!(held.holder, "first", "a refused acquire changes nothing");
+    }
+
+    #[tokio::test]
+    async fn a_retried_step_retakes_its_own_lock() {
+        let store = MemoryStore::default();
+        store
+            .acquire_lock(&lock("first", NOW + 60), NOW)
+            .await
+            .unwrap();
+
+        store
+            .acquire_lock(&lock("first", NOW + 120), NOW)
+            .await
+            .expect("the holder may take its lock again");
+
+        let held = store.lock(Env::Dev, "vpc").await.unwrap().unwrap();
+        assert_eq!(held.expires_epoch, NOW + 120);
+    }
+
+    #[tokio::test]
+    async fn an_expired_lock_is_taken_over_but_one_expiring_now_is_not() {
+        let store = MemoryStore::default();
+        store
+            .acquire_lock(&lock("dead", NOW - 1), NOW - 100)
+            .await
+            .unwrap();
+        store
+            .acquire_lock(&lock("next", NOW + 60), NOW)
+            .await
+            .expect("an expired lock is free");
+        assert_eq!(
+            store.lock(Env::Dev, "vpc").await.unwrap().unwrap().holder,
+            "next"
+        );
+
+        let err = store
+            .acquire_lock(&lock("third", NOW + 60), NOW + 60)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.error_type(),
+            "StackLocked",
+            "expires_epoch < now, strictly"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_holder_releases_the_lock() {
+        let store = MemoryStore::default();
+        store
+            .acquire_lock(&lock("first", NOW + 60), NOW)
+            .await
+            .unwrap();
+
+        assert!(!store.release_lock(Env::Dev, "vpc", "other").await.unwrap());
+        assert!(store.lock(Env::Dev, "vpc").await.unwrap().is_some());
+        assert!(store.release_lock(Env::Dev, "vpc", "first").await.unwrap());
+        assert!(store.lock(Env::Dev, "vpc").await.unwrap().is_none());
+        assert!(
+            !store.release_lock(Env::Dev, "vpc", "first").await.unwrap(),
+            "releasing twice releases nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_approval_is_decided_once() {
+        let store = MemoryStore::default();
+        store.put_approval(&approval(1, NOW + 60)).await.unwrap();
+        let id = "a1b2c3d4-0123456789ab";
+
+        let first = store
+            .decide_approval(id, ApprovalStatus::Rejected, "bob", Some("no"), ("t", NOW))
+            .await
+            .unwrap();
+        assert_eq!(first.unwrap().status, ApprovalStatus::Rejected);
+        let second = store
+            .decide_approval(id, ApprovalStatus::Approved, "eve", None, ("t", NOW))
+            .await
+            .unwrap();
+
+        assert_eq!(
+            second,
+            Err(DecideError::AlreadyDecided {
+                id: id.into(),
+                status: ApprovalStatus::Rejected
+            })
+        );
+        let stored = store.approval(id).await.unwrap().unwrap();
+        assert_eq!(stored.approver.as_deref(), Some("bob"));
+    }
+
+    #[tokio::test]
+    async fn an_expired_approval_cannot_be_decided_or_voted_on() {
+        let store = MemoryStore::default();
+        store.put_approval(&approval(1, NOW)).await.unwrap();
+        let id = "a1b2c3d4-0123456789ab";
+
+        let decided = store
+            .decide_approval(id, ApprovalStatus::Approved, "bob", None, ("t", NOW))
+            .await
+            .unwrap();
+        let voted = store.add_approver(id, "bob", NOW).await.unwrap();
+
+        assert!(
+            matches!(decided, Err(DecideError::Expired { .. })),
+            "{decided:?}"
+        );
+        assert!(
+            matches!(voted, Err(DecideError::Expired { .. })),
+            "{voted:?}"
+        );
+        assert_eq!(
+            store.approval(id).await.unwrap().unwrap().status,
+            ApprovalStatus::Pending
+        );
+    }
+
+    #[tokio::test]
+    async fn each_approver_counts_once() {
+        let store = MemoryStore::default();
+        store.put_approval(&approval(2, NOW + 60)).await.unwrap();
+        let id = "a1b2c3d4-0123456789ab";
+
+        store.add_approver(id, "ada", NOW).await.unwrap().unwrap();
+        let again = store.add_approver(id, "ada", NOW).await.unwrap();
+        let other = store.add_approver(id, "grace", NOW).await.unwrap().unwrap();
+
+        assert_eq!(
+            again,
+            Err(DecideError::AlreadyApprovedBy {
+                id: id.into(),
+                approver: "ada".into()
+            })
+        );
+        assert_eq!(other.approved_by, vec!["ada", "grace"]);
+    }
+
+    #[tokio::test]
+    async fn a_retried_approval_keeps_its_votes_and_a_decided_one_is_never_reopened() {
+        let store = MemoryStore::default();
+        let id = "a1b2c3d4-0123456789ab";
+        store.put_approval(&approval(2, NOW + 60)).await.unwrap();
+        store.add_approver(id, "ada", NOW).await.unwrap().unwrap();
+
+        let mut retried = approval(2, NOW + 600);
+        retried.task_token = Some(TaskToken::new("token-2".into()));
+        store.put_approval(&retried).await.unwrap();
+
+        let stored = store.approval(id).await.unwrap().unwrap();
+        assert_eq!(stored.approved_by, vec!["ada"], "votes are kept");
+        assert_eq!(stored.expires_epoch, NOW + 600);
+        assert_eq!(stored.task_token, Some(TaskToken::new("token-2".into())));
+
+        store
+            .decide_approval(id, ApprovalStatus::Rejected, "bob", None, ("t", NOW))
+            .await
+            .unwrap()
+            .unwrap();
+        let err = store.put_approval(&retried).await.unwrap_err();
+        assert_eq!(err.error_type(), "RecordConflict");
+        assert_eq!(
+            store.approval(id).await.unwrap().unwrap().status,
+            ApprovalStatus::Rejected
+        );
+    }
+
+    #[tokio::test]
+    async fn a_teardown_approval_is_used_once_and_only_when_approved() {
+        let store = MemoryStore::default();
+        let id = "a1b2c3d4-0123456789ab";
+        let mut teardown = approval(1, NOW + 60);
+        teardown.kind = ApprovalKind::Teardown;
+        teardown.task_token = None;
+        store.put_approval(&teardown).await.unwrap();
+
+        let pending = store.consume_approval(id, "t0").await.unwrap();
+        assert!(
+            pending.is_err(),
+            "a pending teardown is not usable: {pending:?}"
+        );
+        assert_eq!(store.approval(id).await.unwrap().unwrap().consumed_at, None);
+        store
+            .decide_approval(id, ApprovalStatus::Approved, "ada", None, ("t", NOW))
+            .await
+            .unwrap()
+            .unwrap();
+        store.consume_approval(id, "t1").await.unwrap().unwrap();
+        let reused = store.consume_approval(id, "t2").await.unwrap();
+
+        assert_eq!(
+            reused,
+            Err(DecideError::AlreadyUsed {
+                id: id.into(),
+                at: "t1".into()
+            })
+        );
+    }
+}

@@ -248,3 +248,105 @@ mod tests {
         assert!(check_request(&future).is_err());
     }
 }
+
+#[cfg(test)]
+mod step_tests {
+    //! `begin` and `finish` against the in-memory ports: the lock and the record as the state
+    //! machine's first and last steps leave them.
+
+    use infra_agent_core::contract::deploy::TemplateRef;
+    use infra_agent_core::contract::record::{DeploymentState, FinishInput, Outcome};
+    use infra_agent_core::naming::Env;
+
+    use super::*;
+    use crate::fakes::Fakes;
+    use crate::ports::{Deployments, Locks};
+    use crate::steps::finish::finish;
+
+    fn request(deployment_id: &str) -> DeployRequest {
+        DeployRequest {
+            version: CONTRACT_VERSION,
+            deployment_id: deployment_id.into(),
+            stack: "vpc".parse().unwrap(),
+            env: Env::Dev,
+            template: TemplateRef {
+                bucket: "b".into(),
+                key: "k".into(),
+                sha256: "a".repeat(64),
+            },
+            requested_by: "alice".into(),
+            iac_version: "1.0.0".into(),
+            approval_timeout_seconds: None,
+            parameters: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_deployment_of_a_locked_stack_is_refused_and_recorded_as_refused() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        let first = request("dev-vpc-20270115T080000-aaaa");
+        let second = request("dev-vpc-20270115T080500-bbbb");
+        begin(&pipeline, &first).await.unwrap();
+
+        let err = begin(&pipeline, &second).await.unwrap_err();
+
+        assert_eq!(err.error_type(), "StackLocked");
+        let store = &fakes.store;
+        let refused = store
+            .deployment(Env::Dev, "vpc", &second.deployment_id)
+            .await
+            .unwrap()
+            .expect("the refusal is recorded");
+        assert_eq!(refused.status, DeploymentStatus::Refused);
+        let heads = store.environment_status(Env::Dev).await.unwrap();
+        assert_eq!(heads.len(), 1);
+        assert_eq!(
+            heads[0].last_deployment_id, first.deployment_id,
+            "a refused attempt does not become the stack's latest deployment"
+        );
+        let lock = store.lock(Env::Dev, "vpc").await.unwrap().unwrap();
+        assert_eq!(lock.holder, first.deployment_id);
+    }
+
+    #[tokio::test]
+    async fn finish_writes_the_outcome_releases_the_lock_and_is_safe_to_run_twice() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        let first = request("dev-vpc-20270115T080000-aaaa");
+        let plan = begin(&pipeline, &first).await.unwrap();
+        let input = FinishInput {
+            outcome: Outcome::Rejected,
+            state: DeploymentState {
+                request: first.clone(),
+                plan: Some(plan),
+                validation: None,
+                change_set: None,
+                cost: None,
+                approval: None,
+                execution: None,
+                error: None,
+            },
+        };
+
+        let result = finish(&pipeline, &input).await.unwrap();
+        let again = finish(&pipeline, &input).await.unwrap();
+
+        assert!(result.lock_released);
+        assert!(!again.lock_released, "the second run finds the lock gone");
+        assert_eq!(again.status, DeploymentStatus::Rejected);
+        let store = &fakes.store;
+        assert!(store.lock(Env::Dev, "vpc").await.unwrap().is_none());
+        let record = store
+            .deployment(Env::Dev, "vpc", &first.deployment_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.status, DeploymentStatus::Rejected);
+        assert!(record.finished_at.is_some());
+        // The stack is free again.
+        begin(&pipeline, &request("dev-vpc-20270115T081000-cccc"))
+            .await
+            .expect("a new deployment takes the released lock");
+    }
+}

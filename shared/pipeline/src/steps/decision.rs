@@ -119,3 +119,133 @@ pub async fn decide(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use infra_agent_core::naming::Env;
+    use infra_agent_core::records::{ApprovalKind, TaskToken};
+
+    use super::*;
+    use crate::fakes::Fakes;
+    use crate::ports::{Approvals, AuditTrail};
+
+    const ID: &str = "a1b2c3d4-0123456789ab";
+
+    async fn pending(fakes: &Fakes, required_approvers: u32) {
+        let (at, epoch) = now();
+        fakes
+            .store
+            .put_approval(&ApprovalRecord {
+                approval_id: ID.into(),
+                kind: ApprovalKind::Deployment,
+                deployment_id: "prd-vpc-20270115T080000-abcd".into(),
+                env: Env::Prd,
+                stack: "vpc".into(),
+                stack_name: "infra-agent-prd-vpc".into(),
+                change_set_name: "infra-agent-prd-vpc-20270115-001".into(),
+                requested_by: "alice".into(),
+                summary_lines: Vec::new(),
+                replacements: Vec::new(),
+                deletions: Vec::new(),
+                validation_passed: true,
+                cost_line: None,
+                exceeds_budget: false,
+                required_approvers,
+                approved_by: Vec::new(),
+                task_token: Some(TaskToken::new("token-1".into())),
+                status: ApprovalStatus::Pending,
+                created_at: at.clone(),
+                expires_at: at,
+                expires_epoch: epoch + 3600,
+                approver: None,
+                decided_at: None,
+                comment: None,
+                consumed_at: None,
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn vote(
+        fakes: &Fakes,
+        decision: Decision,
+        who: &str,
+    ) -> Result<ApprovalRecord, DecideError> {
+        decide(
+            fakes.store.as_ref(),
+            fakes.executions.as_ref(),
+            ID,
+            decision,
+            who,
+            None,
+            "cli",
+        )
+        .await
+        .expect("no infrastructure failure")
+    }
+
+    #[tokio::test]
+    async fn the_execution_resumes_only_when_enough_distinct_people_approved() {
+        let fakes = Fakes::new();
+        pending(&fakes, 2).await;
+
+        let first = vote(&fakes, Decision::Approved, "ada").await.unwrap();
+        assert_eq!(first.status, ApprovalStatus::Pending);
+        assert!(
+            fakes.executions.resumed().is_empty(),
+            "one of two resumes nothing"
+        );
+        let twice = vote(&fakes, Decision::Approved, "ada").await;
+        assert!(
+            matches!(twice, Err(DecideError::AlreadyApprovedBy { .. })),
+            "{twice:?}"
+        );
+        assert!(fakes.executions.resumed().is_empty());
+
+        let second = vote(&fakes, Decision::Approved, "grace").await.unwrap();
+
+        assert_eq!(second.status, ApprovalStatus::Approved);
+        assert_eq!(second.approver.as_deref(), Some("ada, grace"));
+        let resumed = fakes.executions.resumed();
+        assert_eq!(resumed.len(), 1);
+        assert!(
+            matches!(&resumed[0], TaskOutcome::Success { output } if output.contains("APPROVED"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rejection_fails_the_waiting_task_and_a_later_approval_changes_nothing() {
+        let fakes = Fakes::new();
+        pending(&fakes, 1).await;
+
+        vote(&fakes, Decision::Rejected, "bob").await.unwrap();
+        let late = vote(&fakes, Decision::Approved, "ada").await;
+
+        assert!(
+            matches!(late, Err(DecideError::AlreadyDecided { .. })),
+            "{late:?}"
+        );
+        let resumed = fakes.executions.resumed();
+        assert_eq!(resumed.len(), 1, "{resumed:?}");
+        assert!(
+            matches!(&resumed[0], TaskOutcome::Failure { error, .. } if error == REJECTED_ERROR)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_decision_after_the_execution_stopped_waiting_is_expired() {
+        let fakes = Fakes::new();
+        pending(&fakes, 1).await;
+        fakes
+            .executions
+            .stop_waiting(&TaskToken::new("token-1".into()));
+
+        let late = vote(&fakes, Decision::Approved, "ada").await;
+
+        assert!(matches!(late, Err(DecideError::Expired { .. })), "{late:?}");
+        let stored = fakes.store.approval(ID).await.unwrap().unwrap();
+        assert_eq!(stored.status, ApprovalStatus::Expired);
+        let trail = fakes.store.audit_trail(Env::Prd, "vpc").await.unwrap();
+        assert_eq!(trail.last().map(|e| e.outcome.as_str()), Some("EXPIRED"));
+    }
+}
