@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use infra_agent_core::approval::link::ApprovalLink;
 use infra_agent_core::clock::{now, rfc3339};
+use infra_agent_core::contract::approval::TaskToken;
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::naming::Env;
-use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus, TaskToken};
+use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus};
 use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend, Started};
 
 async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox::ApprovalMessage) {

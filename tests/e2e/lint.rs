@@ -52,7 +52,7 @@ fn stack_templates_pass_cfn_lint_and_our_validation() {
         for env in infra_agent_core::naming::Env::ALL {
             let config = infra_agent_core::environment::EnvironmentConfig::builtin(env).unwrap();
             let parameters =
-                infra_agent_core::deploy::parameters::environment_parameters(&config, "1.0.0");
+                infra_agent_core::environment::environment_parameters(&config, "1.0.0");
             let ctx = infra_agent_core::validation::ValidationContext {
                 env: Some(env),
                 parameters,

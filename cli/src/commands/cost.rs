@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use infra_agent_core::cost::{delta, estimate_with_builtin_prices, CostDelta, CostEstimate, Usd};
-use infra_agent_core::deploy::parameters::environment_parameters;
+use infra_agent_core::environment::environment_parameters;
 use infra_agent_core::environment::EnvironmentConfig;
 use infra_agent_core::naming::stack_name;
 use infra_agent_core::naming::{Env, StackKey};

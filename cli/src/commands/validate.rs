@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use infra_agent_core::deploy::parameters::environment_parameters;
+use infra_agent_core::environment::environment_parameters;
 use infra_agent_core::environment::EnvironmentConfig;
 use infra_agent_core::naming::Env;
 use infra_agent_core::validation::{

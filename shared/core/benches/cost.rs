@@ -14,7 +14,7 @@ use infra_agent_core::cost::{
     estimate, estimate_priced, refresh_book, CachedPrice, PriceBook, PriceCache, PriceOrigin,
     PriceSource, Usd,
 };
-use infra_agent_core::deploy::parameters::environment_parameters;
+use infra_agent_core::environment::environment_parameters;
 use infra_agent_core::environment::EnvironmentConfig;
 use infra_agent_core::naming::Env;
 use infra_agent_core::template::Template;

@@ -84,6 +84,19 @@ impl EnvironmentConfig {
     }
 }
 
+/// Every value an environment offers to a template: its `[parameters]` and the standard ones.
+pub fn environment_parameters(
+    config: &EnvironmentConfig,
+    iac_version: &str,
+) -> BTreeMap<String, String> {
+    let mut values = config.parameters.clone();
+    values.insert("Environment".into(), config.environment.to_string());
+    values.insert("Owner".into(), config.owner.clone());
+    values.insert("SecurityLevel".into(), config.security_level.clone());
+    values.insert("IaCVersion".into(), iac_version.to_string());
+    values
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use serde_json::Value;
 pub use error::{CatalogError, DuplicateExport, UnknownOutput, UnsuppliedParameter};
 pub use wiring::{resolve_wiring, MissingUpstream, OutputsByStack, Wire};
 
-use crate::deploy::parameters::environment_parameters;
+use crate::environment::environment_parameters;
 use crate::environment::EnvironmentConfig;
 use crate::naming::{self, Env, StackKey};
 use crate::template::{ParameterDecl, Template};

@@ -3,7 +3,6 @@
 use super::change_set::ChangeSetResult;
 use super::cost::CostReport;
 use super::deploy::{DeployRequest, DeploymentPlan};
-use crate::records::TaskToken;
 use crate::validation::ValidationReport;
 
 use serde::{Deserialize, Serialize};
@@ -56,4 +55,25 @@ pub struct ApprovalRequested {
     pub approval_id: String,
     pub expires_at: String,
     pub message_id: Option<String>,
+}
+
+/// A Step Functions task token. Never printed: `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskToken(String);
+
+impl TaskToken {
+    pub fn new(token: String) -> Self {
+        TaskToken(token)
+    }
+    /// The token itself, for the Step Functions call that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TaskToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TaskToken(<redacted>)")
+    }
 }

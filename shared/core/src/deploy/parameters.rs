@@ -4,24 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::contract::deploy::DeployRequest;
-use crate::environment::EnvironmentConfig;
+use crate::environment::{environment_parameters, EnvironmentConfig};
 use crate::template::Template;
 
 /// Template parameters the pipeline itself supplies, from the environment and the request.
 pub const STANDARD_PARAMETERS: [&str; 4] = ["Environment", "Owner", "SecurityLevel", "IaCVersion"];
-
-/// Every value an environment offers to a template: its `[parameters]` and the standard ones.
-pub fn environment_parameters(
-    config: &EnvironmentConfig,
-    iac_version: &str,
-) -> BTreeMap<String, String> {
-    let mut values = config.parameters.clone();
-    values.insert("Environment".into(), config.environment.to_string());
-    values.insert("Owner".into(), config.owner.clone());
-    values.insert("SecurityLevel".into(), config.security_level.clone());
-    values.insert("IaCVersion".into(), iac_version.to_string());
-    values
-}
 
 /// What a deployment offers its template: the environment's values, then the wired upstream
 /// outputs of the request, which win.

@@ -3,28 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::contract::approval::TaskToken;
 use crate::naming::Env;
-
-/// A Step Functions task token. Never printed: `Debug` redacts it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TaskToken(String);
-
-impl TaskToken {
-    pub fn new(token: String) -> Self {
-        TaskToken(token)
-    }
-    /// The token itself, for the Step Functions call that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for TaskToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TaskToken(<redacted>)")
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]

@@ -7,7 +7,7 @@ mod deployment;
 mod lock;
 mod run;
 
-pub use approval::{ApprovalKind, ApprovalRecord, ApprovalStatus, DecideError, TaskToken};
+pub use approval::{ApprovalKind, ApprovalRecord, ApprovalStatus, DecideError};
 pub use audit::AuditEntry;
 pub use deployment::{DeploymentRecord, StackHead};
 pub use lock::StackLock;

@@ -1,7 +1,7 @@
 //! The Step Functions adapter of the executions port.
 
 use async_trait::async_trait;
-use infra_agent_core::records::TaskToken;
+use infra_agent_core::contract::approval::TaskToken;
 use infra_agent_core::StepError;
 
 use super::error::{sdk_code, sdk_message};

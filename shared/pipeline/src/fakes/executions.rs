@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use infra_agent_core::records::TaskToken;
+use infra_agent_core::contract::approval::TaskToken;
 use infra_agent_core::StepError;
 
 use crate::ports::{Executions, TaskOutcome, TaskResumed};

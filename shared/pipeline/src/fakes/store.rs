@@ -394,7 +394,8 @@ mod tests {
     //! The rules deployments rest on, against the in-memory store: each test fails when the
     //! condition it names is dropped from `MemoryStore` (and so from the adapter it mirrors).
 
-    use infra_agent_core::records::{ApprovalKind, TaskToken};
+    use infra_agent_core::contract::approval::TaskToken;
+    use infra_agent_core::records::ApprovalKind;
 
     use super::*;
 

@@ -1,7 +1,7 @@
 //! The executions port: resuming a Step Functions execution that waits on a task token.
 
 use async_trait::async_trait;
-use infra_agent_core::records::TaskToken;
+use infra_agent_core::contract::approval::TaskToken;
 use infra_agent_core::StepError;
 
 /// What the waiting task is told.

@@ -122,8 +122,9 @@ pub async fn decide(
 
 #[cfg(test)]
 mod tests {
+    use infra_agent_core::contract::approval::TaskToken;
     use infra_agent_core::naming::Env;
-    use infra_agent_core::records::{ApprovalKind, TaskToken};
+    use infra_agent_core::records::ApprovalKind;
 
     use super::*;
     use crate::fakes::Fakes;
