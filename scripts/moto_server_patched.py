@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of nine moto gaps (CloudFormation, Step Functions), for the local backend only.
+"""`moto_server` with fixes of eleven moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -43,13 +43,24 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    DeleteStack itself fail, and the stack vanishes from DescribeStacks while its resources stay.
    CloudFormation accepts the DeleteStack, ends in `DELETE_FAILED` with the reason on a stack
    event, and keeps the stack (a later DeleteStack retries what is left). So does this.
+10. A CREATE change set for a name whose stack is still `REVIEW_IN_PROGRESS` (an earlier CREATE
+   change set that was never executed) makes a second stack of the same name: DescribeStacks
+   then answers with the old one, which stays `REVIEW_IN_PROGRESS` forever while the new one is
+   executed. CloudFormation reuses the `REVIEW_IN_PROGRESS` stack, and refuses a CREATE change
+   set for a name whose stack exists in any other live state (`AlreadyExistsException`). So
+   does this.
+11. A change set lists every resource of the template as `Add`, including those whose
+   `Condition` is false for the change set's parameters (three NAT gateways where the
+   environment builds one), so approvers are shown resources that will not be built.
+   CloudFormation leaves them out; so does this.
 """
 
 import sys
 
 import moto
 from moto.cloudformation import parsing
-from moto.cloudformation.models import CloudFormationBackend, Event
+from moto.cloudformation.exceptions import AlreadyExistsException
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.route_tables import RouteTable
@@ -382,6 +393,77 @@ def delete_stack_or_fail(self, name_or_stack_id):
 
 
 CloudFormationBackend.delete_stack = delete_stack_or_fail
+
+
+# --- 10. One stack per name for CREATE change sets ---------------------------------------------
+
+_create_change_set_kept = CloudFormationBackend.create_change_set
+
+
+def create_change_set_once(self, stack_name, change_set_name, template, parameters, description,
+                           change_set_type, *args, **kwargs):
+    if change_set_type == "CREATE":
+        live = [s for s in self.stacks.values()
+                if s.name == stack_name and s.status != "DELETE_COMPLETE"]
+        if any(s.status != "REVIEW_IN_PROGRESS" for s in live):
+            raise AlreadyExistsException(stack_name)
+        for waiting in live:
+            # Reused as CloudFormation does: take it out while moto makes its new stack, then
+            # put the change set on the stack that was there.
+            del self.stacks[waiting.stack_id]
+        change_set_id, stack_id = _create_change_set_kept(
+            self, stack_name, change_set_name, template, parameters, description,
+            change_set_type, *args, **kwargs)
+        if live:
+            fresh = self.stacks.pop(stack_id)
+            kept = live[0]
+            self.stacks[kept.stack_id] = kept
+            change_set = self.change_sets[change_set_id]
+            change_set.stack = kept
+            change_set.stack_id = kept.stack_id
+            kept.tags = fresh.tags
+            kept.parameters = fresh.parameters
+            return change_set_id, kept.stack_id
+        return change_set_id, stack_id
+    return _create_change_set_kept(
+        self, stack_name, change_set_name, template, parameters, description,
+        change_set_type, *args, **kwargs)
+
+
+CloudFormationBackend.create_change_set = create_change_set_once
+
+
+# --- 11. Change sets leave out resources whose Condition is false -------------------------------
+
+_diff_kept = ChangeSet.diff
+
+
+def diff_without_false_conditions(self):
+    changes = _diff_kept(self)
+    resources = (self.template_dict or {}).get("Resources", {})
+    conditions_of = {name: body.get("Condition") for name, body in resources.items()
+                     if isinstance(body, dict) and body.get("Condition")}
+    if not conditions_of:
+        return changes
+    try:
+        new_map = parsing.ResourceMap(
+            stack_id=self.stack.stack_id, stack_name=self.stack.name,
+            parameters=self.parameters or {}, tags={}, region_name=self.stack.region_name,
+            account_id=self.stack.account_id, template=self.template_dict,
+            cross_stack_resources={})
+        new_map.load_mapping()
+        new_map.load_parameters()
+        new_map.load_conditions()
+        holds = {name: bool(new_map.lazy_condition_map[name])
+                 for name in set(conditions_of.values())}
+    except Exception:  # the conditions cannot be evaluated here: show every change, as before
+        return changes
+    return [c for c in changes
+            if c.action == "Remove"
+            or holds.get(conditions_of.get(c.logical_resource_id), True)]
+
+
+ChangeSet.diff = diff_without_false_conditions
 
 
 if __name__ == "__main__":

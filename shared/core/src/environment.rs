@@ -29,6 +29,8 @@ pub struct EnvironmentConfig {
     pub security_level: String,
     pub approval_timeout_minutes: u32,
     pub lock_ttl_minutes: u32,
+    /// How long a change set may execute before the deployment gives up waiting on it.
+    pub stack_timeout_minutes: u32,
     pub poll_interval_seconds: u32,
     pub approvers_required: u32,
     pub approvers_required_over_budget: u32,
@@ -75,14 +77,36 @@ impl EnvironmentConfig {
                 "approvers_required and approvers_required_over_budget must be at least 1".into(),
             ));
         }
-        if config.approval_timeout_minutes == 0 || config.lock_ttl_minutes == 0 {
+        if config.approval_timeout_minutes == 0
+            || config.lock_ttl_minutes == 0
+            || config.stack_timeout_minutes == 0
+        {
             return Err(invalid(
-                "approval_timeout_minutes and lock_ttl_minutes must be positive".into(),
+                "approval_timeout_minutes, lock_ttl_minutes and stack_timeout_minutes must be positive"
+                    .into(),
             ));
         }
         Ok(config)
     }
+
+    /// How long a deployment can take, approval window and stack operation included, besides
+    /// the few minutes of validation, change set and cost.
+    pub fn longest_deployment_minutes(&self) -> u32 {
+        self.approval_timeout_minutes + self.stack_timeout_minutes
+    }
+
+    /// How long a deployment holds its stack's lock: until it ends (its record step releases
+    /// the lock), or — if it died without recording — once it could no longer be running, and
+    /// never less than `lock_ttl_minutes`. A lock shorter than the approval window would let a
+    /// second deployment in while the first still waits for its approver.
+    pub fn lock_minutes(&self) -> u32 {
+        self.lock_ttl_minutes
+            .max(self.longest_deployment_minutes() + LOCK_MARGIN_MINUTES)
+    }
 }
+
+/// The validation, change-set and cost steps, with their retries, finish well within this.
+pub const LOCK_MARGIN_MINUTES: u32 = 30;
 
 /// Every value an environment offers to a template: its `[parameters]` and the standard ones.
 pub fn environment_parameters(

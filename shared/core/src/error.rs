@@ -31,6 +31,14 @@ pub enum StepError {
     #[error("stack {stack_name} failed: {reason}")]
     StackFailed { stack_name: String, reason: String },
 
+    /// The stack operation did not finish within the environment's stack timeout.
+    #[error("stack {stack_name} is still {status} after {minutes} minutes; the deployment stopped waiting for it")]
+    StackTimedOut {
+        stack_name: String,
+        status: String,
+        minutes: u32,
+    },
+
     /// The stored template is missing or does not match its hash.
     #[error("template {key}: {reason}")]
     TemplateUnavailable { key: String, reason: String },
@@ -77,6 +85,7 @@ impl StepError {
             StepError::StackLocked { .. } => "StackLocked",
             StepError::ChangeSetFailed { .. } => "ChangeSetFailed",
             StepError::StackFailed { .. } => "StackFailed",
+            StepError::StackTimedOut { .. } => "StackTimedOut",
             StepError::TemplateUnavailable { .. } => "TemplateUnavailable",
             StepError::Configuration(_) => "ConfigurationError",
             StepError::RecordConflict(_) => "RecordConflict",

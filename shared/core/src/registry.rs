@@ -265,4 +265,47 @@ mod tests {
             "arn:aws:states:::states:startExecution.sync:2"
         );
     }
+
+    fn definition(machine: StateMachine) -> serde_json::Value {
+        serde_json::from_str(machine.definition()).expect("valid JSON")
+    }
+
+    /// An execution that outlives every step's own bound still ends, as TIMED_OUT, and no
+    /// environment's deployment can legitimately take longer.
+    #[test]
+    fn the_deploy_machine_ends_after_the_longest_deployment_any_environment_allows() {
+        use crate::environment::{EnvironmentConfig, LOCK_MARGIN_MINUTES};
+        let timeout = definition(StateMachine::Deploy)["TimeoutSeconds"]
+            .as_u64()
+            .expect("the deploy machine has a TimeoutSeconds");
+        for env in crate::naming::Env::ALL {
+            let config = EnvironmentConfig::builtin(env).unwrap();
+            let longest = u64::from(config.longest_deployment_minutes() + LOCK_MARGIN_MINUTES) * 60;
+            assert!(timeout >= longest, "{env}: {timeout}s < {longest}s");
+        }
+    }
+
+    #[test]
+    fn every_record_step_is_retried_before_recording_fails_and_polls_carry_their_deadline() {
+        let value = definition(StateMachine::Deploy);
+        let states = value["States"].as_object().unwrap();
+        let finishes: Vec<_> = states
+            .iter()
+            .filter(|(_, s)| s["Parameters"]["action"] == "finish")
+            .collect();
+        assert!(finishes.len() >= 5, "{}", finishes.len());
+        for (name, state) in finishes {
+            let retries = state["Retry"].as_array().unwrap();
+            assert!(
+                retries
+                    .iter()
+                    .any(|r| r["ErrorEquals"] == serde_json::json!(["States.ALL"])),
+                "{name} is not retried on every error"
+            );
+        }
+        assert_eq!(
+            states["Check stack status"]["Parameters"]["execution.$"],
+            "$.execution"
+        );
+    }
 }

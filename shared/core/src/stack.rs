@@ -316,6 +316,12 @@ fn is_cascade(reason: &str) -> bool {
 
 /// Advice for failure reasons whose cause is known.
 pub fn recommendation_for(reason: &str) -> Option<String> {
+    if reason.contains("the deployment stopped waiting for it") {
+        return Some(
+            "CloudFormation may still be working on the stack: follow its events, and deploy again once it is stable (a stack still in progress cannot be changed)."
+                .into(),
+        );
+    }
     if let Some(rest) = reason.split("No export named ").nth(1) {
         let export = rest.split_whitespace().next().unwrap_or(rest);
         return Some(format!(
@@ -349,6 +355,17 @@ pub fn recommendation_for(reason: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timed_out_stack_is_explained() {
+        let err = crate::StepError::StackTimedOut {
+            stack_name: "infra-agent-dev-vpc".into(),
+            status: "UPDATE_IN_PROGRESS".into(),
+            minutes: 60,
+        };
+        let advice = recommendation_for(&err.to_string()).expect("advice for a timeout");
+        assert!(advice.contains("still be working"), "{advice}");
+    }
 
     #[test]
     fn missing_export_gets_an_upstream_recommendation() {

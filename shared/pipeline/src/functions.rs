@@ -12,6 +12,7 @@ use infra_agent_core::contract::decode;
 use infra_agent_core::contract::deploy::{DeployRequest, DeploymentPlan};
 use infra_agent_core::contract::environment::{AbandonedRun, EnvironmentState};
 use infra_agent_core::contract::execute::ExecuteInput;
+use infra_agent_core::contract::reconcile::ExecutionStatusChange;
 use infra_agent_core::contract::record::FinishInput;
 use infra_agent_core::registry::Function;
 use serde::{Deserialize, Serialize};
@@ -82,8 +83,24 @@ pub fn execute(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
     })
 }
 
+/// The record function also reconciles deployments whose execution ended without recording,
+/// from Step Functions' status change events.
 pub fn record(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
     Box::pin(async move {
+        if ExecutionStatusChange::is_one(&event) {
+            let change: ExecutionStatusChange = decode(Function::Record.step(), event)?;
+            return match change.ended_deployment() {
+                Some(ended) => encode(
+                    steps::reconcile::reconcile(
+                        pipeline.store.as_ref(),
+                        &ended,
+                        "pipeline:reconcile",
+                    )
+                    .await?,
+                ),
+                None => encode(serde_json::json!({ "ignored": change.detail.execution_arn })),
+            };
+        }
         match decode::<RecordEvent>(Function::Record.step(), event)? {
             RecordEvent::Begin(input) => {
                 encode(steps::begin::begin(pipeline, &input.request).await?)

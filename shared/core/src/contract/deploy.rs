@@ -54,4 +54,12 @@ pub struct DeploymentPlan {
     pub lock_expires_at: String,
     pub approval_timeout_seconds: u32,
     pub poll_interval_seconds: u32,
+    /// How long the change set may execute (the environment's `stack_timeout_minutes`).
+    #[serde(default = "default_stack_timeout_seconds")]
+    pub stack_timeout_seconds: u32,
+}
+
+/// Plans written before stack timeouts existed: three hours.
+fn default_stack_timeout_seconds() -> u32 {
+    3 * 60 * 60
 }

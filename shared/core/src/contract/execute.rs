@@ -31,6 +31,10 @@ pub struct StackProgress {
     pub status: String,
     pub phase: StackPhase,
     pub failure: Option<StackFailure>,
+    /// When the deployment stops waiting for the stack (epoch seconds), set when execution
+    /// starts and carried by every poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_epoch: Option<i64>,
 }
 
 /// Input of the execute step, for both its actions (start and poll).
@@ -39,4 +43,7 @@ pub struct ExecuteInput {
     pub request: DeployRequest,
     pub plan: DeploymentPlan,
     pub change_set: ChangeSetResult,
+    /// The progress the last poll reported (absent on start).
+    #[serde(default)]
+    pub execution: Option<StackProgress>,
 }

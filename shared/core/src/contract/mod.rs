@@ -7,6 +7,7 @@ pub mod cost;
 pub mod deploy;
 pub mod environment;
 pub mod execute;
+pub mod reconcile;
 pub mod record;
 
 /// Version of the state contract. Bump it when a field changes meaning or becomes required.

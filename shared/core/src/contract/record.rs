@@ -23,6 +23,10 @@ pub enum DeploymentStatus {
     Expired,
     /// Refused before doing anything (e.g. the stack was locked).
     Refused,
+    /// The execution was stopped (StopExecution) before it recorded an outcome.
+    Aborted,
+    /// The execution ran past its state machine's TimeoutSeconds.
+    TimedOut,
 }
 
 impl DeploymentStatus {
@@ -37,6 +41,8 @@ impl DeploymentStatus {
             DeploymentStatus::NoChanges => "NO_CHANGES",
             DeploymentStatus::Expired => "EXPIRED",
             DeploymentStatus::Refused => "REFUSED",
+            DeploymentStatus::Aborted => "ABORTED",
+            DeploymentStatus::TimedOut => "TIMED_OUT",
         }
     }
 

@@ -226,6 +226,16 @@ impl Stacks for CloudFormation {
         }
     }
 
+    async fn delete_stack(&self, stack_name: &str) -> Result<(), StepError> {
+        self.client
+            .delete_stack()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| from_sdk("cloudformation", "DeleteStack", &e))?;
+        Ok(())
+    }
+
     async fn latest_operation_events(
         &self,
         stack_name: &str,

@@ -200,6 +200,16 @@ impl Stacks for FakeStacks {
         Ok(ExecuteStart::Started)
     }
 
+    async fn delete_stack(&self, stack_name: &str) -> Result<(), StepError> {
+        let mut cloud = self.cloud();
+        cloud.calls.push(format!("DeleteStack {stack_name}"));
+        cloud.stacks.remove(stack_name);
+        cloud
+            .change_sets
+            .retain(|(stack, _), _| stack != stack_name);
+        Ok(())
+    }
+
     async fn latest_operation_events(
         &self,
         stack_name: &str,

@@ -65,6 +65,9 @@ pub trait Stacks: Send + Sync {
         change_set_name: &str,
     ) -> Result<ExecuteStart, StepError>;
 
+    /// Starts deleting a stack; one that does not exist counts as deleted.
+    async fn delete_stack(&self, stack_name: &str) -> Result<(), StepError>;
+
     /// Events of the stack's latest operation, newest first, down to the one that started it.
     async fn latest_operation_events(&self, stack_name: &str)
         -> Result<Vec<StackEvent>, StepError>;

@@ -23,7 +23,7 @@ pub async fn begin(
     let stack = request.stack.as_str();
     let now_at = time::OffsetDateTime::now_utc();
     let (started_at, now_epoch) = now();
-    let expires = now_at + time::Duration::minutes(i64::from(config.lock_ttl_minutes));
+    let expires = now_at + time::Duration::minutes(i64::from(config.lock_minutes()));
     let lock = StackLock {
         env: request.env,
         stack: stack.to_string(),
@@ -116,6 +116,7 @@ pub async fn begin(
         lock_expires_at: lock.expires_at,
         approval_timeout_seconds: approval_timeout(&config, request),
         poll_interval_seconds: config.poll_interval_seconds.max(1),
+        stack_timeout_seconds: config.stack_timeout_minutes * 60,
     })
 }
 

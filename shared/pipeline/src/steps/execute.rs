@@ -49,11 +49,13 @@ pub async fn start(pipeline: &Pipeline, input: &ExecuteInput) -> Result<StackPro
             status: "EXECUTING".into(),
             phase: StackPhase::InProgress,
             failure: None,
+            deadline_epoch: None,
         },
         "stack.execute",
     )
     .await?;
-    poll(pipeline, input).await
+    let deadline = now().1 + i64::from(input.plan.stack_timeout_seconds);
+    poll_until(pipeline, input, Some(deadline)).await
 }
 
 /// The change set did not run: report the stack as it is, with the reason, and audit it.
@@ -80,13 +82,24 @@ async fn not_executed(
             rollback_status: None,
             recommendation,
         }),
+        deadline_epoch: None,
     };
     audit_progress(pipeline, &input.request, &progress, "stack.execute").await?;
     Ok(progress)
 }
 
 /// Reads the stack's status; on a failed terminal status, finds the first failed resource event.
+/// A stack still in progress past the deadline set at start is `StackTimedOut`.
 pub async fn poll(pipeline: &Pipeline, input: &ExecuteInput) -> Result<StackProgress, StepError> {
+    let deadline = input.execution.as_ref().and_then(|e| e.deadline_epoch);
+    poll_until(pipeline, input, deadline).await
+}
+
+async fn poll_until(
+    pipeline: &Pipeline,
+    input: &ExecuteInput,
+    deadline_epoch: Option<i64>,
+) -> Result<StackProgress, StepError> {
     let stack_name = &input.plan.stack_name;
     let Some(stack) = pipeline.stacks.describe_stack(stack_name).await? else {
         return Ok(StackProgress {
@@ -100,9 +113,21 @@ pub async fn poll(pipeline: &Pipeline, input: &ExecuteInput) -> Result<StackProg
                 rollback_status: None,
                 recommendation: None,
             }),
+            deadline_epoch,
         });
     };
-    progress_from(pipeline, stack_name, stack).await
+    let mut progress = progress_from(pipeline, stack_name, stack).await?;
+    progress.deadline_epoch = deadline_epoch;
+    let overdue = deadline_epoch.is_some_and(|deadline| now().1 > deadline);
+    if progress.phase == StackPhase::InProgress && overdue {
+        audit_progress(pipeline, &input.request, &progress, "stack.timeout").await?;
+        return Err(StepError::StackTimedOut {
+            stack_name: stack_name.clone(),
+            status: progress.status,
+            minutes: input.plan.stack_timeout_seconds / 60,
+        });
+    }
+    Ok(progress)
 }
 
 async fn progress_from(
@@ -140,6 +165,7 @@ async fn progress_from(
         status: stack.status.to_string(),
         phase,
         failure,
+        deadline_epoch: None,
     })
 }
 
@@ -221,6 +247,7 @@ mod tests {
                 lock_expires_at: "2026-03-01T14:00:00Z".into(),
                 approval_timeout_seconds: 3600,
                 poll_interval_seconds: 0,
+                stack_timeout_seconds: 3600,
             },
             change_set: ChangeSetResult {
                 stack_name: STACK_NAME.into(),
@@ -234,7 +261,65 @@ mod tests {
                 parameters: BTreeMap::new(),
                 tags: BTreeMap::new(),
             },
+            execution: None,
         }
+    }
+
+    /// The input of a poll after an earlier one that set `deadline_epoch`.
+    fn polled_with_deadline(deadline_epoch: i64) -> ExecuteInput {
+        ExecuteInput {
+            execution: Some(StackProgress {
+                stack_name: STACK_NAME.into(),
+                status: "UPDATE_IN_PROGRESS".into(),
+                phase: StackPhase::InProgress,
+                failure: None,
+                deadline_epoch: Some(deadline_epoch),
+            }),
+            ..input()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stack_still_executing_past_its_deadline_is_a_typed_timeout() {
+        let executing = stack_is("UPDATE_IN_PROGRESS", None);
+        let pipeline = offline_pipeline(cfn_client(&[&executing]));
+
+        let err = poll(&pipeline, &polled_with_deadline(now().1 - 1))
+            .await
+            .unwrap_err();
+
+        assert_eq!(err.error_type(), "StackTimedOut");
+        let message = err.to_string();
+        assert!(
+            message.contains("UPDATE_IN_PROGRESS") && message.contains("60 minutes"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_poll_before_the_deadline_carries_it_forward() {
+        let executing = stack_is("UPDATE_IN_PROGRESS", None);
+        let pipeline = offline_pipeline(cfn_client(&[&executing]));
+        let deadline = now().1 + 600;
+
+        let progress = poll(&pipeline, &polled_with_deadline(deadline))
+            .await
+            .expect("not yet overdue");
+
+        assert_eq!(progress.phase, StackPhase::InProgress);
+        assert_eq!(progress.deadline_epoch, Some(deadline));
+    }
+
+    #[tokio::test]
+    async fn a_stack_that_finished_after_the_deadline_still_counts_as_finished() {
+        let updated = stack_is("UPDATE_COMPLETE", None);
+        let pipeline = offline_pipeline(cfn_client(&[&updated]));
+
+        let progress = poll(&pipeline, &polled_with_deadline(now().1 - 1))
+            .await
+            .expect("a finished stack is not overdue");
+
+        assert_eq!(progress.phase, StackPhase::Succeeded);
     }
 
     fn stack_is(status: &str, reason: Option<&str>) -> Rule {

@@ -6,11 +6,12 @@ use crate::steps::begin::new_record;
 use crate::StepError;
 use infra_agent_core::clock::now;
 use infra_agent_core::contract::approval::{ApprovalDecision, Decision};
+use infra_agent_core::contract::change_set::{ChangeSetResult, ChangeSetType};
 use infra_agent_core::contract::execute::StackFailure;
 use infra_agent_core::contract::record::{DeploymentState, DeploymentStatus};
 use infra_agent_core::contract::record::{FinishInput, FinishResult, Outcome};
 use infra_agent_core::records::{ApprovalStatus, AuditEntry};
-use infra_agent_core::stack::recommendation_for;
+use infra_agent_core::stack::{recommendation_for, StackStatus};
 
 pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishResult, StepError> {
     let state = &input.state;
@@ -34,6 +35,7 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
                 .stacks
                 .delete_change_set(&change_set.stack_name, &change_set.change_set_name)
                 .await?;
+            remove_unborn_stack(pipeline, change_set).await?;
         }
     }
 
@@ -224,5 +226,177 @@ fn failure_of(
                 None,
             ))
         }
+    }
+}
+
+/// A CREATE change set that never ran leaves an empty stack in `REVIEW_IN_PROGRESS`: deleted, so
+/// the next deployment of the stack starts clean instead of finding a stack it cannot update.
+async fn remove_unborn_stack(
+    pipeline: &Pipeline,
+    change_set: &ChangeSetResult,
+) -> Result<(), StepError> {
+    if change_set.change_set_type != ChangeSetType::Create {
+        return Ok(());
+    }
+    let unborn = pipeline
+        .stacks
+        .describe_stack(&change_set.stack_name)
+        .await?
+        .is_some_and(|s| s.status == StackStatus::ReviewInProgress);
+    if unborn {
+        pipeline.stacks.delete_stack(&change_set.stack_name).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use infra_agent_core::contract::change_set::{ChangeSummary, ResourceChange};
+    use infra_agent_core::contract::deploy::{DeployRequest, TemplateRef};
+    use infra_agent_core::contract::record::{DeploymentState, FinishInput, Outcome};
+    use infra_agent_core::contract::CONTRACT_VERSION;
+    use infra_agent_core::naming::Env;
+
+    use super::*;
+    use crate::fakes::Fakes;
+    use crate::ports::{ChangeSetSpec, Stacks};
+    use crate::steps::begin::begin;
+
+    const STACK: &str = "infra-agent-dev-vpc";
+
+    fn request() -> DeployRequest {
+        DeployRequest {
+            version: CONTRACT_VERSION,
+            deployment_id: "dev-vpc-20270115T080000-aaaa".into(),
+            stack: "vpc".parse().unwrap(),
+            env: Env::Dev,
+            template: TemplateRef {
+                bucket: "b".into(),
+                key: "k".into(),
+                sha256: "a".repeat(64),
+            },
+            requested_by: "alice".into(),
+            iac_version: "1.0.0".into(),
+            approval_timeout_seconds: None,
+            parameters: Default::default(),
+        }
+    }
+
+    /// A CREATE change set as CloudFormation leaves it: computed, on a REVIEW_IN_PROGRESS stack.
+    async fn created(fakes: &Fakes, change_set_name: &str) -> ChangeSetResult {
+        fakes.stacks.set_next_changes(vec![ResourceChange {
+            action: "CREATE".into(),
+            logical_id: "Vpc".into(),
+            resource_type: "AWS::EC2::VPC".into(),
+            replacement: None,
+        }]);
+        let none = BTreeMap::new();
+        fakes
+            .stacks
+            .create_change_set(&ChangeSetSpec {
+                stack_name: STACK,
+                change_set_name,
+                change_set_type: ChangeSetType::Create,
+                template_body: "Resources: {}",
+                template_url: None,
+                parameters: &none,
+                tags: &none,
+                description: "test",
+            })
+            .await
+            .unwrap();
+        ChangeSetResult {
+            stack_name: STACK.into(),
+            change_set_name: change_set_name.into(),
+            change_set_arn: None,
+            change_set_type: ChangeSetType::Create,
+            has_changes: true,
+            summary: ChangeSummary::default(),
+            parameters: BTreeMap::new(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rejected_create_leaves_no_stack_behind() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        let plan = begin(&pipeline, &request()).await.unwrap();
+        let change_set = created(&fakes, &plan.change_set_name).await;
+        let status = |s: Option<infra_agent_core::stack::StackState>| s.map(|s| s.status);
+        assert_eq!(
+            status(fakes.stacks.describe_stack(STACK).await.unwrap()),
+            Some(StackStatus::ReviewInProgress)
+        );
+
+        finish(
+            &pipeline,
+            &FinishInput {
+                outcome: Outcome::Rejected,
+                state: DeploymentState {
+                    request: request(),
+                    plan: Some(plan),
+                    validation: None,
+                    change_set: Some(change_set),
+                    cost: None,
+                    approval: None,
+                    execution: None,
+                    error: None,
+                },
+            },
+        )
+        .await
+        .unwrap();
+
+        assert_eq!(fakes.stacks.describe_stack(STACK).await.unwrap(), None);
+        assert!(
+            fakes
+                .stacks
+                .calls()
+                .iter()
+                .any(|c| c == &format!("DeleteStack {STACK}")),
+            "{:?}",
+            fakes.stacks.calls()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rejected_update_never_deletes_the_stack() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        fakes
+            .stacks
+            .put_stack(STACK, StackStatus::UpdateComplete, &[]);
+        let plan = begin(&pipeline, &request()).await.unwrap();
+        let mut change_set = created(&fakes, &plan.change_set_name).await;
+        change_set.change_set_type = ChangeSetType::Update;
+
+        finish(
+            &pipeline,
+            &FinishInput {
+                outcome: Outcome::Rejected,
+                state: DeploymentState {
+                    request: request(),
+                    plan: Some(plan),
+                    validation: None,
+                    change_set: Some(change_set),
+                    cost: None,
+                    approval: None,
+                    execution: None,
+                    error: None,
+                },
+            },
+        )
+        .await
+        .unwrap();
+
+        assert!(fakes.stacks.describe_stack(STACK).await.unwrap().is_some());
+        assert!(!fakes
+            .stacks
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("DeleteStack")));
     }
 }

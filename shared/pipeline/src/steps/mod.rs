@@ -10,4 +10,5 @@ pub mod decision;
 pub mod environment;
 pub mod execute;
 pub mod finish;
+pub mod reconcile;
 pub mod validate;

@@ -1,0 +1,211 @@
+//! Makes the record of a deployment whose execution ended without recording (stopped, timed out,
+//! killed host) true, and frees its lock. Run by the record function on Step Functions' status
+//! change events, and by the CLI when it finds an ended execution with an open record (the local
+//! emulator sends no events). Safe to run any number of times.
+
+use infra_agent_core::clock::now;
+use infra_agent_core::contract::execute::StackFailure;
+use infra_agent_core::contract::reconcile::{EndedExecution, ExecutionEnd};
+use infra_agent_core::records::{ApprovalStatus, AuditEntry};
+use infra_agent_core::StepError;
+
+use crate::ports::Store;
+
+/// What reconciling changed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reconciled {
+    pub deployment_id: String,
+    /// The record's status after reconciling; `None` when there is no record.
+    pub status: Option<String>,
+    /// The record was open and is now final.
+    pub record_closed: bool,
+    pub lock_released: bool,
+}
+
+pub async fn reconcile(
+    store: &dyn Store,
+    ended: &EndedExecution,
+    actor: &str,
+) -> Result<Reconciled, StepError> {
+    let request = &ended.request;
+    let stack = request.stack.as_str();
+    let id = &ended.name;
+    let record = store.deployment(request.env, stack, id).await?;
+    let mut record_closed = false;
+    let status = match record {
+        Some(mut record) if !record.status.is_final() => {
+            let (at, _) = now();
+            record.status = ended.end.deployment_status();
+            record.failure = Some(failure(ended));
+            record.updated_at = at.clone();
+            record.finished_at = Some(at);
+            store.put_deployment(&record).await?;
+            // A link to an execution that no longer waits must not look decidable.
+            if let Some(approval_id) = &record.approval_id {
+                if let Some(approval) = store.approval(approval_id).await? {
+                    if approval.status == ApprovalStatus::Pending {
+                        store.mark_approval_expired(approval_id).await?;
+                    }
+                }
+            }
+            record_closed = true;
+            Some(record.status.as_str().to_string())
+        }
+        Some(record) => Some(record.status.as_str().to_string()),
+        None => None,
+    };
+    let lock_released = store.release_lock(request.env, stack, id).await?;
+    if record_closed || lock_released {
+        store
+            .audit(
+                &AuditEntry::new(
+                    request.env,
+                    stack,
+                    actor,
+                    "deployment.reconcile",
+                    status.as_deref().unwrap_or("NO_RECORD"),
+                )
+                .deployment(id)
+                .detail(format!(
+                    "execution ended {:?} without recording{}; lock released: {lock_released}",
+                    ended.end,
+                    ended
+                        .error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                )),
+            )
+            .await?;
+    }
+    tracing::info!(deployment = %id, record_closed, lock_released, "execution reconciled");
+    Ok(Reconciled {
+        deployment_id: id.clone(),
+        status,
+        record_closed,
+        lock_released,
+    })
+}
+
+fn failure(ended: &EndedExecution) -> StackFailure {
+    let how = match ended.end {
+        ExecutionEnd::Aborted => "was stopped",
+        ExecutionEnd::TimedOut => "timed out",
+        ExecutionEnd::Failed => "failed",
+        ExecutionEnd::Succeeded => "ended",
+    };
+    let detail = match (&ended.error, &ended.cause) {
+        (Some(error), Some(cause)) => format!(": {error}: {cause}"),
+        (Some(error), None) => format!(": {error}"),
+        (None, Some(cause)) => format!(": {cause}"),
+        (None, None) => String::new(),
+    };
+    StackFailure {
+        reason: format!(
+            "execution {} {how} before it recorded an outcome{detail}",
+            ended.name
+        ),
+        resource: None,
+        resource_type: None,
+        rollback_status: None,
+        recommendation: Some(
+            "Check the stack's status and events: a change set that had started executing may still have changed it. Deploy again when the stack is stable.".into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use infra_agent_core::contract::deploy::{DeployRequest, TemplateRef};
+    use infra_agent_core::contract::record::DeploymentStatus;
+    use infra_agent_core::contract::CONTRACT_VERSION;
+    use infra_agent_core::naming::Env;
+
+    use super::*;
+    use crate::fakes::Fakes;
+    use crate::ports::{AuditTrail, Deployments, Locks};
+    use crate::steps::begin::begin;
+
+    fn request() -> DeployRequest {
+        DeployRequest {
+            version: CONTRACT_VERSION,
+            deployment_id: "dev-vpc-20270115T080000-aaaa".into(),
+            stack: "vpc".parse().unwrap(),
+            env: Env::Dev,
+            template: TemplateRef {
+                bucket: "b".into(),
+                key: "k".into(),
+                sha256: "a".repeat(64),
+            },
+            requested_by: "alice".into(),
+            iac_version: "1.0.0".into(),
+            approval_timeout_seconds: None,
+            parameters: Default::default(),
+        }
+    }
+
+    fn ended(end: ExecutionEnd) -> EndedExecution {
+        EndedExecution {
+            name: request().deployment_id,
+            end,
+            error: Some("States.Runtime".into()),
+            cause: Some("the Lambda host went away".into()),
+            request: request(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stopped_execution_closes_its_record_and_frees_the_stack() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        begin(&pipeline, &request()).await.unwrap();
+
+        let done = reconcile(fakes.store.as_ref(), &ended(ExecutionEnd::Aborted), "test")
+            .await
+            .unwrap();
+
+        assert!(done.record_closed && done.lock_released, "{done:?}");
+        let record = fakes
+            .store
+            .deployment(Env::Dev, "vpc", &request().deployment_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.status, DeploymentStatus::Aborted);
+        assert!(record.finished_at.is_some());
+        let reason = record.failure.unwrap().reason;
+        assert!(
+            reason.contains("was stopped") && reason.contains("States.Runtime"),
+            "{reason}"
+        );
+        assert!(fakes.store.lock(Env::Dev, "vpc").await.unwrap().is_none());
+        let trail = fakes.store.audit_trail(Env::Dev, "vpc").await.unwrap();
+        assert_eq!(
+            trail.last().map(|e| e.action.as_str()),
+            Some("deployment.reconcile")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_recorded_outcome_is_kept_and_another_deployments_lock_is_not_touched() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        begin(&pipeline, &request()).await.unwrap();
+        let first = reconcile(fakes.store.as_ref(), &ended(ExecutionEnd::TimedOut), "test")
+            .await
+            .unwrap();
+        assert_eq!(first.status.as_deref(), Some("TIMED_OUT"));
+        let mut next = request();
+        next.deployment_id = "dev-vpc-20270115T090000-bbbb".into();
+        begin(&pipeline, &next).await.unwrap();
+
+        let again = reconcile(fakes.store.as_ref(), &ended(ExecutionEnd::Failed), "test")
+            .await
+            .unwrap();
+
+        assert!(!again.record_closed && !again.lock_released, "{again:?}");
+        assert_eq!(again.status.as_deref(), Some("TIMED_OUT"));
+        let lock = fakes.store.lock(Env::Dev, "vpc").await.unwrap().unwrap();
+        assert_eq!(lock.holder, next.deployment_id);
+    }
+}
