@@ -12,7 +12,7 @@ use infra_agent_pipeline::steps::decision::decide as decide_approval;
 use serde::Serialize;
 
 use crate::backend::Backend;
-use crate::output::{print_json, Format};
+use crate::output::{eprint_line, print_json, print_line, Format};
 
 #[derive(clap::Args)]
 pub struct DecideArgs {
@@ -67,7 +67,7 @@ pub async fn decide(
     let record = match outcome {
         Ok(record) => record,
         Err(refused) => {
-            eprintln!("error: {refused}; nothing was changed");
+            eprint_line(format!("error: {refused}; nothing was changed"));
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -82,10 +82,10 @@ pub async fn decide(
                 "approvers_still_needed": waiting_for,
             }))?;
         } else {
-            println!(
+            print_line(format!(
                 "Recorded your approval of {} in {}; {waiting_for} more distinct approver(s) needed.",
                 record.stack_name, record.env
-            );
+            ));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -97,7 +97,7 @@ pub async fn decide(
             approver: &approver,
         })?;
     } else {
-        println!(
+        print_line(format!(
             "{} {} in {} (deployment {}) as {approver}",
             match decision {
                 Decision::Approved => "Approved",
@@ -106,15 +106,15 @@ pub async fn decide(
             record.stack_name,
             record.env,
             record.deployment_id
-        );
+        ));
         match record.kind {
-            ApprovalKind::Teardown if decision == Decision::Approved => println!(
+            ApprovalKind::Teardown if decision == Decision::Approved => print_line(format!(
                 "Teardown: infra-agent destroy --env {} --allow-prd --approval {}",
                 record.env, record.approval_id
-            ),
+            )),
             ApprovalKind::Teardown => {}
             ApprovalKind::Deployment => {
-                println!("Follow: infra-agent wait {}", record.deployment_id)
+                print_line(format!("Follow: infra-agent wait {}", record.deployment_id))
             }
         }
     }

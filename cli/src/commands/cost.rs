@@ -17,7 +17,7 @@ use infra_agent_core::validation::ValidationContext;
 use infra_agent_pipeline::ports::{Stacks, TemplateStore};
 
 use crate::backend::Backend;
-use crate::output::{print_json, print_table, Format};
+use crate::output::{print_json, print_line, print_table, Format};
 
 #[derive(clap::Args)]
 pub struct CostArgs {
@@ -138,11 +138,14 @@ async fn against_deployed(
 
 fn print_change(change: &Change) {
     let d = &change.delta;
+    println!();
     match &change.compared_with {
-        Some(id) => println!("\nChange against the deployed stack (deployment {id}):"),
-        None => println!("\nChange: the stack is not deployed; all of it is new:"),
+        Some(id) => print_line(format!(
+            "Change against the deployed stack (deployment {id}):"
+        )),
+        None => print_line("Change: the stack is not deployed; all of it is new:"),
     }
-    println!(
+    print_line(format!(
         "  {} → {} per month ({}{})",
         d.before_monthly,
         d.after_monthly,
@@ -152,34 +155,38 @@ fn print_change(change: &Change) {
             ""
         },
         d.delta_monthly
-    );
+    ));
     let costs = |u: Option<Usd>| u.is_some_and(|u| u != Usd::ZERO);
     let (priced, free): (Vec<_>, Vec<_>) = d
         .resources
         .iter()
         .partition(|r| costs(r.before_monthly) || costs(r.after_monthly));
     if priced.is_empty() {
-        println!("  no resource changes what it costs");
+        print_line("  no resource changes what it costs");
     }
     if !free.is_empty() {
-        println!("  ({} resources added or removed at $0.00)", free.len());
+        print_line(format!(
+            "  ({} resources added or removed at $0.00)",
+            free.len()
+        ));
     }
     for r in priced {
-        println!(
+        print_line(format!(
             "  {} ({}): {} → {}",
             r.logical_id,
             r.resource_type,
             r.before_monthly.map_or("-".to_string(), |u| u.to_string()),
             r.after_monthly.map_or("-".to_string(), |u| u.to_string()),
-        );
+        ));
     }
 }
 
 fn print_estimate(source: &str, env: Env, estimate: &CostEstimate) {
-    println!(
-        "Cost estimate of {source} in {env} ({}), list prices as of {}\n",
+    print_line(format!(
+        "Cost estimate of {source} in {env} ({}), list prices as of {}",
         estimate.region, estimate.prices_as_of
-    );
+    ));
+    println!();
     let mut rows = Vec::new();
     for line in &estimate.lines {
         let free = line.unit_price == Usd::ZERO;
@@ -203,35 +210,45 @@ fn print_estimate(source: &str, env: Env, estimate: &CostEstimate) {
         }
     }
     print_table(&["Resource", "Quantity", "Monthly Cost"], &rows);
-    println!("\nTotal (fixed): {} per month", estimate.total_monthly);
+    println!();
+    print_line(format!(
+        "Total (fixed): {} per month",
+        estimate.total_monthly
+    ));
     if !estimate.ranges.is_empty() {
-        println!("\nUsage-based (not in the total):");
+        println!();
+        print_line("Usage-based (not in the total):");
         for range in &estimate.ranges {
-            println!(
+            print_line(format!(
                 "  {} {} ({}): {} – {}",
                 range.resource_type,
                 range.usage,
                 range.logical_ids.join(", "),
                 range.low_monthly,
                 range.high_monthly
-            );
-            println!("    {}; assuming {}", range.formula, range.assumption);
+            ));
+            print_line(format!(
+                "    {}; assuming {}",
+                range.formula, range.assumption
+            ));
         }
-        println!(
+        print_line(format!(
             "Total with usage: {} – {} per month",
             estimate.low_monthly(),
             estimate.high_monthly()
-        );
+        ));
     }
     if estimate.not_priced.is_empty() {
-        println!("\nNot priced: none");
+        println!();
+        print_line("Not priced: none");
     } else {
-        println!("\nNot priced:");
+        println!();
+        print_line("Not priced:");
         for item in &estimate.not_priced {
-            println!(
+            print_line(format!(
                 "  {} ({}): {}",
                 item.logical_id, item.resource_type, item.reason
-            );
+            ));
         }
     }
 }

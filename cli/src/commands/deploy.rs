@@ -26,7 +26,7 @@ use crate::backend::Backend;
 
 /// The stack part of an environment run's id: `{env}-all-{timestamp}-{id}`.
 const ENVIRONMENT_RUN: &str = "all";
-use crate::output::{print_json, Format};
+use crate::output::{eprint_line, print_json, print_line, Format};
 
 #[derive(clap::Args)]
 pub struct DeployArgs {
@@ -100,7 +100,7 @@ pub async fn deploy(
         ),
         None => {
             if let (Err(e), None) = (&catalog, &args.template) {
-                eprintln!("note: no wiring from the catalog ({e})");
+                eprint_line(format!("note: no wiring from the catalog ({e})"));
             }
             (
                 args.template
@@ -149,11 +149,11 @@ async fn start(
         .send()
         .await
         .context("could not start the deploy state machine")?;
-    eprintln!(
+    eprint_line(format!(
         "Deployment {deployment_id} started: {stack} to {} (template {})",
         args.env,
         &request.template.sha256[..12]
-    );
+    ));
     Ok((started.execution_arn, deployment_id))
 }
 
@@ -240,12 +240,12 @@ async fn deploy_all(
         .context("could not start the deploy-environment state machine")?;
     for (number, wave) in request.waves.iter().enumerate() {
         let names: Vec<&str> = wave.iter().map(|s| s.stack.as_str()).collect();
-        eprintln!("Wave {}: {}", number + 1, names.join(", "));
+        eprint_line(format!("Wave {}: {}", number + 1, names.join(", ")));
     }
-    eprintln!(
+    eprint_line(format!(
         "Environment run {run_id} started: {} to {}",
         request.iac_version, args.env
-    );
+    ));
     follow_run(backend, &started.execution_arn, &request, format).await
 }
 
@@ -271,7 +271,7 @@ async fn follow_run(
         let run = backend.store.environment_run(env, &request.run_id).await?;
         if let Some(run) = &run {
             for result in run.results.iter().skip(judged) {
-                eprintln!("  {}: {}", result.stack, describe(&result.outcome));
+                eprint_line(format!("  {}: {}", result.stack, describe(&result.outcome)));
             }
             judged = judged.max(run.results.len());
             for flight in &run.in_flight {
@@ -285,11 +285,11 @@ async fn follow_run(
                 }
                 seen.insert(flight.deployment_id.clone(), record.status);
                 match (record.status, record.approval_id.as_deref()) {
-                    (DeploymentStatus::AwaitingApproval, Some(approval)) => eprintln!(
+                    (DeploymentStatus::AwaitingApproval, Some(approval)) => eprint_line(format!(
                         "  … {} ({}) waits for approval {approval}: `infra-agent approve {approval}` or the link in the approval message",
                         flight.stack, flight.deployment_id
-                    ),
-                    (status, _) => eprintln!("  → {} {}", flight.stack, status.as_str()),
+                    )),
+                    (status, _) => eprint_line(format!("  → {} {}", flight.stack, status.as_str())),
                 }
             }
         }
@@ -318,7 +318,11 @@ fn show_run(
         print_json(run)?;
     } else {
         println!();
-        println!("Environment run {}: {}", run.run_id, run.status.as_str());
+        print_line(format!(
+            "Environment run {}: {}",
+            run.run_id,
+            run.status.as_str()
+        ));
         let rows: Vec<Vec<String>> = run
             .results
             .iter()
@@ -332,7 +336,7 @@ fn show_run(
             .collect();
         crate::output::print_table(&["Wave", "Stack", "Result"], &rows);
         if let Some(reason) = &run.reason {
-            println!("Stopped: {reason}");
+            print_line(format!("Stopped: {reason}"));
         }
     }
     Ok(if run.status == RunStatus::Succeeded {
@@ -371,7 +375,7 @@ async fn follow(
     loop {
         let events = state_entries(backend, execution_arn).await?;
         for name in events.iter().skip(shown) {
-            eprintln!("  → {name}");
+            eprint_line(format!("  → {name}"));
         }
         shown = shown.max(events.len());
         let execution = backend
@@ -394,7 +398,7 @@ async fn follow(
                 .as_ref()
                 .and_then(|r| r.approval_id.as_deref())
                 .unwrap_or("?");
-            eprintln!("  … {deployment_id} waits for approval {id}: `infra-agent approve {id}` or the link in the approval message");
+            eprint_line(format!("  … {deployment_id} waits for approval {id}: `infra-agent approve {id}` or the link in the approval message"));
             announced = true;
         }
         if !running || (stop_at_approval && awaiting) {
@@ -461,26 +465,26 @@ fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyho
     if format == Format::Json {
         return print_json(&view);
     }
-    println!(
+    print_line(format!(
         "Deployment {}: {}",
         record.deployment_id,
         record.status.as_str()
-    );
-    println!(
+    ));
+    print_line(format!(
         "  Stack:      {} {}",
         record.stack_name,
         record.stack_status.as_deref().unwrap_or("")
-    );
+    ));
     if let Some(summary) = &record.change_summary {
         for line in summary.count_lines() {
-            println!("  Change:     {line}");
+            print_line(format!("  Change:     {line}"));
         }
     }
     if let Some(approver) = &record.approver {
-        println!("  Approver:   {approver}");
+        print_line(format!("  Approver:   {approver}"));
     }
     if let Some(failure) = &record.failure {
-        println!(
+        print_line(format!(
             "  Reason:     {}{}",
             failure
                 .resource
@@ -488,20 +492,27 @@ fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyho
                 .map(|r| format!("{r}: "))
                 .unwrap_or_default(),
             failure.reason
-        );
+        ));
         if let Some(advice) = &failure.recommendation {
-            println!("  Advice:     {advice}");
+            print_line(format!("  Advice:     {advice}"));
         }
     }
     if record.status == DeploymentStatus::AwaitingApproval {
         let id = record.approval_id.as_deref().unwrap_or("?");
-        println!("  Approval:   {id} (the approval link was sent to the approval topic)");
-        println!("  Decide:     infra-agent approve {id}   |   infra-agent reject {id}");
-        println!("  Follow:     infra-agent wait {}", record.deployment_id);
+        print_line(format!(
+            "  Approval:   {id} (the approval link was sent to the approval topic)"
+        ));
+        print_line(format!(
+            "  Decide:     infra-agent approve {id}   |   infra-agent reject {id}"
+        ));
+        print_line(format!(
+            "  Follow:     infra-agent wait {}",
+            record.deployment_id
+        ));
     }
     if let Some(stack_status) = &record.stack_status {
         if record.status.is_final() {
-            println!("{stack_status}");
+            print_line(stack_status);
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! confirmation, stopping at the first stack that does not delete, and saying what survives.
 
 use infra_agent_pipeline::ports::{Approvals, AuditTrail};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,7 +20,7 @@ use infra_agent_core::template::Template;
 use infra_agent_pipeline::ports::Stacks;
 
 use crate::backend::Backend;
-use crate::output::print_table;
+use crate::output::{eprint_line, inert, print_line, print_table, prompt};
 
 #[derive(clap::Args)]
 pub struct DestroyArgs {
@@ -84,12 +84,12 @@ pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<Exi
         }
     }
     if present.is_empty() {
-        println!("Nothing to destroy in {}.", args.env);
+        print_line(format!("Nothing to destroy in {}.", args.env));
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("Stacks to delete in {}, in this order:", args.env);
+    eprint_line(format!("Stacks to delete in {}, in this order:", args.env));
     for (_, name, status) in &present {
-        eprintln!("  {name} ({status})");
+        eprint_line(format!("  {name} ({status})"));
     }
     let actor = backend.caller().await?;
     let names: Vec<String> = present.iter().map(|(_, name, _)| name.clone()).collect();
@@ -120,7 +120,7 @@ pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<Exi
         let survivors = survivors(backend, name)
             .await
             .unwrap_or_else(|e| vec![format!("unknown ({e:#})")]);
-        eprintln!("Deleting {name}...");
+        eprint_line(format!("Deleting {name}..."));
         let outcome = delete_and_wait(backend, name).await?;
         let entry = AuditEntry::new(
             args.env,
@@ -192,16 +192,20 @@ async fn request_teardown_approval(
                 .await
                 .context("could not notify the approvers (approval topic)")?;
         }
-        None => eprintln!(
-            "note: INFRA_AGENT_APPROVAL_TOPIC_ARN is not set: tell the approvers yourself"
+        None => eprint_line(
+            "note: INFRA_AGENT_APPROVAL_TOPIC_ARN is not set: tell the approvers yourself",
         ),
     }
-    eprintln!(
-        "Teardown of {env} needs approval {id} by {n} distinct approvers (until {until}):\n  infra-agent approve {id}\nthen run again with --approval {id}. Nothing was deleted.",
-        id = approval.approval_id,
+    let id = &approval.approval_id;
+    eprint_line(format!(
+        "Teardown of {env} needs approval {id} by {n} distinct approvers (until {until}):",
         n = approval.required_approvers,
         until = approval.expires_at,
-    );
+    ));
+    eprint_line(format!("  infra-agent approve {id}"));
+    eprint_line(format!(
+        "then run again with --approval {id}. Nothing was deleted."
+    ));
     Ok(ExitCode::FAILURE)
 }
 
@@ -225,12 +229,13 @@ async fn approved_teardown(
         .approval(id)
         .await?
         .with_context(|| format!("approval {id} does not exist"))?;
+    // The refusal can quote the approval's approver: shown inert like any record data.
     check_teardown(&approval, env, names)
-        .map_err(|e| anyhow::anyhow!("{e}; nothing was deleted"))?;
-    eprintln!(
+        .map_err(|e| anyhow::anyhow!("{}; nothing was deleted", inert(&e.to_string())))?;
+    eprint_line(format!(
         "Teardown approved by {}",
         approval.approver.as_deref().unwrap_or("?")
-    );
+    ));
     Ok(approval.approval_id)
 }
 
@@ -240,8 +245,7 @@ fn confirm(env: Env) -> anyhow::Result<()> {
     if !stdin.is_terminal() {
         bail!("confirmation needed: run in a terminal and type {phrase}, or pass --yes");
     }
-    eprint!("Type {phrase} to delete these stacks: ");
-    std::io::stderr().flush().ok();
+    prompt(format!("Type {phrase} to delete these stacks: "));
     let mut line = String::new();
     stdin
         .lock()

@@ -12,7 +12,7 @@ use infra_agent_core::naming::{self, Env, StackKey};
 use infra_agent_pipeline::ports::Stacks;
 use serde::Serialize;
 
-use crate::output::{print_json, print_table, Format};
+use crate::output::{print_json, print_line, print_table, Format};
 
 use crate::backend::Backend;
 
@@ -152,19 +152,23 @@ fn display(path: &Path) -> String {
 
 fn print_plan(plan: &Plan<'_>) {
     let env = plan.environment;
-    println!(
+    print_line(format!(
         "Plan for {env} from {}: {} stacks in {} waves, stack names infra-agent-{env}-<stack>; deployed: {}",
         plan.catalog,
         plan.stacks.len(),
         plan.waves.len(),
         plan.deployed_from
-    );
+    ));
     for wave in 1..=plan.waves.len() {
         let stacks: Vec<&StackPlan<'_>> = plan.stacks.iter().filter(|s| s.wave == wave).collect();
         let Some(first) = stacks.first() else {
             continue;
         };
-        println!("\nWave {wave} (phase {} {})", first.phase, first.phase_name);
+        println!();
+        print_line(format!(
+            "Wave {wave} (phase {} {})",
+            first.phase, first.phase_name
+        ));
         // One line per wired parameter keeps the table narrow; the stack's cells go on its first.
         let mut rows = Vec::new();
         for s in &stacks {
@@ -200,9 +204,14 @@ fn print_plan(plan: &Plan<'_>) {
         .filter(|s| s.skip_on_emulator.is_some())
         .collect();
     if !skipped.is_empty() {
-        println!("\nNot deployable on the local emulator (skipped there):");
+        println!();
+        print_line("Not deployable on the local emulator (skipped there):");
         for s in skipped {
-            println!("  {}: {}", s.stack, s.skip_on_emulator.unwrap_or_default());
+            print_line(format!(
+                "  {}: {}",
+                s.stack,
+                s.skip_on_emulator.unwrap_or_default()
+            ));
         }
     }
 }

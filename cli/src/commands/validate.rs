@@ -14,7 +14,7 @@ use infra_agent_core::validation::{
 };
 use serde::Serialize;
 
-use crate::output::{print_json, Format};
+use crate::output::{print_json, print_line, Format};
 
 #[derive(clap::Args)]
 pub struct ValidateArgs {
@@ -134,7 +134,7 @@ pub fn run(args: &ValidateArgs, format: Format) -> anyhow::Result<ExitCode> {
         (Format::Table, [one]) => print_lines(&text_lines(one), ""),
         (Format::Table, many) => {
             for report in many {
-                println!("{}:", report.source);
+                print_line(format!("{}:", report.source));
                 print_lines(&text_lines(report), "  ");
             }
         }
@@ -148,7 +148,7 @@ pub fn run(args: &ValidateArgs, format: Format) -> anyhow::Result<ExitCode> {
 
 fn print_lines(lines: &[String], indent: &str) {
     for line in lines {
-        println!("{indent}{line}");
+        print_line(format!("{indent}{line}"));
     }
 }
 
