@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use infra_agent_core::contract::approval::Decision;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalKind, ApprovalStatus};
+use infra_agent_pipeline::steps::approval_endpoint::{approver_name, comment_text};
 use infra_agent_pipeline::steps::decision::decide as decide_approval;
 use serde::Serialize;
 
@@ -50,17 +51,23 @@ pub async fn decide(
         (Some(_), Env::Prd) => {
             bail!("prd approvals are recorded under your IAM identity; drop --as")
         }
-        (Some(name), _) if name.trim().is_empty() => bail!("--as needs a name"),
-        (Some(name), _) => format!("{} (via {identity})", name.trim()),
+        (Some(name), _) => match approver_name(name) {
+            Some(name) => format!("{name} (via {identity})"),
+            None => {
+                bail!("--as needs a name of at most 100 characters, without control characters")
+            }
+        },
         (None, _) => identity,
     };
+    // The same rules as the approval link's form: a name is printable, a comment one line.
+    let comment = args.comment.as_deref().and_then(comment_text);
     let outcome = decide_approval(
         &backend.store,
         &backend.executions,
         &args.approval_id,
         decision,
         &approver,
-        args.comment.as_deref(),
+        comment.as_deref(),
         "cli",
     )
     .await?;

@@ -96,16 +96,17 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                     )
                 }
             };
-            let approver = form.get("approver").map(|a| a.trim()).unwrap_or("");
-            if approver.is_empty() || approver.len() > MAX_APPROVER_LEN {
+            let Some(approver) =
+                approver_name(form.get("approver").map(String::as_str).unwrap_or(""))
+            else {
                 return HttpResponse::page(
                     400,
                     page::outcome(
                         "Bad request",
-                        "Give your name (at most 100 characters). Nothing was changed.",
+                        "Give your name (at most 100 characters, no control characters). Nothing was changed.",
                     ),
                 );
-            }
+            };
             if approval.env == Env::Prd && decision == Decision::Approved {
                 return HttpResponse::page(
                     403,
@@ -116,11 +117,7 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                     ),
                 );
             }
-            let comment = form
-                .get("comment")
-                .map(|c| c.trim())
-                .filter(|c| !c.is_empty())
-                .map(|c| c.chars().take(MAX_COMMENT_LEN).collect::<String>());
+            let comment = form.get("comment").and_then(|c| comment_text(c));
             match decide(
                 pipeline.store.as_ref(),
                 pipeline.executions.as_ref(),
@@ -182,6 +179,36 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
     }
 }
 
+/// The name an approver typed, trimmed, if it is one: at most `MAX_APPROVER_LEN` characters and
+/// nothing that acts on a terminal or reorders text where the name is shown again (CLI tables,
+/// the approval message, the audit trail). Used by every channel that takes a typed name.
+pub fn approver_name(typed: &str) -> Option<&str> {
+    let name = typed.trim();
+    let printable = !name.chars().any(is_control);
+    (!name.is_empty() && printable && name.chars().count() <= MAX_APPROVER_LEN).then_some(name)
+}
+
+/// A comment as recorded: control characters (line breaks too) become spaces, so it stays one
+/// line wherever it is shown; trimmed and cut to `MAX_COMMENT_LEN` characters; none when empty.
+pub fn comment_text(typed: &str) -> Option<String> {
+    let spaced: String = typed
+        .chars()
+        .map(|c| if is_control(c) { ' ' } else { c })
+        .collect();
+    let comment = spaced.trim();
+    (!comment.is_empty()).then(|| comment.chars().take(MAX_COMMENT_LEN).collect())
+}
+
+/// C0, DEL and C1 (ESC starts terminal escape sequences) and the bidirectional formatting
+/// characters that make text read other than it is stored.
+fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 fn already_decided_text(approval: &infra_agent_core::records::ApprovalRecord) -> String {
     page::outcome(
         "Already decided",
@@ -225,4 +252,138 @@ fn server_error(err: &crate::StepError) -> HttpResponse {
             "The approval service could not complete the request. Nothing was decided; try again.",
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use infra_agent_core::records::ApprovalRecord;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fakes::Fakes;
+    use crate::ports::Approvals;
+
+    const ID: &str = "a1b2c3d4-0123456789ab";
+    const HOSTILE: &str = "Eve\x1b[2J\x1b[1;1HAll good\x1b]0;owned\x07";
+
+    /// A pending dev approval that one approver decides, its execution waiting.
+    async fn pending(fakes: &Fakes) -> ApprovalRecord {
+        let (at, epoch) = now();
+        let record: ApprovalRecord = serde_json::from_value(json!({
+            "approval_id": ID,
+            "deployment_id": "dev-vpc-20270115T080000-abcd",
+            "env": "dev",
+            "stack": "vpc",
+            "stack_name": "infra-agent-dev-vpc",
+            "change_set_name": "infra-agent-dev-vpc-20270115-001",
+            "requested_by": "alice",
+            "summary_lines": [],
+            "replacements": [],
+            "deletions": [],
+            "validation_passed": true,
+            "required_approvers": 1,
+            "task_token": "token-1",
+            "status": "PENDING",
+            "created_at": at,
+            "expires_at": at,
+            "expires_epoch": epoch + 3600,
+        }))
+        .expect("a valid approval record");
+        fakes.store.put_approval(&record).await.unwrap();
+        fakes.store.approval(ID).await.unwrap().expect("stored")
+    }
+
+    /// The POST of the confirmation page's form, on a valid link.
+    async fn press(fakes: &Fakes, form: &[(&str, &str)]) -> HttpResponse {
+        let pipeline = fakes.pipeline();
+        let (_, epoch) = now();
+        let link = ApprovalLink::new(&pipeline.settings.approval_key, ID, epoch + 600);
+        let request = HttpRequest {
+            method: "POST".into(),
+            path: format!("/approvals/{ID}"),
+            query: [
+                ("exp".to_string(), link.expires_epoch.to_string()),
+                ("sig".to_string(), link.signature),
+            ]
+            .into(),
+            body: form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish(),
+        };
+        handle(&pipeline, request).await
+    }
+
+    #[tokio::test]
+    async fn approver_name_with_control_characters_is_refused_and_changes_nothing() {
+        for name in [
+            HOSTILE,
+            "Eve\nApproved by: Mallory",
+            "Eve\u{9b}2J",
+            "Eve\u{202e}evE",
+        ] {
+            let fakes = Fakes::new();
+            let before = pending(&fakes).await;
+            let response = press(&fakes, &[("decision", "approve"), ("approver", name)]).await;
+            assert_eq!(response.status, 400, "{name:?}");
+            assert!(
+                response.body.contains("Give your name"),
+                "{}",
+                response.body
+            );
+            assert_eq!(fakes.store.approval(ID).await.unwrap(), Some(before));
+            assert!(fakes.executions.resumed().is_empty(), "{name:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn approver_name_is_bounded_in_characters_not_bytes() {
+        let fakes = Fakes::new();
+        let before = pending(&fakes).await;
+        let too_long = "é".repeat(MAX_APPROVER_LEN + 1);
+        let response = press(&fakes, &[("decision", "approve"), ("approver", &too_long)]).await;
+        assert_eq!(response.status, 400);
+        assert_eq!(fakes.store.approval(ID).await.unwrap(), Some(before));
+
+        let longest = "é".repeat(MAX_APPROVER_LEN);
+        let response = press(&fakes, &[("decision", "approve"), ("approver", &longest)]).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let decided = fakes.store.approval(ID).await.unwrap().expect("stored");
+        assert_eq!(decided.status, ApprovalStatus::Approved);
+        assert_eq!(decided.approver.as_deref(), Some(longest.as_str()));
+    }
+
+    #[tokio::test]
+    async fn comment_is_recorded_on_one_line_without_control_characters() {
+        let fakes = Fakes::new();
+        pending(&fakes).await;
+        let response = press(
+            &fakes,
+            &[
+                ("decision", "reject"),
+                ("approver", "  Ada  "),
+                (
+                    "comment",
+                    "\tnot now\r\nsee\u{1b}[2J ticket\u{7}\u{202e}42\n",
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let decided = fakes.store.approval(ID).await.unwrap().expect("stored");
+        assert_eq!(decided.status, ApprovalStatus::Rejected);
+        assert_eq!(decided.approver.as_deref(), Some("Ada"));
+        assert_eq!(
+            decided.comment.as_deref(),
+            Some("not now  see [2J ticket  42")
+        );
+    }
+
+    #[test]
+    fn comment_is_cut_to_its_bound_and_an_empty_one_is_none() {
+        assert_eq!(
+            comment_text(&"x".repeat(MAX_COMMENT_LEN + 10)).map(|c| c.chars().count()),
+            Some(MAX_COMMENT_LEN)
+        );
+        assert_eq!(comment_text(" \r\n\u{7} "), None);
+    }
 }
