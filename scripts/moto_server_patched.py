@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of eleven moto gaps (CloudFormation, Step Functions), for the local backend only.
+"""`moto_server` with fixes of twelve moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -53,6 +53,10 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    `Condition` is false for the change set's parameters (three NAT gateways where the
    environment builds one), so approvers are shown resources that will not be built.
    CloudFormation leaves them out; so does this.
+12. StopExecution of an execution waiting in a task (a `.waitForTaskToken` approval) only asks
+   its worker to stop; the worker notices when the task returns, so DescribeExecution says
+   `RUNNING` for as long as the approval window lasts. Step Functions reports `ABORTED` (with
+   the stop's error and cause) at once; so does this.
 """
 
 import sys
@@ -464,6 +468,26 @@ def diff_without_false_conditions(self):
 
 
 ChangeSet.diff = diff_without_false_conditions
+
+
+# --- 12. StopExecution aborts at once ----------------------------------------------------------
+
+from moto.stepfunctions.parser.api import ExecutionStatus  # noqa: E402
+from moto.stepfunctions.parser.backend.execution import Execution as SfnExecution  # noqa: E402
+
+_stop_kept = SfnExecution.stop
+
+
+def stop_at_once(self, stop_date, error, cause):
+    _stop_kept(self, stop_date=stop_date, error=error, cause=cause)
+    if self.exec_status == ExecutionStatus.RUNNING:
+        self.exec_status = ExecutionStatus.ABORTED
+        self.stop_date = stop_date
+        self.error = error
+        self.cause = cause
+
+
+SfnExecution.stop = stop_at_once
 
 
 if __name__ == "__main__":

@@ -82,6 +82,16 @@ impl Backend {
         })
     }
 
+    /// The ARN of the deploy execution named `deployment_id` (executions are named by their
+    /// deployment).
+    pub fn deploy_execution_arn(&self, deployment_id: &str) -> String {
+        format!(
+            "{}:{deployment_id}",
+            self.state_machine_arn
+                .replacen(":stateMachine:", ":execution:", 1)
+        )
+    }
+
     /// Who is calling: the IAM identity's ARN.
     pub async fn caller(&self) -> anyhow::Result<String> {
         let identity = self

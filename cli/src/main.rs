@@ -4,6 +4,7 @@
 mod backend;
 mod commands;
 mod output;
+mod reconcile;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,8 @@ enum Command {
     Reject(commands::approve::DecideArgs),
     /// Stacks of an environment with their latest deployment.
     Status(commands::status::StatusArgs),
+    /// Release a stack's lock whose deployment no longer runs (audited; refused while it runs).
+    Unlock(commands::unlock::UnlockArgs),
     /// Deployments of one stack, newest first.
     History(commands::status::HistoryArgs),
     /// Validate templates locally, as the pipeline's validate step does.
@@ -118,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::Status(args) => commands::status::status(&backend, args, format).await,
+        Command::Unlock(args) => commands::unlock::unlock(&backend, args, format).await,
         Command::History(args) => commands::status::history(&backend, args, format).await,
         Command::Validate(_) | Command::Cost(_) | Command::Plan(_) => unreachable!("handled above"),
     }

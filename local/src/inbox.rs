@@ -18,8 +18,11 @@ pub struct ApprovalMessage {
     pub link: String,
 }
 
+/// How long a message read by one reader stays hidden from the next read.
+const INBOX_VISIBILITY_SECONDS: i32 = 2;
+
 /// Waits up to `timeout` for the approval message of `deployment_id`. Messages of other
-/// deployments stay visible to their own readers.
+/// deployments come back into view within seconds for their own readers.
 pub async fn find_approval_message(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
@@ -32,7 +35,10 @@ pub async fn find_approval_message(
             .receive_message()
             .queue_url(queue_url)
             .max_number_of_messages(10)
-            .visibility_timeout(0)
+            // Messages read here stay hidden for a moment, so the next read reaches past them:
+            // approvals nobody reads by the inbox (decided from the CLI, or never) pile up at
+            // the head of the queue and would otherwise hide every newer message for good.
+            .visibility_timeout(INBOX_VISIBILITY_SECONDS)
             .wait_time_seconds(1)
             .send()
             .await

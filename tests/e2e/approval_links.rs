@@ -129,6 +129,7 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
         replacements: vec![],
         deletions: vec![],
         validation_passed: true,
+        validation_report: None,
         cost_line: None,
         exceeds_budget: false,
         required_approvers: 1,

@@ -8,3 +8,5 @@ mod environment;
 mod events;
 mod lint;
 mod locking;
+mod redeploy;
+mod reports;

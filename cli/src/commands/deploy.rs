@@ -408,11 +408,13 @@ async fn follow(
                     execution.status.as_str()
                 );
             };
-            // A refused or finished record is final; a running one is only final when waiting.
-            if !running && !record.status.is_final() {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
+            // The execution ended but its record is open: the record step may still be writing
+            // it, or never will (the execution was stopped, timed out, or its host died).
+            let record = if !running && !record.status.is_final() {
+                settled_record(backend, record, deployment_id).await?
+            } else {
+                record
+            };
             show(&record, execution_arn, format)?;
             return Ok(match record.status {
                 DeploymentStatus::Succeeded
@@ -423,6 +425,46 @@ async fn follow(
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// The record of a deployment whose execution ended: the record step's own once it lands, or —
+/// if none lands within a few seconds — the reconciled one, which says how the execution ended.
+async fn settled_record(
+    backend: &Backend,
+    mut record: DeploymentRecord,
+    deployment_id: &str,
+) -> anyhow::Result<DeploymentRecord> {
+    let (env, stack) = parse_deployment_id(deployment_id)?;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        match backend
+            .store
+            .deployment(env, stack.as_str(), deployment_id)
+            .await?
+        {
+            Some(latest) if latest.status.is_final() => return Ok(latest),
+            Some(latest) => record = latest,
+            None => {}
+        }
+    }
+    let Some(state) = crate::reconcile::execution(backend, deployment_id).await? else {
+        return Ok(record);
+    };
+    let actor = backend.caller().await?;
+    if crate::reconcile::if_ended(backend, &record, &state, &actor)
+        .await?
+        .is_some()
+    {
+        eprint_line(format!(
+            "  execution {deployment_id} ended {} without recording; its record is closed and its lock released",
+            state.status
+        ));
+    }
+    Ok(backend
+        .store
+        .deployment(env, stack.as_str(), deployment_id)
+        .await?
+        .unwrap_or(record))
 }
 
 /// Names of the states entered so far, in order.

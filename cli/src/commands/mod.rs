@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod plan;
 pub mod status;
+pub mod unlock;
 pub mod validate;
 
 /// Parses an environment name for clap.

@@ -3,8 +3,10 @@
 use infra_agent_pipeline::ports::Deployments;
 use std::process::ExitCode;
 
+use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::naming::{Env, StackKey};
-use infra_agent_pipeline::ports::Stacks;
+use infra_agent_core::records::StackHead;
+use infra_agent_pipeline::ports::{Stacks, TemplateStore};
 
 use crate::backend::Backend;
 use crate::output::{cell, print_json, print_table, Format};
@@ -36,6 +38,39 @@ struct StackStatusView {
     last_deployment_status: String,
 }
 
+/// The status of `head`'s deployment after reconciling it, if its execution ended without
+/// recording.
+async fn reconciled(
+    backend: &Backend,
+    head: &StackHead,
+    actor: &mut Option<String>,
+) -> anyhow::Result<Option<DeploymentStatus>> {
+    let id = &head.last_deployment_id;
+    let Some(state) = crate::reconcile::execution(backend, id).await? else {
+        return Ok(None);
+    };
+    if state.end.is_none() {
+        return Ok(None);
+    }
+    let Some(record) = backend
+        .store
+        .deployment(head.env, head.stack.as_str(), id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let who = match actor {
+        Some(who) => who.clone(),
+        None => actor.insert(backend.caller().await?).clone(),
+    };
+    crate::reconcile::if_ended(backend, &record, &state, &who).await?;
+    Ok(backend
+        .store
+        .deployment(head.env, head.stack.as_str(), id)
+        .await?
+        .map(|r| r.status))
+}
+
 pub async fn status(
     backend: &Backend,
     args: StatusArgs,
@@ -43,7 +78,15 @@ pub async fn status(
 ) -> anyhow::Result<ExitCode> {
     let heads = backend.store.environment_status(args.env).await?;
     let mut views = Vec::with_capacity(heads.len());
-    for head in heads {
+    let mut actor = None;
+    for mut head in heads {
+        // A deployment still open in the records whose execution has ended is reconciled first,
+        // so the table never shows a deployment in progress that nothing runs.
+        if !head.last_status.is_final() {
+            if let Some(status) = reconciled(backend, &head, &mut actor).await? {
+                head.last_status = status;
+            }
+        }
         // The live status, which may have moved since the last deployment (drift, manual change).
         let live = backend.stacks.describe_stack(&head.stack_name).await?;
         views.push(StackStatusView {
@@ -88,7 +131,19 @@ pub async fn history(
         .history(args.env, stack.as_str(), Some(args.limit.max(1)))
         .await?;
     if format == Format::Json {
-        print_json(&records)?;
+        // Each record with its full validation report, read from where the pipeline stored it.
+        let mut views = Vec::with_capacity(records.len());
+        for record in &records {
+            let mut view = serde_json::to_value(record)?;
+            if let Some(stored) = record.validation.as_ref().and_then(|v| v.report.as_ref()) {
+                view["validation_report"] = match backend.templates.get_template(stored).await {
+                    Ok(text) => serde_json::from_str(&text)?,
+                    Err(e) => serde_json::json!({ "unreadable": e.to_string() }),
+                };
+            }
+            views.push(view);
+        }
+        print_json(&views)?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = records

@@ -4,7 +4,22 @@
 use crate::contract::change_set::ChangeSetResult;
 use crate::contract::cost::CostReport;
 use crate::contract::deploy::DeployRequest;
-use crate::validation::ValidationReport;
+use crate::contract::validation::ValidationSummary;
+use crate::validation::Finding;
+
+/// Findings listed in the message; the page lists them all.
+const MESSAGE_FINDINGS: usize = 10;
+
+/// One finding as a line: `[SC-7] Bucket12 line 40: message`.
+pub fn finding_line(f: &Finding) -> String {
+    format!(
+        "[{}] {}{}: {}",
+        f.control.as_deref().unwrap_or(&f.rule),
+        f.resource.as_deref().unwrap_or("template"),
+        f.line.map(|l| format!(" line {l}")).unwrap_or_default(),
+        f.message
+    )
+}
 
 pub struct ApprovalMessage {
     pub subject: String,
@@ -14,7 +29,7 @@ pub struct ApprovalMessage {
 pub fn compose(
     request: &DeployRequest,
     change_set: &ChangeSetResult,
-    validation: Option<&ValidationReport>,
+    validation: Option<&ValidationSummary>,
     cost: Option<&CostReport>,
     link: &str,
     expires_at: &str,
@@ -47,13 +62,25 @@ pub fn compose(
         body.push_str(&format!("\nDELETED: {}\n", summary.deletions.join(", ")));
     }
     body.push_str(&match validation {
-        Some(v) if v.passed => format!(
-            "\nValidation: passed ({} warnings)\n",
-            v.findings.len() - v.errors().count()
-        ),
-        Some(v) => format!("\nValidation: FAILED ({} errors)\n", v.errors().count()),
+        Some(v) if v.passed => format!("\nValidation: passed ({} warnings)\n", v.warnings),
+        Some(v) => format!("\nValidation: FAILED ({} errors)\n", v.errors),
         None => "\nValidation: not run\n".to_string(),
     });
+    if let Some(v) = validation {
+        for finding in v.findings.iter().take(MESSAGE_FINDINGS) {
+            body.push_str(&format!("  {}\n", finding_line(finding)));
+        }
+        let more = (v.errors + v.warnings).saturating_sub(v.findings.len().min(MESSAGE_FINDINGS));
+        if more > 0 {
+            body.push_str(&format!("  … and {more} more on the approval page\n"));
+        }
+        if v.suppressed_count > 0 {
+            body.push_str(&format!(
+                "  {} finding(s) suppressed by the template, each with its waiver\n",
+                v.suppressed_count
+            ));
+        }
+    }
     body.push_str(&format!(
         "Cost: {}\n",
         cost.map_or_else(

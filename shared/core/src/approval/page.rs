@@ -1,7 +1,9 @@
 //! The HTML pages of the approval endpoint: self-contained (no external assets, no scripts), so
 //! they render the same in any browser and leak nothing to third parties.
 
+use super::message::finding_line;
 use crate::records::ApprovalRecord;
+use crate::validation::{Finding, Severity};
 
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -32,8 +34,17 @@ input{{font-size:1rem;padding:.3rem;width:20rem}}</style></head>\
     )
 }
 
+/// The validation findings shown on the confirmation page: every one, from the stored report.
+pub enum ReportView<'a> {
+    /// The deployment stored no report (older deployments, teardowns).
+    NotStored,
+    Findings(&'a [Finding]),
+    /// The report could not be read; the page says so instead of pretending there is nothing.
+    Unreadable(&'a str),
+}
+
 /// The confirmation page: what would change, and a form that POSTs the decision.
-pub fn confirmation(approval: &ApprovalRecord, action_url: &str) -> String {
+pub fn confirmation(approval: &ApprovalRecord, report: ReportView<'_>, action_url: &str) -> String {
     let mut body = format!(
         "<p>Deployment <code>{}</code> asks to change stack <strong>{}</strong> in <strong>{}</strong>.</p>\
 <p>Requested by {} · change set <code>{}</code> · expires {}</p>",
@@ -73,6 +84,31 @@ pub fn confirmation(approval: &ApprovalRecord, action_url: &str) -> String {
             ""
         };
         body.push_str(&format!("<p{class}>Cost: {}</p>", escape(cost)));
+    }
+    match report {
+        ReportView::NotStored => {}
+        ReportView::Findings([]) => {}
+        ReportView::Findings(findings) => {
+            body.push_str(&format!(
+                "<h2>Validation findings ({})</h2><table>",
+                findings.len()
+            ));
+            for finding in findings {
+                body.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td></tr>",
+                    escape(match finding.severity {
+                        Severity::Error => "error",
+                        Severity::Warning => "warning",
+                    }),
+                    escape(&finding_line(finding))
+                ));
+            }
+            body.push_str("</table>");
+        }
+        ReportView::Unreadable(reason) => body.push_str(&format!(
+            "<p class=\"warn\">The full validation report could not be read: {}</p>",
+            escape(reason)
+        )),
     }
     body.push_str("<h2>Changes</h2><table>");
     for line in &approval.summary_lines {

@@ -3,7 +3,7 @@
 use super::change_set::ChangeSetResult;
 use super::cost::CostReport;
 use super::deploy::{DeployRequest, DeploymentPlan};
-use crate::validation::ValidationReport;
+use crate::contract::validation::ValidationSummary;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +44,7 @@ pub struct ApprovalRequest {
     pub plan: DeploymentPlan,
     pub change_set: ChangeSetResult,
     #[serde(default)]
-    pub validation: Option<ValidationReport>,
+    pub validation: Option<ValidationSummary>,
     #[serde(default)]
     pub cost: Option<CostReport>,
 }

@@ -9,6 +9,7 @@ pub mod environment;
 pub mod execute;
 pub mod reconcile;
 pub mod record;
+pub mod validation;
 
 /// Version of the state contract. Bump it when a field changes meaning or becomes required.
 pub const CONTRACT_VERSION: u32 = 1;

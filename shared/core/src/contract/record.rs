@@ -7,7 +7,7 @@ use super::change_set::ChangeSetResult;
 use super::deploy::{DeployRequest, DeploymentPlan};
 use super::execute::{StackFailure, StackProgress};
 use crate::contract::cost::CostReport;
-use crate::validation::ValidationReport;
+use crate::contract::validation::ValidationSummary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -89,7 +89,7 @@ pub struct DeploymentState {
     #[serde(default)]
     pub plan: Option<DeploymentPlan>,
     #[serde(default)]
-    pub validation: Option<ValidationReport>,
+    pub validation: Option<ValidationSummary>,
     #[serde(default)]
     pub change_set: Option<ChangeSetResult>,
     #[serde(default)]

@@ -56,6 +56,9 @@ pub struct ApprovalRecord {
     pub replacements: Vec<String>,
     pub deletions: Vec<String>,
     pub validation_passed: bool,
+    /// The full validation report, listed on the confirmation page.
+    #[serde(default)]
+    pub validation_report: Option<crate::contract::deploy::TemplateRef>,
     /// The cost headline shown to approvers.
     #[serde(default)]
     pub cost_line: Option<String>,

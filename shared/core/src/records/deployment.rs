@@ -9,8 +9,8 @@ use crate::contract::cost::CostReport;
 use crate::contract::deploy::TemplateRef;
 use crate::contract::execute::StackFailure;
 use crate::contract::record::DeploymentStatus;
+use crate::contract::validation::ValidationSummary;
 use crate::naming::{Env, StackKey};
-use crate::validation::ValidationReport;
 
 /// Everything needed to understand — and redeploy — one deployment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +34,7 @@ pub struct DeploymentRecord {
     #[serde(default)]
     pub change_summary: Option<ChangeSummary>,
     #[serde(default)]
-    pub validation: Option<ValidationReport>,
+    pub validation: Option<ValidationSummary>,
     #[serde(default)]
     pub cost: Option<CostReport>,
     #[serde(default)]

@@ -56,6 +56,28 @@ impl TemplateStore for S3Templates {
         })
     }
 
+    async fn put_document(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &str,
+    ) -> Result<TemplateRef, StepError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .map_err(|e| from_sdk("s3", "PutObject", &e))?;
+        Ok(TemplateRef {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            sha256: sha256_hex(body.as_bytes()),
+        })
+    }
+
     async fn get_template(&self, template: &TemplateRef) -> Result<String, StepError> {
         let out = self
             .client

@@ -426,6 +426,7 @@ mod tests {
             replacements: Vec::new(),
             deletions: Vec::new(),
             validation_passed: true,
+            validation_report: None,
             cost_line: None,
             exceeds_budget: false,
             required_approvers,

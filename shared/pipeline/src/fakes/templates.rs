@@ -47,6 +47,21 @@ impl TemplateStore for MemoryTemplates {
         Ok(template)
     }
 
+    async fn put_document(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &str,
+    ) -> Result<TemplateRef, StepError> {
+        let document = TemplateRef {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            sha256: sha256_hex(body.as_bytes()),
+        };
+        self.overwrite(&document, body.as_bytes());
+        Ok(document)
+    }
+
     async fn get_template(&self, template: &TemplateRef) -> Result<String, StepError> {
         let objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
         let bytes = objects

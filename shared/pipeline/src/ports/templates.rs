@@ -15,6 +15,14 @@ pub trait TemplateStore: Send + Sync {
         body: &str,
     ) -> Result<TemplateRef, StepError>;
 
+    /// Stores a document (a report) under `key`, hashed so that a read can verify it.
+    async fn put_document(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &str,
+    ) -> Result<TemplateRef, StepError>;
+
     /// Reads a stored template; `TemplateUnavailable` when it is missing or its content no longer
     /// has the hash it is filed under.
     async fn get_template(&self, template: &TemplateRef) -> Result<String, StepError>;

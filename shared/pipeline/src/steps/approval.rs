@@ -41,6 +41,7 @@ pub async fn request_approval(
         replacements: summary.replacements.clone(),
         deletions: summary.deletions.clone(),
         validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
+        validation_report: input.validation.as_ref().and_then(|v| v.report.clone()),
         cost_line: input.cost.as_ref().map(CostReport::headline),
         exceeds_budget,
         required_approvers: required_approvers(&config, exceeds_budget),

@@ -11,7 +11,8 @@ use crate::ports::Pipeline;
 use infra_agent_core::clock::now;
 use infra_agent_core::contract::approval::Decision;
 use infra_agent_core::naming::Env;
-use infra_agent_core::records::{ApprovalStatus, DecideError};
+use infra_agent_core::records::{ApprovalRecord, ApprovalStatus, DecideError};
+use infra_agent_core::validation::{Finding, ValidationReport};
 
 const MAX_APPROVER_LEN: usize = 100;
 const MAX_COMMENT_LEN: usize = 500;
@@ -79,7 +80,13 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                 signature: signature.to_string(),
             }
             .url("");
-            HttpResponse::page(200, page::confirmation(&approval, &action))
+            let report = validation_report(pipeline, &approval).await;
+            let view = match &report {
+                None => page::ReportView::NotStored,
+                Some(Ok(findings)) => page::ReportView::Findings(findings),
+                Some(Err(reason)) => page::ReportView::Unreadable(reason),
+            };
+            HttpResponse::page(200, page::confirmation(&approval, view, &action))
         }
         "POST" => {
             let form = parse_form(&request.body);
@@ -179,6 +186,23 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
     }
 }
 
+/// Every finding of the deployment's stored validation report.
+async fn validation_report(
+    pipeline: &Pipeline,
+    approval: &ApprovalRecord,
+) -> Option<Result<Vec<Finding>, String>> {
+    let stored = approval.validation_report.as_ref()?;
+    let text = match pipeline.templates.get_template(stored).await {
+        Ok(text) => text,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    Some(
+        serde_json::from_str::<ValidationReport>(&text)
+            .map(|report| report.findings)
+            .map_err(|e| format!("the stored report does not read: {e}")),
+    )
+}
+
 /// The name an approver typed, trimmed, if it is one: at most `MAX_APPROVER_LEN` characters and
 /// nothing that acts on a terminal or reorders text where the name is shown again (CLI tables,
 /// the approval message, the audit trail). Used by every channel that takes a typed name.
@@ -209,7 +233,7 @@ fn is_control(c: char) -> bool {
         )
 }
 
-fn already_decided_text(approval: &infra_agent_core::records::ApprovalRecord) -> String {
+fn already_decided_text(approval: &ApprovalRecord) -> String {
     page::outcome(
         "Already decided",
         &format!(

@@ -218,7 +218,7 @@ fn record_reason(record: &DeploymentRecord) -> String {
         },
         (None, DeploymentStatus::Failed) => match &record.validation {
             Some(v) if !v.passed => {
-                format!("{status}: validation found {} error(s)", v.findings.len())
+                format!("{status}: validation found {} error(s)", v.errors)
             }
             _ => status.to_string(),
         },

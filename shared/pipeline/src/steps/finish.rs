@@ -35,6 +35,10 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
                 .stacks
                 .delete_change_set(&change_set.stack_name, &change_set.change_set_name)
                 .await?;
+        }
+    }
+    if let Some(change_set) = &state.change_set {
+        if status != DeploymentStatus::Succeeded {
             remove_unborn_stack(pipeline, change_set).await?;
         }
     }
@@ -193,7 +197,7 @@ fn failure_of(
             }
             if let Some(validation) = state.validation.as_ref().filter(|v| !v.passed) {
                 let errors: Vec<String> = validation
-                    .errors()
+                    .inline_errors()
                     .take(5)
                     .map(|f| {
                         format!(
@@ -208,7 +212,7 @@ fn failure_of(
                 return Some(plain(
                     format!(
                         "validation failed with {} error(s): {}",
-                        validation.errors().count(),
+                        validation.errors,
                         errors.join("; ")
                     ),
                     Some("Fix the findings (see the record's validation) and deploy again.".into()),
@@ -229,8 +233,10 @@ fn failure_of(
     }
 }
 
-/// A CREATE change set that never ran leaves an empty stack in `REVIEW_IN_PROGRESS`: deleted, so
-/// the next deployment of the stack starts clean instead of finding a stack it cannot update.
+/// A CREATE that did not happen leaves a stack with nothing in it: `REVIEW_IN_PROGRESS` (the
+/// change set never ran) or `ROLLBACK_COMPLETE` (it ran, failed and every resource was rolled
+/// back), which CloudFormation can only delete. It is deleted, so the next deployment starts
+/// clean. `ROLLBACK_FAILED` is left alone: resources may remain, and a person must look.
 async fn remove_unborn_stack(
     pipeline: &Pipeline,
     change_set: &ChangeSetResult,
@@ -242,7 +248,12 @@ async fn remove_unborn_stack(
         .stacks
         .describe_stack(&change_set.stack_name)
         .await?
-        .is_some_and(|s| s.status == StackStatus::ReviewInProgress);
+        .is_some_and(|s| {
+            matches!(
+                s.status,
+                StackStatus::ReviewInProgress | StackStatus::RollbackComplete
+            )
+        });
     if unborn {
         pipeline.stacks.delete_stack(&change_set.stack_name).await?;
     }
