@@ -308,4 +308,49 @@ mod tests {
             "$.execution"
         );
     }
+
+    /// Throttling and other transient failures surface as `TransientError` (or Lambda's own
+    /// errors) from every function; every task of every machine retries them with backoff before
+    /// any Catch sees them.
+    #[test]
+    fn every_task_retries_transient_errors_with_backoff() {
+        fn tasks(states: &serde_json::Value, found: &mut Vec<(String, serde_json::Value)>) {
+            for (name, state) in states.as_object().into_iter().flatten() {
+                if state["Type"] == "Task" {
+                    found.push((name.clone(), state.clone()));
+                }
+                if let Some(inner) = state.pointer("/ItemProcessor/States") {
+                    tasks(inner, found);
+                }
+            }
+        }
+        for machine in StateMachine::ALL {
+            let value = definition(machine);
+            let mut found = Vec::new();
+            tasks(&value["States"], &mut found);
+            assert!(!found.is_empty());
+            for (name, state) in found {
+                let lambda = state["Resource"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("${") || r.contains(":lambda:"));
+                if !lambda {
+                    continue;
+                }
+                let retry = state["Retry"]
+                    .as_array()
+                    .and_then(|rs| {
+                        rs.iter().find(|r| {
+                            r["ErrorEquals"]
+                                .as_array()
+                                .is_some_and(|e| e.iter().any(|x| x == "TransientError"))
+                        })
+                    })
+                    .unwrap_or_else(|| {
+                        panic!("{}: {name} does not retry TransientError", machine.name())
+                    });
+                assert!(retry["MaxAttempts"].as_u64().unwrap_or(3) >= 2, "{name}");
+                assert!(retry["BackoffRate"].as_f64().unwrap_or(2.0) > 1.0, "{name}");
+            }
+        }
+    }
 }

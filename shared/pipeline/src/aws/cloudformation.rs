@@ -431,6 +431,7 @@ pub(crate) mod fakes {
 mod sdk_fake_tests {
     //! CloudFormation behaviour the emulator cannot show, against scripted SDK responses.
 
+    use aws_config::retry::RetryConfig;
     use aws_sdk_cloudformation::operation::describe_change_set::builders::DescribeChangeSetOutputBuilder;
     use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
     use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
@@ -438,7 +439,7 @@ mod sdk_fake_tests {
         Change, ChangeAction, ChangeSetStatus, ChangeType, Replacement,
         ResourceChange as CfnResourceChange,
     };
-    use aws_smithy_mocks::{mock, Rule};
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 
     use super::fakes::*;
     use super::*;
@@ -791,6 +792,65 @@ mod sdk_fake_tests {
             .expect_err("throttled");
         assert!(matches!(err, StepError::Transient { .. }), "{err:?}");
         assert!(err.to_string().contains("Rate exceeded"), "{err}");
+    }
+
+    /// A client that retries as the pipeline's do (the SDK's standard mode, three attempts), with
+    /// a backoff short enough for a test.
+    fn retrying_client(rules: &[&Rule]) -> Client {
+        mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::Sequential,
+            rules,
+            |config| {
+                config.retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(3)
+                        .with_initial_backoff(Duration::from_millis(1)),
+                )
+            }
+        )
+    }
+
+    fn throttled_then_found(throttles: usize) -> Rule {
+        let body = error_document("Throttling", "Rate exceeded");
+        let found =
+            aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput::builder()
+                .stacks(stack("CREATE_COMPLETE", None))
+                .build();
+        mock!(Client::describe_stacks)
+            .sequence()
+            .http_status(400, Some(body))
+            .times(throttles)
+            .output(move || found.clone())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_with_backoff_and_does_not_surface_below_the_limit() {
+        let rule = throttled_then_found(2);
+        let cfn = retrying_client(&[&rule]);
+
+        let stack = CloudFormation::new(cfn)
+            .describe_stack(STACK_NAME)
+            .await
+            .expect("two throttles are absorbed by the retries");
+
+        assert_eq!(stack.map(|s| s.status), Some(StackStatus::CreateComplete));
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn throttling_past_the_limit_surfaces_as_a_transient_error() {
+        let rule = throttled_then_found(3);
+        let cfn = retrying_client(&[&rule]);
+
+        let err = CloudFormation::new(cfn)
+            .describe_stack(STACK_NAME)
+            .await
+            .expect_err("three throttles exhaust the attempts");
+
+        assert_eq!(err.error_type(), "TransientError", "{err}");
+        assert_eq!(rule.num_calls(), 3);
     }
 
     fn create_change_set_error(code: &str, message: &str) -> Rule {

@@ -65,6 +65,16 @@ impl FakeStacks {
         self.cloud().calls.clone()
     }
 
+    /// Names of the change sets a stack has.
+    pub fn change_sets(&self, stack_name: &str) -> Vec<String> {
+        self.cloud()
+            .change_sets
+            .keys()
+            .filter(|(stack, _)| stack == stack_name)
+            .map(|(_, name)| name.clone())
+            .collect()
+    }
+
     pub fn change_set(&self, stack_name: &str, change_set_name: &str) -> Option<ChangeSetView> {
         self.cloud()
             .change_sets

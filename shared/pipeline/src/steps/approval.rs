@@ -72,35 +72,45 @@ pub async fn request_approval(
         &link,
         &record.expires_at,
     );
-    let bool_text = |b: bool| if b { "true" } else { "false" }.to_string();
-    let notification = Notification {
-        subject: composed.subject,
-        body: composed.body,
-        attributes: BTreeMap::from([
-            ("environment".to_string(), request.env.as_str().to_string()),
-            ("stack".to_string(), request.stack.as_str().to_string()),
-            ("deployment_id".to_string(), request.deployment_id.clone()),
-            ("approval_id".to_string(), approval_id.clone()),
-            (
-                "exceeds_budget".to_string(),
-                bool_text(record.exceeds_budget),
-            ),
-            (
-                "has_replacements".to_string(),
-                bool_text(!summary.replacements.is_empty()),
-            ),
-        ]),
-    };
-    let message_id = pipeline
-        .notifier
-        .publish(&pipeline.settings.approval_topic_arn, &notification)
-        .await?;
-
-    if let Some(mut deployment) = pipeline
+    let deployment = pipeline
         .store
         .deployment(request.env, request.stack.as_str(), &request.deployment_id)
-        .await?
-    {
+        .await?;
+    // A retried step finds its approval announced already: the waiting execution has its new
+    // token (above), and approvers are not told twice.
+    let announced = deployment.as_ref().is_some_and(|d| {
+        d.status == DeploymentStatus::AwaitingApproval
+            && d.approval_id.as_deref() == Some(approval_id.as_str())
+    });
+    let message_id = if announced {
+        None
+    } else {
+        let bool_text = |b: bool| if b { "true" } else { "false" }.to_string();
+        let notification = Notification {
+            subject: composed.subject,
+            body: composed.body,
+            attributes: BTreeMap::from([
+                ("environment".to_string(), request.env.as_str().to_string()),
+                ("stack".to_string(), request.stack.as_str().to_string()),
+                ("deployment_id".to_string(), request.deployment_id.clone()),
+                ("approval_id".to_string(), approval_id.clone()),
+                (
+                    "exceeds_budget".to_string(),
+                    bool_text(record.exceeds_budget),
+                ),
+                (
+                    "has_replacements".to_string(),
+                    bool_text(!summary.replacements.is_empty()),
+                ),
+            ]),
+        };
+        pipeline
+            .notifier
+            .publish(&pipeline.settings.approval_topic_arn, &notification)
+            .await?
+    };
+
+    if let Some(mut deployment) = deployment.filter(|_| !announced) {
         deployment.status = DeploymentStatus::AwaitingApproval;
         deployment.approval_id = Some(approval_id.clone());
         deployment.updated_at = now().0;

@@ -11,4 +11,6 @@ pub mod environment;
 pub mod execute;
 pub mod finish;
 pub mod reconcile;
+#[cfg(test)]
+mod retries;
 pub mod validate;
