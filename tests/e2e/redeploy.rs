@@ -43,9 +43,23 @@ async fn a_rejected_first_deployment_can_be_deployed_again() {
     assert_eq!(rejected.status, 200, "{}", rejected.body);
     let ended = backend.wait_for_end(&started).await;
     assert_eq!(ended.status, "FAILED");
-    assert_eq!(
-        backend.record(&started).await.unwrap().status,
-        DeploymentStatus::Rejected
+    let record = backend.record(&started).await.unwrap();
+    assert_eq!(record.status, DeploymentStatus::Rejected);
+    // dev builds one NAT gateway (NatGatewayCount = 1): the approver was shown one, not the
+    // three the template declares under conditions.
+    let summary = record
+        .change_summary
+        .expect("the change summary is recorded");
+    let nat_gateways = summary
+        .changes
+        .iter()
+        .filter(|c| c.resource_type == "AWS::EC2::NatGateway")
+        .count();
+    assert_eq!(nat_gateways, 1, "{:?}", summary.changes);
+    assert!(
+        message.body.contains("CREATE AWS::EC2::NatGateway ×1"),
+        "{}",
+        message.body
     );
 
     deploys_again(&backend, &started, &template).await;

@@ -131,12 +131,19 @@ pub async fn history(
         .history(args.env, stack.as_str(), Some(args.limit.max(1)))
         .await?;
     if format == Format::Json {
-        // Each record with its full validation report, read from where the pipeline stored it.
+        // Each record with its full validation and cost reports, read from where the pipeline
+        // stored them.
         let mut views = Vec::with_capacity(records.len());
         for record in &records {
             let mut view = serde_json::to_value(record)?;
             if let Some(stored) = record.validation.as_ref().and_then(|v| v.report.as_ref()) {
                 view["validation_report"] = match backend.templates.get_template(stored).await {
+                    Ok(text) => serde_json::from_str(&text)?,
+                    Err(e) => serde_json::json!({ "unreadable": e.to_string() }),
+                };
+            }
+            if let Some(stored) = record.cost.as_ref().and_then(|c| c.report.as_ref()) {
+                view["cost_report"] = match backend.templates.get_template(stored).await {
                     Ok(text) => serde_json::from_str(&text)?,
                     Err(e) => serde_json::json!({ "unreadable": e.to_string() }),
                 };

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::change_set::ChangeSetResult;
-use super::deploy::DeployRequest;
+use super::deploy::{DeployRequest, TemplateRef};
 use crate::cost::{CostDelta, CostEstimate, Usd};
 
 #[derive(Deserialize)]
@@ -28,9 +28,58 @@ pub struct CostReport {
     pub monthly_budget: Option<Usd>,
     #[serde(default)]
     pub exceeds_budget: bool,
+    /// The per-resource lists were cut to `INLINE_RESOURCES` entries each (largest changes
+    /// first); the whole report is at `report`. Totals are always whole.
+    #[serde(default)]
+    pub truncated: bool,
+    /// The whole report, stored once beside the template.
+    #[serde(default)]
+    pub report: Option<TemplateRef>,
+}
+
+/// Resources listed per list in the state and the record.
+pub const INLINE_RESOURCES: usize = 50;
+
+/// Where a deployment's full cost report is stored: beside its validation report.
+pub fn cost_report_key(template: &TemplateRef, deployment_id: &str) -> String {
+    let prefix = template
+        .key
+        .rsplit_once('/')
+        .map_or(template.key.as_str(), |(prefix, _)| prefix);
+    format!("{prefix}/reports/{deployment_id}/cost.json")
 }
 
 impl CostReport {
+    /// This report as the state and the record carry it: every total and every unpriced
+    /// resource (the headline counts them), the per-resource lists cut to `INLINE_RESOURCES`
+    /// (the largest changes first), and `stored` naming the whole report.
+    pub fn inline(&self, stored: Option<TemplateRef>) -> CostReport {
+        let mut report = self.clone();
+        report.report = stored;
+        let mut cut = false;
+        let mut keep = |len: usize| {
+            cut |= len > INLINE_RESOURCES;
+            len.min(INLINE_RESOURCES)
+        };
+        if let Some(estimate) = &mut report.estimate {
+            let n = keep(estimate.resources.len());
+            estimate.resources.truncate(n);
+            for line in &mut estimate.lines {
+                let n = keep(line.logical_ids.len());
+                line.logical_ids.truncate(n);
+            }
+        }
+        if let Some(delta) = &mut report.delta {
+            delta
+                .resources
+                .sort_by_key(|r| std::cmp::Reverse(r.delta_monthly.micros().abs()));
+            let n = keep(delta.resources.len());
+            delta.resources.truncate(n);
+        }
+        report.truncated = cut;
+        report
+    }
+
     /// One line for messages and pages: `+$98.55/month ($0.00 → $98.55)`.
     pub fn headline(&self) -> String {
         match (&self.delta, &self.reason) {

@@ -158,4 +158,69 @@ mod tests {
             "templates/vpc/reports/dev-vpc-20270115T080000-abcd/validation.json"
         );
     }
+
+    /// The whole state after the cost step, and the record written from it, for 400 buckets
+    /// with thousands of findings: both stay inside Step Functions' and DynamoDB's limits.
+    #[test]
+    fn state_and_record_of_a_huge_template_fit_their_limits() {
+        use crate::contract::cost::CostReport;
+        use crate::cost::{delta, estimate, CostEstimate, PriceBook};
+        use crate::environment::EnvironmentConfig;
+        use crate::naming::Env;
+        use crate::template::Template;
+
+        let text = many_buckets(400);
+        let report =
+            validate_template("templates/app/x.yaml", &text, &ValidationContext::default());
+        let stored = TemplateRef {
+            bucket: "infra-agent-templates".into(),
+            key: "templates/app/reports/dev-app-20270115T080000-abcd/validation.json".into(),
+            sha256: "0".repeat(64),
+        };
+        let summary = ValidationSummary::of(&report, Some(stored.clone()));
+        let template = Template::parse("x.yaml", &text).unwrap();
+        let config = EnvironmentConfig::builtin(Env::Dev).unwrap();
+        let book = PriceBook::builtin(&config.region).unwrap();
+        let after = estimate(
+            &template,
+            &ValidationContext::default(),
+            &config.region,
+            book,
+        )
+        .unwrap();
+        let cost = CostReport {
+            available: true,
+            reason: None,
+            delta: Some(delta(
+                &CostEstimate::empty("us-east-1", "2025-06-01"),
+                &after,
+            )),
+            estimate: Some(after),
+            monthly_budget: None,
+            exceeds_budget: false,
+            truncated: false,
+            report: None,
+        };
+        let whole = serde_json::to_vec(&cost).unwrap().len();
+        let carried = cost.inline(Some(stored));
+        assert!(
+            carried.truncated,
+            "400 resources are more than the state carries"
+        );
+        assert_eq!(carried.headline(), cost.headline(), "totals are never cut");
+
+        let state = serde_json::json!({
+            "validation": summary,
+            "cost": carried,
+        });
+        let state_size = serde_json::to_vec(&state).unwrap().len();
+        assert!(
+            state_size < 64 * 1024,
+            "state part of {state_size} bytes (whole cost {whole})"
+        );
+        assert!(
+            state_size * 4 < 256 * 1024,
+            "room left for the rest of the state"
+        );
+    }
 }

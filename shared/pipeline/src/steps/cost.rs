@@ -4,7 +4,7 @@
 use crate::ports::Pipeline;
 use crate::StepError;
 use infra_agent_core::contract::change_set::ChangeSetType;
-use infra_agent_core::contract::cost::{CostInput, CostReport};
+use infra_agent_core::contract::cost::{cost_report_key, CostInput, CostReport};
 use infra_agent_core::contract::deploy::TemplateRef;
 use infra_agent_core::cost::{
     delta, estimate_priced, refresh_book, CostEstimate, PriceBook, PricedBook, Usd,
@@ -73,14 +73,28 @@ pub async fn estimate_cost(
     };
     let delta = delta(&before, &after);
     let budget = Usd::dollars(i64::from(config.monthly_budget_usd));
-    Ok(CostReport {
+    let report = CostReport {
         available: true,
         reason: None,
         exceeds_budget: delta.exceeds_budget(budget),
         monthly_budget: Some(budget),
         estimate: Some(after),
         delta: Some(delta),
-    })
+        truncated: false,
+        report: None,
+    };
+    // The whole report is stored once; the state and the record carry it with short lists.
+    let text = serde_json::to_string(&report)
+        .map_err(|e| StepError::RecordConflict(format!("cannot encode cost report: {e}")))?;
+    let stored = pipeline
+        .templates
+        .put_document(
+            &request.template.bucket,
+            &cost_report_key(&request.template, &request.deployment_id),
+            &text,
+        )
+        .await?;
+    Ok(report.inline(Some(stored)))
 }
 
 fn unavailable(reason: String) -> CostReport {
@@ -92,6 +106,8 @@ fn unavailable(reason: String) -> CostReport {
         delta: None,
         monthly_budget: None,
         exceeds_budget: false,
+        truncated: false,
+        report: None,
     }
 }
 
@@ -128,6 +144,8 @@ mod tests {
             delta: Some(delta),
             monthly_budget: None,
             exceeds_budget: false,
+            truncated: false,
+            report: None,
         }
     }
 
