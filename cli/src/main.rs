@@ -73,12 +73,37 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let local = cli.local;
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let text = format!("{err:#}");
+            eprintln!("error: {}", output::inert(&text));
+            if let Some(hint) = unreachable_hint(&text, local) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(2)
         }
+    }
+}
+
+/// What to do when AWS (or the local backend standing in for it) could not be reached at all.
+fn unreachable_hint(error: &str, local: bool) -> Option<&'static str> {
+    let unreachable = [
+        "dispatch failure",
+        "Connection refused",
+        "emulator unreachable",
+    ]
+    .iter()
+    .any(|sign| error.contains(sign));
+    match (unreachable, local) {
+        (false, _) => None,
+        (true, true) => Some(
+            "the local backend is not answering: `scripts/local-backend status`, then `scripts/local-backend start` (the emulator's state is kept when it still runs)",
+        ),
+        (true, false) => Some(
+            "AWS could not be reached: check the network, AWS_REGION and any AWS_ENDPOINT_URL setting",
+        ),
     }
 }
 
@@ -133,5 +158,23 @@ fn restore_default_sigpipe() {
     // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid action.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_backend_gets_a_hint_and_other_errors_do_not() {
+        let refused = "could not read execution x: dispatch failure: io error: Connection refused (os error 111)";
+        assert!(unreachable_hint(refused, true).is_some_and(|h| h.contains("local-backend")));
+        assert!(unreachable_hint(refused, false).is_some_and(|h| h.contains("AWS")));
+        let emulator = "ServiceUnavailable: emulator unreachable: connection refused";
+        assert!(unreachable_hint(emulator, true).is_some());
+        assert_eq!(
+            unreachable_hint("stack vpc in dev is locked by deployment d", true),
+            None
+        );
     }
 }

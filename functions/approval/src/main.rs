@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    infra_agent_lambda::run_approval(infra_agent_pipeline::functions::approval).await
+    infra_agent_lambda::run_approval(
+        infra_agent_pipeline::functions::approval,
+        infra_agent_pipeline::functions::wire_approval,
+    )
+    .await
 }

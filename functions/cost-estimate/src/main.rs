@@ -6,6 +6,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     infra_agent_lambda::run(
         infra_agent_core::registry::Function::CostEstimate,
         infra_agent_pipeline::functions::cost_estimate,
+        infra_agent_pipeline::functions::wire_cost_estimate,
     )
     .await
 }

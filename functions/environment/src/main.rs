@@ -6,6 +6,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     infra_agent_lambda::run(
         infra_agent_core::registry::Function::Environment,
         infra_agent_pipeline::functions::environment,
+        infra_agent_pipeline::functions::wire_environment,
     )
     .await
 }

@@ -6,6 +6,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     infra_agent_lambda::run(
         infra_agent_core::registry::Function::Execute,
         infra_agent_pipeline::functions::execute,
+        infra_agent_pipeline::functions::wire_execute,
     )
     .await
 }

@@ -6,6 +6,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     infra_agent_lambda::run(
         infra_agent_core::registry::Function::Record,
         infra_agent_pipeline::functions::record,
+        infra_agent_pipeline::functions::wire_record,
     )
     .await
 }

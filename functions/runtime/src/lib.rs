@@ -5,30 +5,44 @@ use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use base64::Engine;
 use infra_agent_core::approval::http::{parse_form, HttpRequest, HttpResponse};
 use infra_agent_core::registry::Function;
+use infra_agent_pipeline::aws::Aws;
 use infra_agent_pipeline::functions::{approval_url, Handler};
 use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 
-/// Runs `function`'s `handler` under the Lambda runtime until the sandbox is torn down.
-pub async fn run(function: Function, handler: Handler) -> Result<(), lambda_runtime::Error> {
-    serve(function, handler, false).await
+/// How a function's pipeline is wired from the SDK adapters (`functions::wire_*`).
+pub type Wiring = fn(&Aws) -> Pipeline;
+
+/// Runs `function`'s `handler`, wired by `wire`, under the Lambda runtime until the sandbox is
+/// torn down.
+pub async fn run(
+    function: Function,
+    handler: Handler,
+    wire: Wiring,
+) -> Result<(), lambda_runtime::Error> {
+    serve(function, handler, wire, false).await
 }
 
 /// Runs the approval function, which also serves the approval link (its function URL).
-pub async fn run_approval(handler: Handler) -> Result<(), lambda_runtime::Error> {
-    serve(Function::Approval, handler, true).await
+pub async fn run_approval(handler: Handler, wire: Wiring) -> Result<(), lambda_runtime::Error> {
+    serve(Function::Approval, handler, wire, true).await
 }
 
 async fn serve(
     function: Function,
     handler: Handler,
+    wire: Wiring,
     serves_url: bool,
 ) -> Result<(), lambda_runtime::Error> {
     init_logging();
     let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
-    let pipeline = infra_agent_pipeline::aws::connect(settings).await;
+    let adapters = Aws {
+        config: infra_agent_pipeline::aws::config().await,
+        settings,
+    };
+    let pipeline = wire(&adapters);
     let pipeline = &pipeline;
     // Boxed: the runtime's service stack around the steps' futures nests deeper than the
     // compiler's default layout depth.

@@ -8,6 +8,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     infra_agent_lambda::run(
         infra_agent_core::registry::Function::Validate,
         infra_agent_pipeline::functions::validate,
+        infra_agent_pipeline::functions::wire_validate,
     )
     .await
 }

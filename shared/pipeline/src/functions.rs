@@ -18,7 +18,7 @@ use infra_agent_core::registry::Function;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ports::Pipeline;
+use crate::ports::{Adapters, Pipeline};
 use crate::steps;
 use crate::StepError;
 
@@ -27,6 +27,68 @@ pub type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, StepError>> 
 
 /// A function's entry point.
 pub type Handler = for<'a> fn(&'a Pipeline, Value) -> StepFuture<'a>;
+
+/// How each function's pipeline is wired: only the ports its step uses, so its binary links only
+/// those SDK clients. The same wiring serves the SDK adapters and the in-memory fakes in tests.
+pub fn wire_validate(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        templates: adapters.templates(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+pub fn wire_create_change_set(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        templates: adapters.templates(),
+        stacks: adapters.stacks(),
+        store: adapters.store(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+pub fn wire_cost_estimate(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        templates: adapters.templates(),
+        store: adapters.store(),
+        prices: adapters.prices(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+/// The approval function also decides (its function URL) and lists the stored report.
+pub fn wire_approval(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        store: adapters.store(),
+        notifier: adapters.notifier(),
+        executions: adapters.executions(),
+        templates: adapters.templates(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+pub fn wire_execute(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        stacks: adapters.stacks(),
+        store: adapters.store(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+pub fn wire_record(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        stacks: adapters.stacks(),
+        store: adapters.store(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+pub fn wire_environment(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        stacks: adapters.stacks(),
+        store: adapters.store(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
 
 /// The handler of every function (the local Lambda host serves them all).
 pub fn handler(function: Function) -> Handler {

@@ -11,28 +11,89 @@ pub mod sns;
 
 use std::sync::Arc;
 
-use crate::ports::Pipeline;
+use crate::ports::{
+    Adapters, Executions, Notifier, Pipeline, PriceSource, Stacks, Store, TemplateStore,
+};
 use crate::settings::PipelineSettings;
 
 /// Builds every adapter from the standard AWS configuration.
 pub async fn connect(settings: PipelineSettings) -> Pipeline {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    from_config(&config, settings)
+    from_config(&config().await, settings)
 }
 
+/// The standard AWS configuration (`AWS_ENDPOINT_URL` selects an emulator).
+pub async fn config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// Every adapter (the local host and tools serve every function).
 pub fn from_config(config: &aws_config::SdkConfig, settings: PipelineSettings) -> Pipeline {
     Pipeline {
-        stacks: Arc::new(cloudformation::CloudFormation::new(
-            aws_sdk_cloudformation::Client::new(config),
-        )),
-        store: Arc::new(dynamodb::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(config),
-            settings.table.clone(),
-        )),
-        notifier: Arc::new(sns::Sns::new(aws_sdk_sns::Client::new(config))),
-        templates: Arc::new(s3::S3Templates::new(s3::s3_client(config))),
-        executions: Arc::new(sfn::StepFunctions::new(aws_sdk_sfn::Client::new(config))),
-        prices: Arc::new(pricing::PriceListClient::from_config(config)),
+        stacks: stacks(config),
+        store: store(config, &settings),
+        notifier: notifier(config),
+        templates: templates(config),
+        executions: executions(config),
+        prices: prices(config),
         settings,
     }
+}
+
+/// The SDK adapters, built from one AWS configuration.
+pub struct Aws {
+    pub config: aws_config::SdkConfig,
+    pub settings: PipelineSettings,
+}
+
+impl Adapters for Aws {
+    fn stacks(&self) -> Arc<dyn Stacks> {
+        stacks(&self.config)
+    }
+    fn store(&self) -> Arc<dyn Store> {
+        store(&self.config, &self.settings)
+    }
+    fn notifier(&self) -> Arc<dyn Notifier> {
+        notifier(&self.config)
+    }
+    fn templates(&self) -> Arc<dyn TemplateStore> {
+        templates(&self.config)
+    }
+    fn executions(&self) -> Arc<dyn Executions> {
+        executions(&self.config)
+    }
+    fn prices(&self) -> Arc<dyn PriceSource> {
+        prices(&self.config)
+    }
+    fn settings(&self) -> PipelineSettings {
+        self.settings.clone()
+    }
+}
+
+pub fn stacks(config: &aws_config::SdkConfig) -> Arc<dyn Stacks> {
+    Arc::new(cloudformation::CloudFormation::new(
+        aws_sdk_cloudformation::Client::new(config),
+    ))
+}
+
+pub fn store(config: &aws_config::SdkConfig, settings: &PipelineSettings) -> Arc<dyn Store> {
+    Arc::new(dynamodb::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(config),
+        settings.table.clone(),
+    ))
+}
+
+pub fn notifier(config: &aws_config::SdkConfig) -> Arc<dyn Notifier> {
+    Arc::new(sns::Sns::new(aws_sdk_sns::Client::new(config)))
+}
+
+pub fn templates(config: &aws_config::SdkConfig) -> Arc<dyn TemplateStore> {
+    Arc::new(s3::S3Templates::new(s3::s3_client(config)))
+}
+
+pub fn executions(config: &aws_config::SdkConfig) -> Arc<dyn Executions> {
+    Arc::new(sfn::StepFunctions::new(aws_sdk_sfn::Client::new(config)))
+}
+
+pub fn prices(config: &aws_config::SdkConfig) -> Arc<dyn PriceSource> {
+    Arc::new(pricing::PriceListClient::from_config(config))
 }

@@ -19,7 +19,7 @@ pub use stacks::FakeStacks;
 pub use store::MemoryStore;
 pub use templates::MemoryTemplates;
 
-use crate::ports::Pipeline;
+use crate::ports::{Adapters, Executions, Notifier, Pipeline, Stacks, Store, TemplateStore};
 use crate::settings::PipelineSettings;
 
 /// Every port in memory, kept so a test can look at what a step did.
@@ -48,6 +48,30 @@ impl Fakes {
             prices: Arc::new(Unreachable),
             settings: settings(),
         }
+    }
+}
+
+impl Adapters for Fakes {
+    fn stacks(&self) -> Arc<dyn Stacks> {
+        self.stacks.clone()
+    }
+    fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+    fn notifier(&self) -> Arc<dyn Notifier> {
+        self.notifier.clone()
+    }
+    fn templates(&self) -> Arc<dyn TemplateStore> {
+        self.templates.clone()
+    }
+    fn executions(&self) -> Arc<dyn Executions> {
+        self.executions.clone()
+    }
+    fn prices(&self) -> Arc<dyn PriceSource> {
+        Arc::new(Unreachable)
+    }
+    fn settings(&self) -> PipelineSettings {
+        settings()
     }
 }
 

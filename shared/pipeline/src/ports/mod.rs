@@ -7,6 +7,7 @@ mod notifier;
 mod stacks;
 mod store;
 mod templates;
+mod unused;
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ pub use notifier::{Notification, Notifier};
 pub use stacks::{ChangeSetSpec, ExecuteStart, Stacks};
 pub use store::{Approvals, AuditTrail, Deployments, Locks, Runs, Store};
 pub use templates::TemplateStore;
+pub use unused::Unused;
 
 use crate::settings::PipelineSettings;
 
@@ -31,6 +33,33 @@ pub struct Pipeline {
     /// List prices (the Price List API, us-east-1 whatever the pipeline's region).
     pub prices: Arc<dyn PriceSource>,
     pub settings: PipelineSettings,
+}
+
+/// Where a function's ports come from: the SDK adapters in a Lambda binary, the in-memory fakes
+/// in tests. Each function's wiring (`functions::wire_*`) takes only the ports its step uses.
+pub trait Adapters {
+    fn stacks(&self) -> Arc<dyn Stacks>;
+    fn store(&self) -> Arc<dyn Store>;
+    fn notifier(&self) -> Arc<dyn Notifier>;
+    fn templates(&self) -> Arc<dyn TemplateStore>;
+    fn executions(&self) -> Arc<dyn Executions>;
+    fn prices(&self) -> Arc<dyn PriceSource>;
+    fn settings(&self) -> PipelineSettings;
+}
+
+impl Pipeline {
+    /// A pipeline wired with nothing yet: each function's wiring replaces the ports it uses.
+    pub fn unwired(settings: PipelineSettings) -> Pipeline {
+        Pipeline {
+            stacks: Arc::new(Unused),
+            store: Arc::new(Unused),
+            notifier: Arc::new(Unused),
+            templates: Arc::new(Unused),
+            executions: Arc::new(Unused),
+            prices: Arc::new(Unused),
+            settings,
+        }
+    }
 }
 
 impl std::fmt::Debug for Pipeline {

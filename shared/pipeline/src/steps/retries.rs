@@ -13,6 +13,7 @@ use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::naming::{new_execution_name, Env, StackKey};
 
 use crate::fakes::Fakes;
+use crate::functions;
 use crate::ports::{AuditTrail, Deployments, Locks, TemplateStore};
 use crate::steps::{approval, begin, change_set, cost, execute, finish, validate};
 
@@ -57,7 +58,8 @@ async fn request(fakes: &Fakes, stack: &StackKey) -> DeployRequest {
 #[tokio::test]
 async fn every_step_run_twice_has_the_effect_of_running_once() {
     let fakes = Fakes::new();
-    let pipeline = fakes.pipeline();
+    // Each step runs on its own function's wiring: a port it uses but is not wired with fails.
+    let record = functions::wire_record(&fakes);
     let stack: StackKey = "logs".parse().unwrap();
     let request = request(&fakes, &stack).await;
     fakes.stacks.set_next_changes(vec![ResourceChange {
@@ -67,27 +69,33 @@ async fn every_step_run_twice_has_the_effect_of_running_once() {
         replacement: None,
     }]);
 
-    let plan = begin::begin(&pipeline, &request).await.unwrap();
-    let plan_again = begin::begin(&pipeline, &request).await.unwrap();
+    let plan = begin::begin(&record, &request).await.unwrap();
+    let plan_again = begin::begin(&record, &request).await.unwrap();
     assert_eq!(
         plan_again.change_set_name, plan.change_set_name,
         "one change-set name"
     );
 
-    let validation = validate::validate(&pipeline, &request).await.unwrap();
-    let validation_again = validate::validate(&pipeline, &request).await.unwrap();
+    let validation = validate::validate(&functions::wire_validate(&fakes), &request)
+        .await
+        .unwrap();
+    let validation_again = validate::validate(&functions::wire_validate(&fakes), &request)
+        .await
+        .unwrap();
     assert!(validation.passed, "{:?}", validation.findings);
     assert_eq!(
         validation_again.report, validation.report,
         "one stored report"
     );
 
-    let created = change_set::create_change_set(&pipeline, &request, &plan)
-        .await
-        .unwrap();
-    let created_again = change_set::create_change_set(&pipeline, &request, &plan)
-        .await
-        .unwrap();
+    let created =
+        change_set::create_change_set(&functions::wire_create_change_set(&fakes), &request, &plan)
+            .await
+            .unwrap();
+    let created_again =
+        change_set::create_change_set(&functions::wire_create_change_set(&fakes), &request, &plan)
+            .await
+            .unwrap();
     assert_eq!(created_again.change_set_name, created.change_set_name);
     assert!(created.has_changes);
 
@@ -95,9 +103,13 @@ async fn every_step_run_twice_has_the_effect_of_running_once() {
         request: request.clone(),
         change_set: created.clone(),
     };
-    let estimate = cost::estimate_cost(&pipeline, &cost_input).await.unwrap();
+    let estimate = cost::estimate_cost(&functions::wire_cost_estimate(&fakes), &cost_input)
+        .await
+        .unwrap();
     assert_eq!(
-        cost::estimate_cost(&pipeline, &cost_input).await.unwrap(),
+        cost::estimate_cost(&functions::wire_cost_estimate(&fakes), &cost_input)
+            .await
+            .unwrap(),
         estimate
     );
 
@@ -109,12 +121,13 @@ async fn every_step_run_twice_has_the_effect_of_running_once() {
         validation: Some(validation.clone()),
         cost: Some(estimate.clone()),
     };
-    let asked = approval::request_approval(&pipeline, &ask("token-1"))
+    let asked = approval::request_approval(&functions::wire_approval(&fakes), &ask("token-1"))
         .await
         .unwrap();
-    let asked_again = approval::request_approval(&pipeline, &ask("token-2"))
-        .await
-        .unwrap();
+    let asked_again =
+        approval::request_approval(&functions::wire_approval(&fakes), &ask("token-2"))
+            .await
+            .unwrap();
     assert_eq!(asked_again.approval_id, asked.approval_id, "one approval");
     assert_eq!(
         fakes.notifier.published().len(),
@@ -128,8 +141,12 @@ async fn every_step_run_twice_has_the_effect_of_running_once() {
         change_set: created.clone(),
         execution: None,
     };
-    let started = execute::start(&pipeline, &execute_input).await.unwrap();
-    let started_again = execute::start(&pipeline, &execute_input).await.unwrap();
+    let started = execute::start(&functions::wire_execute(&fakes), &execute_input)
+        .await
+        .unwrap();
+    let started_again = execute::start(&functions::wire_execute(&fakes), &execute_input)
+        .await
+        .unwrap();
     assert_eq!(started.phase, StackPhase::Succeeded);
     assert_eq!(
         started_again.phase,
@@ -151,8 +168,8 @@ async fn every_step_run_twice_has_the_effect_of_running_once() {
         outcome: Outcome::Succeeded,
         state,
     };
-    finish::finish(&pipeline, &input).await.unwrap();
-    finish::finish(&pipeline, &input).await.unwrap();
+    finish::finish(&record, &input).await.unwrap();
+    finish::finish(&record, &input).await.unwrap();
 
     let calls = fakes.stacks.calls();
     let count = |op: &str| calls.iter().filter(|c| c.starts_with(op)).count();
