@@ -470,26 +470,21 @@ async fn settled_record(
 /// Names of the states entered so far, in order.
 async fn state_entries(backend: &Backend, execution_arn: &str) -> anyhow::Result<Vec<String>> {
     let mut names = Vec::new();
-    let mut token = None;
-    loop {
-        let page = backend
-            .sfn
-            .get_execution_history()
-            .execution_arn(execution_arn)
-            .set_next_token(token)
-            .send()
-            .await
-            .context("could not read the execution history")?;
+    let mut pages = backend
+        .sfn
+        .get_execution_history()
+        .execution_arn(execution_arn)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.context("could not read the execution history")?;
         for event in page.events() {
             if let Some(entered) = event.state_entered_event_details() {
                 names.push(entered.name().to_string());
             }
         }
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(names);
-        }
     }
+    Ok(names)
 }
 
 fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyhow::Result<()> {

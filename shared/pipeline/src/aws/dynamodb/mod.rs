@@ -46,28 +46,25 @@ impl DynamoStore {
         limit: Option<i32>,
     ) -> Result<Vec<Item>, StepError> {
         let mut items = Vec::new();
-        let mut start_key = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
-                .scan_index_forward(!newest_first)
-                .set_limit(limit)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(|e| from_sdk("dynamodb", "Query", &e))?;
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_string()))
+            .scan_index_forward(!newest_first)
+            .set_limit(limit)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let out = page.map_err(|e| from_sdk("dynamodb", "Query", &e))?;
             items.extend(out.items.unwrap_or_default());
-            start_key = out.last_evaluated_key;
-            let full = limit.is_some_and(|l| items.len() >= l as usize);
-            if start_key.is_none() || full {
-                return Ok(items);
+            if limit.is_some_and(|l| items.len() >= l as usize) {
+                break;
             }
         }
+        Ok(items)
     }
 
     /// Writes an item unconditionally.
