@@ -34,7 +34,7 @@ pub struct Backend {
 
 const LOCAL_ENV: &str = ".local/env";
 /// Set by `scripts/local-backend` in `.local/env`: the emulator behind the local backend.
-const EMULATOR_VAR: &str = "INFRA_AGENT_MOTO_URL";
+pub const EMULATOR_VAR: &str = "INFRA_AGENT_MOTO_URL";
 
 impl Backend {
     /// Builds clients from the environment; `load_local_env` must have run first for `--local`.

@@ -73,7 +73,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let local = cli.local;
+    // The local backend's settings name its emulator, whether read with --local or exported.
+    let local = cli.local || std::env::var_os(backend::EMULATOR_VAR).is_some();
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(err) => {
