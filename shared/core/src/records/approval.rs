@@ -108,6 +108,11 @@ impl DecideError {
     pub fn refusal(approval_id: &str, current: Option<ApprovalRecord>) -> DecideError {
         match current {
             None => DecideError::NotFound(approval_id.to_string()),
+            // Nobody decided it: it ran out of time.
+            Some(a) if a.status == ApprovalStatus::Expired => DecideError::Expired {
+                id: a.approval_id,
+                expires_at: a.expires_at,
+            },
             Some(a) if a.status != ApprovalStatus::Pending => DecideError::AlreadyDecided {
                 id: a.approval_id,
                 status: a.status,

@@ -59,17 +59,12 @@ where
                 (None, Some(msg)) => msg.to_string(),
                 (None, None) => {
                     let raw = e.raw();
-                    let body: String = raw
+                    let body = raw
                         .body()
                         .bytes()
-                        .map(|b| {
-                            String::from_utf8_lossy(b)
-                                .chars()
-                                .take(MAX_RAW_ERROR_CHARS)
-                                .collect()
-                        })
+                        .map(|b| readable_body(&String::from_utf8_lossy(b)))
                         .unwrap_or_default();
-                    format!("HTTP {}: {}", raw.status().as_u16(), body.trim())
+                    format!("HTTP {}: {body}", raw.status().as_u16())
                 }
             }
         }
@@ -86,6 +81,39 @@ where
     }
 }
 
+/// An unparseable error response as a message: an HTML error page by its text (its title, or
+/// its words without the markup), anything else as it is; bounded either way.
+fn readable_body(body: &str) -> String {
+    let body = body.trim();
+    let text = if body.starts_with('<') {
+        let lower = body.to_ascii_lowercase();
+        let title = lower
+            .find("<title>")
+            .zip(lower.find("</title>"))
+            .filter(|(start, end)| start < end)
+            .map(|(start, end)| body[start + "<title>".len()..end].to_string());
+        title.unwrap_or_else(|| {
+            let mut words = String::new();
+            let mut in_tag = false;
+            for c in body.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => {
+                        in_tag = false;
+                        words.push(' ');
+                    }
+                    c if !in_tag => words.push(c),
+                    _ => {}
+                }
+            }
+            words.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+    } else {
+        body.to_string()
+    };
+    text.trim().chars().take(MAX_RAW_ERROR_CHARS).collect()
+}
+
 /// The error code of an SDK service error, if it is one.
 pub fn sdk_code<E>(err: &SdkError<E>) -> Option<&str>
 where
@@ -94,5 +122,22 @@ where
     match err {
         SdkError::ServiceError(e) => e.err().code(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_html_error_page_is_told_by_its_title_not_its_markup() {
+        let page = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error.</p>";
+        assert_eq!(readable_body(page), "500 Internal Server Error");
+        assert_eq!(
+            readable_body("<html><body><p>Bad   gateway</p></body></html>"),
+            "Bad gateway"
+        );
+        assert_eq!(readable_body("  plain text  "), "plain text");
+        assert_eq!(readable_body(&"x".repeat(1000)).len(), MAX_RAW_ERROR_CHARS);
     }
 }

@@ -31,15 +31,25 @@ struct Tables {
     prices: BTreeMap<(String, String), CachedPrice>,
 }
 
+/// Something another party does right after a vote is cast (a test's race).
+type AfterVote = Box<dyn FnOnce(&mut ApprovalRecord) + Send>;
+
 #[derive(Default)]
 pub struct MemoryStore {
     tables: Mutex<Tables>,
+    after_vote: Mutex<Option<AfterVote>>,
 }
 
 impl MemoryStore {
     fn tables(&self) -> MutexGuard<'_, Tables> {
         // A test that panicked while holding the lock already failed; its data is still readable.
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `race` on the approval right after the next vote is recorded, as another approver's
+    /// concurrent decision would land between a vote and the decision it leads to.
+    pub fn after_next_vote(&self, race: impl FnOnce(&mut ApprovalRecord) + Send + 'static) {
+        *self.after_vote.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(race));
     }
 
     /// What a refused condition looks like to a caller that does not expect one.
@@ -143,7 +153,16 @@ impl Approvals for MemoryStore {
                     && !a.approved_by.iter().any(|n| n == approver) =>
             {
                 a.approved_by.push(approver.to_string());
-                Ok(Ok(a.clone()))
+                let voted = a.clone();
+                if let Some(race) = self
+                    .after_vote
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                {
+                    race(a);
+                }
+                Ok(Ok(voted))
             }
             Some(a)
                 if a.status == ApprovalStatus::Pending
@@ -156,6 +175,13 @@ impl Approvals for MemoryStore {
             }
             _ => Ok(Err(DecideError::refusal(approval_id, current))),
         }
+    }
+
+    async fn withdraw_approver(&self, approval_id: &str, approver: &str) -> Result<(), StepError> {
+        if let Some(a) = self.tables().approvals.get_mut(approval_id) {
+            a.approved_by.retain(|n| n != approver);
+        }
+        Ok(())
     }
 
     async fn decide_approval(
@@ -656,5 +682,20 @@ mod tests {
                 at: "t1".into()
             })
         );
+    }
+
+    #[tokio::test]
+    async fn an_approval_that_ran_out_of_time_is_refused_as_expired_not_as_decided() {
+        let store = MemoryStore::default();
+        store.put_approval(&approval(1, NOW + 60)).await.unwrap();
+        let id = "a1b2c3d4-0123456789ab";
+        store.mark_approval_expired(id).await.unwrap();
+
+        let late = store
+            .decide_approval(id, ApprovalStatus::Approved, "ada", None, ("t", NOW))
+            .await
+            .unwrap();
+
+        assert!(matches!(late, Err(DecideError::Expired { .. })), "{late:?}");
     }
 }

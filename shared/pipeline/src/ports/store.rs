@@ -45,6 +45,10 @@ pub trait Approvals: Send + Sync {
         now_epoch: i64,
     ) -> Result<Result<ApprovalRecord, DecideError>, StepError>;
 
+    /// Takes `approver`'s vote back (if it is there): their approval lost a race to another
+    /// decision, so it approved nothing and must not be listed as if it had.
+    async fn withdraw_approver(&self, approval_id: &str, approver: &str) -> Result<(), StepError>;
+
     /// Moves a pending, unexpired approval to `status`, once. Returns the updated record.
     async fn decide_approval(
         &self,

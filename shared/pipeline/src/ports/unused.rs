@@ -89,6 +89,9 @@ impl Approvals for Unused {
     ) -> Result<Result<ApprovalRecord, DecideError>, StepError> {
         missing("records")
     }
+    async fn withdraw_approver(&self, _: &str, _: &str) -> Result<(), StepError> {
+        missing("records")
+    }
     async fn decide_approval(
         &self,
         _: &str,

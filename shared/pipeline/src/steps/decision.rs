@@ -63,7 +63,16 @@ pub async fn decide(
         .await?
     {
         Ok(record) => record,
-        Err(refused) => return Ok(Err(refused)),
+        Err(refused) => {
+            // Another decision landed between this approval's vote and its decision: the vote
+            // approved nothing, so it is not left listed on the approval.
+            if decision == Decision::Approved {
+                for voter in approver.split(", ") {
+                    store.withdraw_approver(approval_id, voter).await?;
+                }
+            }
+            return Ok(Err(refused));
+        }
     };
     let output = ApprovalDecision {
         approval_id: approval_id.to_string(),
@@ -249,5 +258,26 @@ mod tests {
         assert_eq!(stored.status, ApprovalStatus::Expired);
         let trail = fakes.store.audit_trail(Env::Prd, "vpc").await.unwrap();
         assert_eq!(trail.last().map(|e| e.outcome.as_str()), Some("EXPIRED"));
+    }
+
+    #[tokio::test]
+    async fn an_approval_that_loses_the_race_to_a_rejection_is_not_listed() {
+        let fakes = Fakes::new();
+        pending(&fakes, 1).await;
+        fakes.store.after_next_vote(|approval| {
+            approval.status = ApprovalStatus::Rejected;
+            approval.approver = Some("bob".into());
+        });
+
+        let lost = vote(&fakes, Decision::Approved, "ada").await;
+
+        assert!(
+            matches!(lost, Err(DecideError::AlreadyDecided { .. })),
+            "{lost:?}"
+        );
+        let stored = fakes.store.approval(ID).await.unwrap().unwrap();
+        assert_eq!(stored.status, ApprovalStatus::Rejected);
+        assert!(stored.approved_by.is_empty(), "{:?}", stored.approved_by);
+        assert!(fakes.executions.resumed().is_empty());
     }
 }

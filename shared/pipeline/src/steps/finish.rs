@@ -187,9 +187,7 @@ fn failure_of(
         )),
         DeploymentStatus::Expired => Some(plain(
             "no approval decision before the approval timed out".into(),
-            Some(
-                "Deploy again and decide within the environment's approval_timeout_minutes.".into(),
-            ),
+            Some(expired_advice(state)),
         )),
         _ => {
             if let Some(failure) = state.execution.as_ref().and_then(|e| e.failure.clone()) {
@@ -230,6 +228,26 @@ fn failure_of(
                 None,
             ))
         }
+    }
+}
+
+/// What to do about an expired approval, with the window this deployment had: the
+/// environment's, or the shorter one the request asked for.
+fn expired_advice(state: &DeploymentState) -> String {
+    let minutes = |seconds: u32| match seconds {
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    };
+    match (&state.plan, state.request.approval_timeout_seconds) {
+        (Some(plan), Some(_)) => format!(
+            "Deploy again and decide within the approval window (this deployment asked for {}; --approval-timeout sets it, the environment's approval_timeout_minutes bounds it).",
+            minutes(plan.approval_timeout_seconds)
+        ),
+        (Some(plan), None) => format!(
+            "Deploy again and decide within the environment's approval window ({}, approval_timeout_minutes).",
+            minutes(plan.approval_timeout_seconds)
+        ),
+        (None, _) => "Deploy again and decide within the approval window.".into(),
     }
 }
 
@@ -409,5 +427,43 @@ mod tests {
             .calls()
             .iter()
             .any(|c| c.starts_with("DeleteStack")));
+    }
+
+    #[tokio::test]
+    async fn an_expired_approval_advises_the_window_this_deployment_had() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        let mut short = request();
+        short.approval_timeout_seconds = Some(300);
+        let plan = begin(&pipeline, &short).await.unwrap();
+        assert_eq!(plan.approval_timeout_seconds, 300);
+
+        let result = finish(
+            &pipeline,
+            &FinishInput {
+                outcome: Outcome::Expired,
+                state: DeploymentState {
+                    request: short,
+                    plan: Some(plan),
+                    validation: None,
+                    change_set: None,
+                    cost: None,
+                    approval: None,
+                    execution: None,
+                    error: None,
+                },
+            },
+        )
+        .await
+        .unwrap();
+
+        let advice = result
+            .failure
+            .and_then(|f| f.recommendation)
+            .expect("advice for an expired approval");
+        assert!(
+            advice.contains("5 minutes") && advice.contains("--approval-timeout"),
+            "{advice}"
+        );
     }
 }

@@ -135,6 +135,38 @@ impl Approvals for DynamoStore {
         }
     }
 
+    async fn withdraw_approver(&self, approval_id: &str, approver: &str) -> Result<(), StepError> {
+        // A list element is removed by index; the condition makes sure the index still names
+        // this approver. Approvals have a handful of votes, so a lost race is simply read again.
+        for _ in 0..3 {
+            let Some(current) = self.approval(approval_id).await? else {
+                return Ok(());
+            };
+            let Some(index) = current.approved_by.iter().position(|n| n == approver) else {
+                return Ok(());
+            };
+            let result = self
+                .approval_update(approval_id)
+                .update_expression(format!("REMOVE approved_by[{index}]"))
+                .condition_expression(format!("approved_by[{index}] = :me"))
+                .expression_attribute_values(":me", AttributeValue::S(approver.into()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e) if condition_failed(&e) => continue,
+                Err(e) => return Err(from_sdk("dynamodb", "UpdateItem", &e)),
+            }
+        }
+        Err(StepError::Transient {
+            service: "dynamodb",
+            operation: "UpdateItem",
+            message: format!(
+                "the approvers of {approval_id} kept changing while withdrawing a vote"
+            ),
+        })
+    }
+
     /// Moves a pending, unexpired approval to `status`, once. Returns the updated record (with
     /// the task token the caller needs to resume the execution).
     async fn decide_approval(
