@@ -656,16 +656,92 @@ mod tests {
     fn skipped_stacks_are_reported_and_do_not_stop_the_run() {
         let mut services = planned("k8s-services", &[]);
         services.skip = Some("registry type the emulator lacks".into());
-        let request = request(vec![vec![planned("vpc", &[])], vec![services]]);
+        // A wave after the skipped one, so the run is not over merely for want of waves.
+        let request = request(vec![
+            vec![planned("vpc", &[])],
+            vec![services],
+            vec![planned("security-groups", &[("VpcId", "vpc", "VpcId")])],
+        ]);
         let mut progress = EnvironmentProgress {
             next_wave: 1,
             ..Default::default()
         };
         let wave = plan_wave(&request, &mut progress, &OutputsByStack::new(), naming);
-        assert!(wave.is_empty());
-        assert!(!run_is_over(&request, &progress) || progress.next_wave == 2);
-        assert_eq!(progress.results[0].outcome.label(), "skipped");
-        assert!(!progress.results[0].outcome.stops_the_run());
+        assert!(wave.is_empty(), "a skipped stack starts nothing");
+        assert_eq!(progress.next_wave, 2);
+        assert!(
+            !run_is_over(&request, &progress),
+            "the wave after the skipped one still runs: {:?}",
+            progress.results
+        );
+        assert_eq!(progress.results.len(), 1, "{:?}", progress.results);
+        let StackOutcome::Skipped { reason } = &progress.results[0].outcome else {
+            panic!("{:?}", progress.results);
+        };
+        assert_eq!(reason, "registry type the emulator lacks");
+        assert_eq!(progress.results[0].stack.as_str(), "k8s-services");
+    }
+
+    /// `advance` passes a wave of skipped stacks without a round trip through the machine: the
+    /// wave after it is planned in the same call.
+    #[tokio::test]
+    async fn a_wave_of_skipped_stacks_passes_on_to_the_next_wave_in_one_call() {
+        use crate::ports::Deployments;
+
+        let fakes = crate::fakes::Fakes::new();
+        let pipeline = fakes.pipeline();
+        fakes.stacks.put_stack(
+            "infra-agent-dev-vpc",
+            infra_agent_core::stack::StackStatus::CreateComplete,
+            &[("VpcId", "vpc-0abc")],
+        );
+        let mut services = planned("k8s-services", &[]);
+        services.skip = Some("registry type the emulator lacks".into());
+        let vpc = naming(Env::Dev, &key("vpc"));
+        fakes
+            .store
+            .put_deployment(&record(&vpc, "vpc", DeploymentStatus::Succeeded))
+            .await
+            .unwrap();
+        let state = EnvironmentState {
+            request: request(vec![
+                vec![planned("vpc", &[])],
+                vec![services],
+                vec![planned("security-groups", &[("VpcId", "vpc", "VpcId")])],
+            ]),
+            progress: Some(EnvironmentProgress {
+                next_wave: 1,
+                in_flight: vec![InFlight {
+                    stack: key("vpc"),
+                    deployment_id: vpc.clone(),
+                }],
+                ..Default::default()
+            }),
+            wave_results: Vec::new(),
+            deployments: Vec::new(),
+            done: false,
+            failed: false,
+            summary: String::new(),
+        };
+
+        let next = advance(&pipeline, state).await.expect("advance");
+
+        assert!(!next.done && !next.failed, "{}", next.summary);
+        let stacks: Vec<&str> = next
+            .deployments
+            .iter()
+            .map(|d| d.request.stack.as_str())
+            .collect();
+        assert_eq!(stacks, ["security-groups"]);
+        assert_eq!(next.deployments[0].request.parameters["VpcId"], "vpc-0abc");
+        let progress = next.progress.expect("progress");
+        let outcomes: Vec<(&str, &str)> = progress
+            .results
+            .iter()
+            .map(|r| (r.stack.as_str(), r.outcome.label()))
+            .collect();
+        assert_eq!(outcomes, [("vpc", "deployed"), ("k8s-services", "skipped")]);
+        assert_eq!(progress.next_wave, 3);
     }
 
     #[test]
