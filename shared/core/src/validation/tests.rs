@@ -298,12 +298,28 @@ fn environment_tag_resolved_from_context_is_checked_against_allowed_values() {
 
 #[test]
 fn environment_tag_resolves_from_the_target_environment() {
-    let context = ValidationContext {
-        env: Some(Env::Prd),
+    // The Environment tag reads `qa` (not an allowed value) everywhere but in prd: only the
+    // target environment, resolved into the parameter, tells the two apart.
+    let body = VPC_STACK
+        .replace(
+            "Resources:\n",
+            "Conditions:\n  IsPrd: !Equals [!Ref Environment, prd]\nResources:\n",
+        )
+        .replace(
+            "{Key: Environment, Value: !Ref Environment}",
+            "{Key: Environment, Value: !If [IsPrd, !Ref Environment, qa]}",
+        );
+    assert_ne!(body, VPC_STACK);
+    let in_env = |env| ValidationContext {
+        env: Some(env),
         parameters: BTreeMap::new(),
     };
-    let report = validate_template("vpc.yaml", VPC_STACK, &context);
-    assert!(report.passed, "{:#?}", report.findings);
+    let prd = validate_template("vpc.yaml", &body, &in_env(Env::Prd));
+    assert!(prd.passed, "{:#?}", prd.findings);
+    assert_eq!(prd.controls.get("CM-8"), Some(&ControlResult::Passed));
+
+    let dev = validate_template("vpc.yaml", &body, &in_env(Env::Dev));
+    assert_violation(&dev, "cm8_environment_tag_value", "CM-8", "Vpc", 22);
 }
 
 #[test]
@@ -1016,16 +1032,86 @@ fn suppression_by_rule_name_waives_the_finding_and_is_reported() {
     }
 }
 
+/// Two resources that break two different SC-7 rules, each suppressing `{SUPPRESS}`.
+const TWO_SC7_RULES: &str = "\
+Resources:
+  Bastion:
+    Type: AWS::EC2::SecurityGroup
+    Metadata:
+      infra-agent:
+        suppress: {SUPPRESS}
+    Properties:
+      GroupDescription: bastion
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}
+      Tags: {TAGS}
+  Db:
+    Type: AWS::RDS::DBInstance
+    Metadata:
+      infra-agent:
+        suppress: {SUPPRESS}
+    Properties:
+      Engine: postgres
+      DBInstanceClass: db.t4g.micro
+      StorageEncrypted: true
+      PubliclyAccessible: true
+      Tags: {TAGS}
+";
+
 #[test]
 fn suppression_by_nist_control_waives_every_rule_of_that_control() {
-    let report = validate_suppressed(
-        "[{rule: SC-7, reason: bastion, owner: sec-team, expires: '2025-06-01'}]",
-    );
-    assert!(report.passed, "{:#?}", report.findings);
-    assert!(report
-        .suppressed
+    let validate_with = |suppress: &str| {
+        let body = TWO_SC7_RULES
+            .replace("{SUPPRESS}", suppress)
+            .replace("{TAGS}", TAGS);
+        let policy = Policy::shipped().expect("shipped policy loads");
+        validate_with_policy(
+            "t.yaml",
+            &body,
+            &ValidationContext::default(),
+            policy,
+            TODAY,
+        )
+    };
+    let sc7_rules = |findings: Vec<&Finding>| {
+        let mut rules: Vec<(String, String)> = findings
+            .into_iter()
+            .map(|f| (f.rule.clone(), f.resource.clone().unwrap_or_default()))
+            .collect();
+        rules.sort();
+        rules
+    };
+    let expected = vec![
+        (
+            "sc7_internet_ingress_https_only".to_string(),
+            "Bastion".to_string(),
+        ),
+        ("sc7_rds_not_public".to_string(), "Db".to_string()),
+    ];
+
+    let unsuppressed = validate_with("[]");
+    let violations = unsuppressed
+        .findings
         .iter()
-        .all(|s| s.finding.control.as_deref() == Some("SC-7")));
+        .filter(|f| f.control.as_deref() == Some("SC-7"))
+        .collect();
+    assert_eq!(
+        sc7_rules(violations),
+        expected,
+        "{:#?}",
+        unsuppressed.findings
+    );
+
+    let report =
+        validate_with("[{rule: SC-7, reason: bastion, owner: sec-team, expires: '2025-06-01'}]");
+    assert!(report.passed, "{:#?}", report.findings);
+    assert_eq!(report.controls.get("SC-7"), Some(&ControlResult::Passed));
+    let waived = report.suppressed.iter().map(|s| &s.finding).collect();
+    assert_eq!(sc7_rules(waived), expected, "{:#?}", report.suppressed);
+    for waived in &report.suppressed {
+        assert_eq!(waived.finding.control.as_deref(), Some("SC-7"));
+        assert_eq!(waived.suppression.rule, "SC-7");
+    }
 }
 
 #[test]
