@@ -42,4 +42,50 @@ mod tests {
         assert_eq!(required_approvers(&strict, false), 1);
         assert_eq!(required_approvers(&strict, true), 3);
     }
+
+    fn key(text: &str) -> SigningKey {
+        SigningKey::from_text(text).expect("a key of at least 32 bytes")
+    }
+
+    const KEY: &str = "a signing key that is long enough for links";
+    const DEPLOYMENT: &str = "dev-vpc-20270115T080000-abcd1234";
+
+    #[test]
+    fn a_retried_approval_step_gets_the_same_approval_id() {
+        // Two keys built apart, as two invocations of the step build theirs.
+        let first = approval_id_for(&key(KEY), DEPLOYMENT);
+        let retried = approval_id_for(&key(KEY), DEPLOYMENT);
+        assert_eq!(first, retried);
+        // `xxxxxxxx-xxxxxxxxxxxx`: hex, as the link and the DynamoDB key expect.
+        let (head, tail) = first.split_once('-').expect("two parts");
+        assert_eq!((head.len(), tail.len()), (8, 12), "{first}");
+        assert!(
+            first.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+            "{first}"
+        );
+    }
+
+    #[test]
+    fn another_deployment_gets_another_approval_id() {
+        let key = key(KEY);
+        let first = approval_id_for(&key, DEPLOYMENT);
+        assert_ne!(
+            first,
+            approval_id_for(&key, "dev-vpc-20270115T080000-abcd1235")
+        );
+        assert_ne!(
+            first,
+            approval_id_for(&key, "tst-vpc-20270115T080000-abcd1234")
+        );
+    }
+
+    #[test]
+    fn approval_id_cannot_be_derived_without_the_signing_key() {
+        let other = key("another signing key, also long enough for links");
+        assert_ne!(
+            approval_id_for(&key(KEY), DEPLOYMENT),
+            approval_id_for(&other, DEPLOYMENT)
+        );
+        assert!(!approval_id_for(&key(KEY), DEPLOYMENT).contains("vpc"));
+    }
 }

@@ -140,3 +140,120 @@ pub async fn request_approval(
         message_id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::fakes::Fakes;
+    use crate::ports::Approvals;
+    use infra_agent_core::contract::approval::TaskToken;
+    use infra_agent_core::contract::change_set::{ChangeSetResult, ChangeSetType, ChangeSummary};
+    use infra_agent_core::contract::deploy::{DeployRequest, DeploymentPlan, TemplateRef};
+    use infra_agent_core::naming::Env;
+
+    fn approval_request(deployment_id: &str, token: &str) -> ApprovalRequest {
+        let change_set_name = "infra-agent-dev-vpc-20270115-001".to_string();
+        ApprovalRequest {
+            task_token: TaskToken::new(token.into()),
+            request: DeployRequest {
+                version: 1,
+                deployment_id: deployment_id.into(),
+                stack: "vpc".parse().expect("a valid stack key"),
+                env: Env::Dev,
+                template: TemplateRef {
+                    bucket: "infra-agent-test-templates".into(),
+                    key: "templates/vpc/0f1e.yaml".into(),
+                    sha256: "0f1e".into(),
+                },
+                requested_by: "alice".into(),
+                iac_version: "1.4.0".into(),
+                approval_timeout_seconds: None,
+                parameters: BTreeMap::new(),
+            },
+            plan: DeploymentPlan {
+                stack_name: "infra-agent-dev-vpc".into(),
+                change_set_name: change_set_name.clone(),
+                started_at: "2027-01-15T08:00:00Z".into(),
+                lock_expires_at: "2027-01-15T10:00:00Z".into(),
+                approval_timeout_seconds: 3600,
+                poll_interval_seconds: 0,
+            },
+            change_set: ChangeSetResult {
+                stack_name: "infra-agent-dev-vpc".into(),
+                change_set_name,
+                change_set_arn: None,
+                change_set_type: ChangeSetType::Create,
+                has_changes: true,
+                summary: ChangeSummary::default(),
+                parameters: BTreeMap::new(),
+                tags: BTreeMap::new(),
+            },
+            validation: None,
+            cost: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retried_approval_step_asks_again_under_the_same_approval_id() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        let deployment = "dev-vpc-20270115T080000-abcd1234";
+
+        let first = request_approval(&pipeline, &approval_request(deployment, "token-1"))
+            .await
+            .expect("first attempt");
+        let retried = request_approval(&pipeline, &approval_request(deployment, "token-2"))
+            .await
+            .expect("retried attempt");
+
+        assert_eq!(first.approval_id, retried.approval_id);
+        let stored = fakes
+            .store
+            .approval(&first.approval_id)
+            .await
+            .unwrap()
+            .expect("one approval, stored under that id");
+        assert_eq!(
+            stored.task_token.as_ref().map(TaskToken::expose),
+            Some("token-2"),
+            "the retry's token is the one waited on"
+        );
+        let announced: Vec<String> = fakes
+            .notifier
+            .published()
+            .iter()
+            .map(|(_, n)| n.attributes["approval_id"].clone())
+            .collect();
+        assert_eq!(announced, [first.approval_id.clone(), first.approval_id]);
+    }
+
+    #[tokio::test]
+    async fn another_deployment_is_asked_under_another_approval_id() {
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        let first = request_approval(
+            &pipeline,
+            &approval_request("dev-vpc-20270115T080000-abcd1234", "token-1"),
+        )
+        .await
+        .unwrap();
+        let other = request_approval(
+            &pipeline,
+            &approval_request("dev-vpc-20270115T090000-ef567890", "token-2"),
+        )
+        .await
+        .unwrap();
+        assert_ne!(first.approval_id, other.approval_id);
+        let stored = fakes.store.approval(&first.approval_id).await.unwrap();
+        assert_eq!(
+            stored
+                .and_then(|a| a.task_token)
+                .as_ref()
+                .map(TaskToken::expose),
+            Some("token-1"),
+            "the first deployment's approval is untouched"
+        );
+    }
+}
