@@ -204,13 +204,17 @@ async fn audit_progress(
 
 #[cfg(test)]
 mod tests {
-    //! The status poll against scripted CloudFormation: the emulator executes change sets
-    //! synchronously and never rolls back, so it cannot show a stack in progress or rolled back.
+    //! Start and the status poll against scripted CloudFormation: the emulator executes change
+    //! sets synchronously and never rolls back, so it cannot show a stack in progress or rolled
+    //! back, nor an obsolete change set or a refused execution.
 
     use std::collections::BTreeMap;
 
+    use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
     use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
     use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
+    use aws_sdk_cloudformation::types::{ChangeSetStatus, ExecutionStatus};
     use aws_sdk_cloudformation::Client;
     use aws_smithy_mocks::{mock, Rule};
 
@@ -400,5 +404,138 @@ mod tests {
         assert_eq!(progress.phase, StackPhase::Failed);
         let failure = progress.failure.expect("a vanished stack says why");
         assert!(failure.reason.contains("disappeared"), "{}", failure.reason);
+    }
+
+    // ---------------------------------------------------------------- start
+
+    fn execute_refused(code: &str, message: &str) -> Rule {
+        let body = error_document(code, message);
+        mock!(Client::execute_change_set)
+            .match_requests(|req| {
+                req.stack_name() == Some(STACK_NAME)
+                    && req.change_set_name() == Some(input().plan.change_set_name.as_str())
+            })
+            .sequence()
+            .http_status(400, Some(body))
+            .build()
+    }
+
+    fn change_set_is(execution: ExecutionStatus, reason: Option<&str>) -> Rule {
+        let output = DescribeChangeSetOutput::builder()
+            .change_set_name(input().plan.change_set_name)
+            .stack_name(STACK_NAME)
+            .stack_id(STACK_ID)
+            .status(ChangeSetStatus::CreateComplete)
+            .execution_status(execution)
+            .set_status_reason(reason.map(str::to_string))
+            .build();
+        mock!(Client::describe_change_set)
+            .match_requests(|req| req.stack_name() == Some(STACK_NAME))
+            .then_output(move || output.clone())
+    }
+
+    /// Starts with only `rules` scripted; returns the progress and the step's audit trail.
+    async fn start_with(rules: &[&Rule]) -> (StackProgress, Vec<AuditEntry>) {
+        let pipeline = offline_pipeline(cfn_client(rules));
+        let progress = start(&pipeline, &input()).await.expect("the step answers");
+        let request = &input().request;
+        let trail = pipeline
+            .store
+            .audit_trail(request.env, request.stack.as_str())
+            .await
+            .unwrap();
+        (progress, trail)
+    }
+
+    #[tokio::test]
+    async fn obsolete_change_set_fails_even_though_the_stack_is_complete() {
+        // Someone updated the stack after this change set was made: CloudFormation refuses to
+        // run it, and the stack's own status (UPDATE_COMPLETE) says nothing about this change.
+        let refused = execute_refused(
+            "InvalidChangeSetStatus",
+            "ChangeSet [infra-agent-dev-app-20260301-001] cannot be executed in its current status of [OBSOLETE]",
+        );
+        let obsolete = change_set_is(ExecutionStatus::Obsolete, None);
+        let updated_elsewhere = stack_is("UPDATE_COMPLETE", None);
+
+        let (progress, trail) = start_with(&[&refused, &obsolete, &updated_elsewhere]).await;
+
+        assert_eq!(progress.phase, StackPhase::Failed, "{progress:?}");
+        assert_eq!(progress.status, "UPDATE_COMPLETE");
+        let failure = progress.failure.expect("says why");
+        assert!(failure.reason.contains("OBSOLETE"), "{}", failure.reason);
+        assert!(
+            failure
+                .recommendation
+                .as_deref()
+                .is_some_and(|r| r.contains("deploy again")),
+            "{failure:?}"
+        );
+        assert_eq!(trail.len(), 1, "{trail:?}");
+        assert_eq!(trail[0].action, "stack.execute");
+        assert_eq!(trail[0].outcome, "UPDATE_COMPLETE");
+        for rule in [&refused, &obsolete, &updated_elsewhere] {
+            assert_eq!(rule.num_calls(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn change_set_executed_by_an_earlier_attempt_is_followed_to_its_end() {
+        // The same refusal, for a retried step whose first attempt started the change set.
+        let refused = execute_refused(
+            "InvalidChangeSetStatus",
+            "ChangeSet [infra-agent-dev-app-20260301-001] cannot be executed in its current status of [EXECUTE_COMPLETE]",
+        );
+        let executed = change_set_is(ExecutionStatus::ExecuteComplete, None);
+        let created = stack_is("CREATE_COMPLETE", None);
+
+        let (progress, trail) = start_with(&[&refused, &executed, &created]).await;
+
+        assert_eq!(progress.phase, StackPhase::Succeeded, "{progress:?}");
+        assert_eq!(progress.failure, None);
+        assert_eq!(trail.len(), 1, "{trail:?}");
+        assert_eq!(trail[0].outcome, "EXECUTING");
+    }
+
+    #[tokio::test]
+    async fn refused_execution_fails_with_cloudformations_reason() {
+        let message = "Requires capabilities : [CAPABILITY_NAMED_IAM]";
+        let refused = execute_refused("InsufficientCapabilitiesException", message);
+        let waiting = stack_is("REVIEW_IN_PROGRESS", None);
+
+        // No DescribeChangeSet: a refusal is not mistaken for an earlier attempt's execution.
+        let (progress, trail) = start_with(&[&refused, &waiting]).await;
+
+        assert_eq!(progress.phase, StackPhase::Failed, "{progress:?}");
+        assert_eq!(progress.status, "REVIEW_IN_PROGRESS");
+        let failure = progress.failure.expect("says why");
+        assert_eq!(
+            failure.reason,
+            format!("InsufficientCapabilitiesException: {message}")
+        );
+        assert_eq!(trail.len(), 1, "{trail:?}");
+        assert_eq!(trail[0].detail.as_deref(), Some(failure.reason.as_str()));
+    }
+
+    #[tokio::test]
+    async fn throttled_execution_is_left_to_the_machines_retry() {
+        let throttled = execute_refused("Throttling", "Rate exceeded");
+
+        let pipeline = offline_pipeline(cfn_client(&[&throttled]));
+        let err = start(&pipeline, &input()).await.unwrap_err();
+
+        assert_eq!(err.error_type(), "TransientError", "{err}");
+    }
+
+    #[tokio::test]
+    async fn started_execution_is_polled_at_once() {
+        let output = ExecuteChangeSetOutput::builder().build();
+        let started = mock!(Client::execute_change_set).then_output(move || output.clone());
+        let executing = stack_is("CREATE_IN_PROGRESS", Some("User Initiated"));
+
+        let (progress, trail) = start_with(&[&started, &executing]).await;
+
+        assert_eq!(progress.phase, StackPhase::InProgress);
+        assert_eq!(trail[0].outcome, "EXECUTING");
     }
 }
