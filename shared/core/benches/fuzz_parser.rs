@@ -731,13 +731,15 @@ fn error_kind(message: &str) -> String {
     kind.chars().take(90).collect()
 }
 
-fn load_seeds(root: &Path) -> Vec<Vec<u8>> {
+fn load_seeds() -> Vec<Vec<u8>> {
     let mut seeds: Vec<Vec<u8>> = BUILT_IN_SEEDS
         .iter()
         .map(|s| s.as_bytes().to_vec())
         .collect();
-    let files =
-        corpus::templates_under(&root.join("../shared/corpus/aws-cloudformation-templates"));
+    let files = corpus::templates_under(&corpus::corpus_dir()).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1);
+    });
     // Large files make slow inputs and add little a window of a small one would not.
     seeds.extend(
         files
@@ -797,7 +799,7 @@ fn main() {
         eprintln!("cannot create {}: {e}", out.display());
         std::process::exit(2);
     }
-    let seeds = load_seeds(&root);
+    let seeds = load_seeds();
     println!(
         "fuzz: {total} inputs, validate every {validate_every}th, seed {seed}, {threads} threads, {} seeds",
         seeds.len()

@@ -1,7 +1,7 @@
 //! Validation speed: in-process time per template over the public corpus and a ~700-line
 //! compliant template, and whole-process `infra-agent validate` against `cfn-lint`. Prints figures.
 //!
-//! `cargo bench -p infra-agent-shared --bench validate`; `BENCH_PROCESS_SAMPLE=N` sets how many
+//! `cargo bench -p infra-agent-core --bench validate`; `BENCH_PROCESS_SAMPLE=N` sets how many
 //! corpus files the whole-process comparison runs on (cfn-lint takes seconds each).
 
 mod corpus;
@@ -20,7 +20,7 @@ const RUNS_LARGE: usize = 50;
 fn main() {
     // The repository's root: this crate is shared/core.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let corpus = root.join("../shared/corpus/aws-cloudformation-templates");
+    let corpus = corpus::corpus_dir();
     let ctx = ValidationContext::default();
     let policy = match Policy::shipped() {
         Ok(p) => p,
@@ -30,7 +30,10 @@ fn main() {
         }
     };
 
-    let files = corpus::templates_under(&corpus);
+    let files = corpus::templates_under(&corpus).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1);
+    });
     println!(
         "corpus: {} templates under {}",
         files.len(),
