@@ -201,10 +201,10 @@ async fn approval_not_given_in_time_expires_and_cleans_up() {
         ApprovalStatus::Expired
     );
     assert!(
-        backend.change_sets(&stack).await.is_empty(),
+        backend.change_sets(&started).await.is_empty(),
         "change set deleted"
     );
-    assert!(!backend.lock_held(&stack).await, "lock released");
+    assert!(!backend.lock_held(&started).await, "lock released");
 
     // The link is dead now, whatever its signed expiry says.
     let late = inbox::post_form(
@@ -291,6 +291,12 @@ async fn prd_change_needs_two_distinct_approvers() {
         DeploymentStatus::AwaitingApproval,
         "still waiting after one approver"
     );
+    assert!(backend.lock_held(&started).await, "prd's lock is held");
+    assert_eq!(
+        backend.change_sets(&started).await.len(),
+        1,
+        "prd's change set waits"
+    );
 
     let second = decide(
         store,
@@ -312,6 +318,7 @@ async fn prd_change_needs_two_distinct_approvers() {
         record.approver.as_deref(),
         Some("arn:aws:iam::1:user/ada, arn:aws:iam::1:user/bob")
     );
+    assert!(!backend.lock_held(&started).await, "lock released");
 }
 
 /// A retried approval step stores its approval again: votes already cast survive, the new task

@@ -60,7 +60,7 @@ async fn approved_deployment_creates_the_stack_and_records_the_approver() {
         Some("dev")
     );
     assert!(record.change_set_arn.is_some() && record.finished_at.is_some());
-    assert!(!backend.lock_held(&stack).await, "lock released");
+    assert!(!backend.lock_held(&started).await, "lock released");
 
     let store = &backend.pipeline.store;
     let history = store.history(Env::Dev, stack.as_str(), None).await.unwrap();
@@ -99,11 +99,11 @@ async fn rejected_deployment_deletes_the_change_set_and_releases_the_lock() {
         .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
         .await;
     assert_eq!(
-        backend.change_sets(&stack).await.len(),
+        backend.change_sets(&started).await.len(),
         1,
         "change set exists while waiting"
     );
-    assert!(backend.lock_held(&stack).await);
+    assert!(backend.lock_held(&started).await);
 
     let message = backend.approval_message(&started).await;
     let decided = inbox::post_form(
@@ -130,10 +130,10 @@ async fn rejected_deployment_deletes_the_change_set_and_releases_the_lock() {
         "{reason}"
     );
     assert!(
-        backend.change_sets(&stack).await.is_empty(),
+        backend.change_sets(&started).await.is_empty(),
         "change set deleted"
     );
-    assert!(!backend.lock_held(&stack).await, "lock released");
+    assert!(!backend.lock_held(&started).await, "lock released");
     assert_ne!(
         backend.stack_status(&started).await.as_deref(),
         Some("CREATE_COMPLETE")
@@ -161,11 +161,11 @@ async fn same_template_again_ends_as_no_changes() {
     assert_eq!(record.status, DeploymentStatus::NoChanges);
     assert!(record.approval_id.is_none(), "nothing to approve");
     assert!(backend
-        .change_sets(&stack)
+        .change_sets(&second)
         .await
         .iter()
         .all(|name| Some(name) != record.change_set_name.as_ref()));
-    assert!(!backend.lock_held(&stack).await);
+    assert!(!backend.lock_held(&second).await);
     let history = backend
         .pipeline
         .store
@@ -206,7 +206,7 @@ async fn failing_resource_fails_the_deployment_with_cloudformations_reason() {
         failure.reason
     );
     assert!(
-        !backend.lock_held(&stack).await,
+        !backend.lock_held(&started).await,
         "lock released after a failure"
     );
 }
@@ -280,7 +280,7 @@ async fn non_compliant_template_fails_validation_before_any_change_set() {
         None,
         "nothing reached CloudFormation"
     );
-    assert!(!backend.lock_held(&stack).await);
+    assert!(!backend.lock_held(&started).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -56,7 +56,7 @@ async fn concurrent_deployments_of_one_stack_let_exactly_one_proceed() {
     .await
     .unwrap();
     backend.wait_for_end(&winner).await;
-    assert!(!backend.lock_held(&stack).await);
+    assert!(!backend.lock_held(&winner).await);
 }
 
 /// `None` once the deployment waits for approval, `Some(ended)` if its execution ended first.

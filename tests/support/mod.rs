@@ -246,18 +246,20 @@ impl Backend {
             .map(|s| s.status.to_string())
     }
 
-    pub async fn lock_held(&self, stack: &StackKey) -> bool {
+    /// Whether a deployment holds the lock of `started`'s stack in `started`'s environment.
+    pub async fn lock_held(&self, started: &Started) -> bool {
         self.pipeline
             .store
-            .lock(Env::Dev, stack.as_str())
+            .lock(started.env, started.stack.as_str())
             .await
             .expect("read lock")
             .is_some()
     }
 
-    /// Change sets of a stack that still exist.
-    pub async fn change_sets(&self, stack: &StackKey) -> Vec<String> {
-        let name = infra_agent_core::naming::stack_name(Env::Dev, stack);
+    /// Change sets that still exist for `started`'s stack in `started`'s environment. A stack
+    /// that does not exist has none; any other error of ListChangeSets fails the test.
+    pub async fn change_sets(&self, started: &Started) -> Vec<String> {
+        let name = infra_agent_core::naming::stack_name(started.env, &started.stack);
         match self.cfn.list_change_sets().stack_name(&name).send().await {
             // The emulator lists change sets of every stack: keep this stack's own.
             Ok(out) => out
@@ -266,9 +268,21 @@ impl Backend {
                 .filter(|s| s.stack_name() == Some(name.as_str()))
                 .filter_map(|s| s.change_set_name().map(str::to_string))
                 .collect(),
-            Err(_) => Vec::new(),
+            Err(e) if is_missing_stack(&e) => Vec::new(),
+            Err(e) => panic!("ListChangeSets of {name}: {e:?}"),
         }
     }
+}
+
+/// CloudFormation's answer for a stack that does not exist: `ValidationError`, "… does not exist".
+fn is_missing_stack<E>(err: &aws_sdk_cloudformation::error::SdkError<E>) -> bool
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata,
+{
+    err.as_service_error().is_some_and(|e| {
+        e.code() == Some("ValidationError")
+            && e.message().is_some_and(|m| m.contains("does not exist"))
+    })
 }
 
 pub struct Started {
