@@ -206,17 +206,97 @@ async fn approval_not_given_in_time_expires_and_cleans_up() {
     );
     assert!(!backend.lock_held(&started).await, "lock released");
 
-    // The link is dead now, whatever its signed expiry says.
+    // The link expired with the approval: it is refused before anything is read.
     let late = inbox::post_form(
         &message.link,
         &[("decision", "approve"), ("approver", "Ada")],
     )
     .await
     .unwrap();
-    assert!(matches!(late.status, 409 | 410), "{}", late.status);
+    assert_eq!(late.status, 410, "{}", late.body);
+    assert!(late.body.contains("Link expired"), "{}", late.body);
     assert_eq!(
         approval_status(&backend, &message.approval_id).await,
         ApprovalStatus::Expired
+    );
+}
+
+/// A decision that comes after the execution stopped waiting, while the approval and its link
+/// are still valid: DynamoDB takes it, Step Functions no longer does, and the approval ends
+/// expired rather than approved. The execution is stopped while it waits (no Catch records an
+/// outcome then), and the approval is stored again with a later expiry, as a retried approval
+/// step stores it.
+#[tokio::test(flavor = "multi_thread")]
+async fn decision_after_the_execution_stopped_waiting_expires_the_approval() {
+    let backend = Backend::connect().await;
+    let stack = unique_stack("stop");
+    let started = backend
+        .start_with_timeout(&stack, &vpc_template(&BTreeMap::new()), "1.0.0", Some(4))
+        .await;
+    let message = backend.awaiting_approval(&started).await;
+    backend
+        .sfn
+        .stop_execution()
+        .execution_arn(&started.execution_arn)
+        .cause("stopped by the test while waiting for approval")
+        .send()
+        .await
+        .expect("stop execution");
+    // The emulator ends it when the wait times out (as FAILED, where AWS says ABORTED at once);
+    // either way no Catch ran, so nothing recorded an outcome.
+    let ended = backend.wait_for_end(&started).await;
+    assert_ne!(ended.status, "SUCCEEDED", "{ended:?}");
+    assert_eq!(
+        backend.record(&started).await.map(|r| r.status),
+        Some(DeploymentStatus::AwaitingApproval)
+    );
+
+    let store = &backend.pipeline.store;
+    let mut approval = store
+        .approval(&message.approval_id)
+        .await
+        .unwrap()
+        .expect("approval");
+    assert_eq!(
+        approval.status,
+        ApprovalStatus::Pending,
+        "nothing closed the approval: only the late decision can"
+    );
+    let (_, now_epoch) = now();
+    approval.expires_epoch = now_epoch + 600;
+    approval.expires_at =
+        rfc3339(time::OffsetDateTime::from_unix_timestamp(approval.expires_epoch).unwrap());
+    store.put_approval(&approval).await.expect("stored again");
+    let link = ApprovalLink::new(
+        &backend.pipeline.settings.approval_key,
+        &approval.approval_id,
+        approval.expires_epoch,
+    )
+    .url(&backend.pipeline.settings.approval_base_url);
+
+    let late = inbox::post_form(&link, &[("decision", "approve"), ("approver", "Ada")])
+        .await
+        .unwrap();
+
+    assert_eq!(late.status, 410, "{}", late.body);
+    assert!(late.body.contains("expired"), "{}", late.body);
+    assert_eq!(
+        approval_status(&backend, &message.approval_id).await,
+        ApprovalStatus::Expired
+    );
+    let trail = store
+        .audit_trail(started.env, started.stack.as_str())
+        .await
+        .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|a| a.action == "approval.decide" && a.outcome == "EXPIRED" && a.actor == "Ada"),
+        "the late decision is audited as expired: {trail:?}"
+    );
+    assert!(
+        !trail.iter().any(|a| a.action == "stack.execute"),
+        "nothing was executed: {trail:?}"
     );
 }
 
