@@ -134,9 +134,19 @@ fn catalog_stacks_deploy_in_order_with_wiring_and_tear_down_in_reverse() {
     let report = text(&destroyed);
     assert!(destroyed.status.success(), "{report}");
     assert!(report.contains("infra-agent-tst-vpc "), "{report}");
-    let status = cli(&["status", "--env", "tst", "--output", "json"]);
-    for stack in json(&status).as_array().unwrap() {
-        assert_ne!(stack["status"], "CREATE_COMPLETE", "{stack}");
+    let status = json(&cli(&["status", "--env", "tst", "--output", "json"]));
+    for name in ["infra-agent-tst-vpc", "infra-agent-tst-security-groups"] {
+        let listed = status
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["stack_name"] == name))
+            .unwrap_or_else(|| panic!("{name} not listed: {status}"));
+        assert!(
+            matches!(
+                listed["status"].as_str(),
+                Some("NOT_DEPLOYED" | "DELETE_COMPLETE")
+            ),
+            "{listed}"
+        );
     }
 }
 
@@ -157,12 +167,14 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
         .expect("start deploy --all");
     let progress = BufReader::new(run.stderr.take().expect("stderr"));
     let mut lines = Vec::new();
+    let mut approvals = Vec::new();
     for line in progress.lines() {
         let line = line.expect("read progress");
         if let Some((_, rest)) = line.split_once("waits for approval ") {
             let approval = rest.split(':').next().unwrap_or_default().trim();
             let approved = cli(&["approve", approval, "--as", "tester"]);
             assert!(approved.status.success(), "{}", text(&approved));
+            approvals.push(approval.to_string());
         }
         lines.push(line);
     }
@@ -196,16 +208,30 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
     );
     assert_eq!((roles, vpc), (1, 1), "{record}");
     assert!(vpc < groups && groups < cluster && cluster < nodes && nodes < addons);
-    for skipped in results.iter().filter(|r| r["outcome"] == "SKIPPED") {
-        assert!(
-            skipped["reason"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("emulator"),
-            "{skipped}"
-        );
-        assert!(progress.contains("skipped"), "{progress}");
-    }
+    // Each deployed stack asked for its own approval, once, and got it.
+    let deployed: Vec<&str> = results
+        .iter()
+        .filter(|r| r["outcome"] == "DEPLOYED")
+        .filter_map(|r| r["stack"].as_str())
+        .collect();
+    assert_eq!(deployed.len(), 6, "{record}");
+    approvals.sort();
+    approvals.dedup();
+    assert_eq!(approvals.len(), deployed.len(), "{progress}");
+    // k8s-services uses a registry type: skipped on the emulator, with the reason, and said so.
+    let skipped: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["outcome"] == "SKIPPED")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{record}");
+    assert_eq!(skipped[0]["stack"], "k8s-services", "{record}");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("emulator")),
+        "{record}"
+    );
+    assert!(progress.contains("k8s-services: skipped"), "{progress}");
 
     // The wiring reached the cluster: its subnets are the VPC's private subnets.
     let vpc_records = json(&cli(&[
@@ -257,9 +283,21 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
     };
     assert!(position("addons") < position("node-groups"), "{report}");
     assert!(position("security-groups") < position("vpc"), "{report}");
+    // Nothing the run deployed is left (other tests' dev stacks may be listed too).
     let status = json(&cli(&["status", "--env", "dev", "--output", "json"]));
-    for stack in status.as_array().unwrap() {
-        assert_ne!(stack["stack_status"], "CREATE_COMPLETE", "{stack}");
+    for stack in deployed {
+        let name = format!("infra-agent-dev-{stack}");
+        let listed = status
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["stack_name"] == name.as_str()))
+            .unwrap_or_else(|| panic!("{name} not listed: {status}"));
+        assert!(
+            matches!(
+                listed["status"].as_str(),
+                Some("NOT_DEPLOYED" | "DELETE_COMPLETE")
+            ),
+            "{listed}"
+        );
     }
 }
 
@@ -331,6 +369,11 @@ fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
     assert!(
         !again.status.success(),
         "the same person twice: {}",
+        text(&again)
+    );
+    assert!(
+        text(&again).contains("has already approved"),
+        "refused as the same person: {}",
         text(&again)
     );
     let one_of_two = cli(&with_approval);
