@@ -15,7 +15,7 @@ async fn deploys_again(backend: &Backend, started: &Started, template: &str) {
         "no stack is left behind by {}",
         started.deployment_id
     );
-    assert!(!backend.lock_held(&started.stack).await);
+    assert!(!backend.lock_held(started).await);
     let again = backend.start(&started.stack, template, "1.0.1").await;
     let ended = backend.approve_via_link(&again, "Ada").await;
     assert_eq!(ended.status, "SUCCEEDED", "{ended:?}");

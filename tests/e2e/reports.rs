@@ -57,7 +57,7 @@ async fn thousands_of_findings_are_refused_with_every_finding_recorded() {
         summary.errors + summary.warnings,
         "every finding is kept"
     );
-    assert!(!backend.lock_held(&stack).await);
+    assert!(!backend.lock_held(&started).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
