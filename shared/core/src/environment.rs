@@ -125,6 +125,24 @@ pub fn environment_parameters(
 mod tests {
     use super::*;
 
+    /// prd's approval window (24 h) once outlasted its lock (3 h): a second deployment could
+    /// take the stack while the first still waited for its approver.
+    #[test]
+    fn a_lock_outlives_every_deployment_it_guards() {
+        for env in Env::ALL {
+            let config = EnvironmentConfig::builtin(env).unwrap();
+            assert!(
+                config.lock_minutes()
+                    >= config.approval_timeout_minutes
+                        + config.stack_timeout_minutes
+                        + LOCK_MARGIN_MINUTES,
+                "{env}: lock {} min",
+                config.lock_minutes()
+            );
+            assert!(config.lock_minutes() >= config.lock_ttl_minutes);
+        }
+    }
+
     #[test]
     fn every_builtin_environment_loads() {
         for env in Env::ALL {
