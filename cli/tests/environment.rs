@@ -1,19 +1,11 @@
 //! The CLI against the local backend: catalog wiring on deploy, refusal of a stack whose upstream
 //! is missing, and teardown with its confirmation. Needs the backend that `scripts/test` starts.
 
-use std::process::{Command, Output};
+mod common;
 
-fn cli(args: &[&str]) -> Output {
-    assert!(
-        std::env::var("INFRA_AGENT_STATE_MACHINE_ARN").is_ok(),
-        "the local backend is not running: run the tests with `scripts/test`"
-    );
-    Command::new(env!("CARGO_BIN_EXE_infra-agent"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("run infra-agent")
-}
+use common::{cli, text};
+
+use std::process::{Command, Output};
 
 /// Runs boto3 (the emulator's own client library, in the project's venv) against the local
 /// backend's EC2, for changes made outside the pipeline. `ec2` is the client.
@@ -28,14 +20,6 @@ fn emulator_ec2(code: &str) -> String {
         .expect("run the venv's python");
     assert!(out.status.success(), "{}", text(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn json(output: &Output) -> serde_json::Value {

@@ -3,27 +3,11 @@
 //! events): `wait` ends and says what happened, `status` shows the truth, the stack is free.
 //! Needs the backend that `scripts/test` starts.
 
+mod common;
+
+use common::{cli, text};
+
 use std::process::{Command, Output};
-
-fn cli(args: &[&str]) -> Output {
-    assert!(
-        std::env::var("INFRA_AGENT_STATE_MACHINE_ARN").is_ok(),
-        "the local backend is not running: run the tests with `scripts/test`"
-    );
-    Command::new(env!("CARGO_BIN_EXE_infra-agent"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("run infra-agent")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)

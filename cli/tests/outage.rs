@@ -3,30 +3,12 @@
 //! kept, and `wait` then closes the deployment's record and frees its stack. Its own test binary:
 //! killing the host must not disturb other tests. Needs the backend that `scripts/test` starts.
 
-use std::process::{Command, Output};
+mod common;
+
+use common::{cli, text, ROOT};
+
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
-fn cli(args: &[&str]) -> Output {
-    assert!(
-        std::env::var("INFRA_AGENT_STATE_MACHINE_ARN").is_ok(),
-        "the local backend is not running: run the tests with `scripts/test`"
-    );
-    Command::new(env!("CARGO_BIN_EXE_infra-agent"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("run infra-agent")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// The execution's status, asked of the emulator itself (the host that fronts it is down).
 fn execution_status(deployment_id: &str) -> String {

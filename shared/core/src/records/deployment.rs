@@ -64,6 +64,21 @@ pub struct StackHead {
     pub updated_at: String,
 }
 
+impl StackHead {
+    /// The head that names `record` as its stack's latest deployment.
+    pub fn of(record: &DeploymentRecord) -> StackHead {
+        StackHead {
+            env: record.env,
+            stack: record.stack.clone(),
+            stack_name: record.stack_name.clone(),
+            last_deployment_id: record.deployment_id.clone(),
+            last_status: record.status,
+            stack_status: record.stack_status.clone(),
+            updated_at: record.updated_at.clone(),
+        }
+    }
+}
+
 impl DeploymentRecord {
     /// Where the deployment's template is stored.
     pub fn template_ref(&self) -> TemplateRef {

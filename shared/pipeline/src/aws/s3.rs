@@ -38,22 +38,8 @@ impl TemplateStore for S3Templates {
         stack: &StackKey,
         body: &str,
     ) -> Result<TemplateRef, StepError> {
-        let sha256 = sha256_hex(body.as_bytes());
-        let key = template_key(stack, &sha256);
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(&key)
-            .content_type("application/x-yaml")
-            .body(body.as_bytes().to_vec().into())
-            .send()
-            .await
-            .map_err(|e| from_sdk("s3", "PutObject", &e))?;
-        Ok(TemplateRef {
-            bucket: bucket.to_string(),
-            key,
-            sha256,
-        })
+        let key = template_key(stack, &sha256_hex(body.as_bytes()));
+        self.put_document(bucket, &key, body).await
     }
 
     async fn put_document(

@@ -10,8 +10,13 @@ mod templates;
 use std::sync::Arc;
 
 use infra_agent_core::approval::link::SigningKey;
+use infra_agent_core::contract::approval::TaskToken;
+use infra_agent_core::contract::deploy::{DeployRequest, TemplateRef};
+use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::cost::price_list::{ListedPrice, PriceApiError, ProductQuery};
 use infra_agent_core::cost::PriceSource;
+use infra_agent_core::naming::Env;
+use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus};
 
 pub use executions::RecordingExecutions;
 pub use notifier::RecordingNotifier;
@@ -84,6 +89,62 @@ pub fn settings() -> PipelineSettings {
         approval_base_url: "https://approve.example.test".into(),
         approval_key: SigningKey::from_text("a test key that is long enough to sign links")
             .expect("a 44-byte key is long enough"),
+    }
+}
+
+/// A deployment request of stack `vpc` in dev, as `begin` accepts it (its template is not stored).
+pub fn deploy_request(deployment_id: &str) -> DeployRequest {
+    DeployRequest {
+        version: CONTRACT_VERSION,
+        deployment_id: deployment_id.into(),
+        stack: "vpc".parse().expect("a valid stack key"),
+        env: Env::Dev,
+        template: TemplateRef {
+            bucket: "infra-agent-test-templates".into(),
+            key: "templates/vpc/0f1e.yaml".into(),
+            sha256: "a".repeat(64),
+        },
+        requested_by: "alice".into(),
+        iac_version: "1.0.0".into(),
+        approval_timeout_seconds: None,
+        parameters: Default::default(),
+    }
+}
+
+/// A pending prd approval of stack `vpc` that `required_approvers` people must approve, waited on
+/// with task token `token-1`.
+pub fn pending_approval(
+    approval_id: &str,
+    required_approvers: u32,
+    expires_epoch: i64,
+) -> ApprovalRecord {
+    ApprovalRecord {
+        approval_id: approval_id.into(),
+        kind: ApprovalKind::Deployment,
+        deployment_id: "prd-vpc-20270115T080000-abcd".into(),
+        env: Env::Prd,
+        stack: "vpc".into(),
+        stack_name: "infra-agent-prd-vpc".into(),
+        change_set_name: "infra-agent-prd-vpc-20270115-001".into(),
+        requested_by: "alice".into(),
+        summary_lines: Vec::new(),
+        replacements: Vec::new(),
+        deletions: Vec::new(),
+        validation_passed: true,
+        validation_report: None,
+        cost_line: None,
+        exceeds_budget: false,
+        required_approvers,
+        approved_by: Vec::new(),
+        task_token: Some(TaskToken::new("token-1".into())),
+        status: ApprovalStatus::Pending,
+        created_at: "2027-01-15T08:00:00Z".into(),
+        expires_at: "2027-01-15T09:00:00Z".into(),
+        expires_epoch,
+        approver: None,
+        decided_at: None,
+        comment: None,
+        consumed_at: None,
     }
 }
 

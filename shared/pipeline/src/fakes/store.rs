@@ -258,18 +258,7 @@ impl Deployments for MemoryStore {
             .get(&id)
             .is_some_and(|h| h.last_deployment_id.as_str() > record.deployment_id.as_str());
         if !newer_exists {
-            tables.heads.insert(
-                id,
-                StackHead {
-                    env: record.env,
-                    stack: record.stack.clone(),
-                    stack_name: record.stack_name.clone(),
-                    last_deployment_id: record.deployment_id.clone(),
-                    last_status: record.status,
-                    stack_status: record.stack_status.clone(),
-                    updated_at: record.updated_at.clone(),
-                },
-            );
+            tables.heads.insert(id, StackHead::of(record));
         }
         Ok(())
     }
@@ -439,34 +428,7 @@ mod tests {
     }
 
     fn approval(required_approvers: u32, expires_epoch: i64) -> ApprovalRecord {
-        ApprovalRecord {
-            approval_id: "a1b2c3d4-0123456789ab".into(),
-            kind: ApprovalKind::Deployment,
-            deployment_id: "prd-vpc-20270115T080000-abcd".into(),
-            env: Env::Prd,
-            stack: "vpc".into(),
-            stack_name: "infra-agent-prd-vpc".into(),
-            change_set_name: "infra-agent-prd-vpc-20270115-001".into(),
-            requested_by: "alice".into(),
-            summary_lines: Vec::new(),
-            replacements: Vec::new(),
-            deletions: Vec::new(),
-            validation_passed: true,
-            validation_report: None,
-            cost_line: None,
-            exceeds_budget: false,
-            required_approvers,
-            approved_by: Vec::new(),
-            task_token: Some(TaskToken::new("token-1".into())),
-            status: ApprovalStatus::Pending,
-            created_at: "2027-01-15T08:00:00Z".into(),
-            expires_at: "2027-01-15T09:00:00Z".into(),
-            expires_epoch,
-            approver: None,
-            decided_at: None,
-            comment: None,
-            consumed_at: None,
-        }
+        crate::fakes::pending_approval("a1b2c3d4-0123456789ab", required_approvers, expires_epoch)
     }
 
     #[tokio::test]

@@ -37,14 +37,8 @@ impl TemplateStore for MemoryTemplates {
         stack: &StackKey,
         body: &str,
     ) -> Result<TemplateRef, StepError> {
-        let sha256 = sha256_hex(body.as_bytes());
-        let template = TemplateRef {
-            bucket: bucket.to_string(),
-            key: template_key(stack, &sha256),
-            sha256,
-        };
-        self.overwrite(&template, body.as_bytes());
-        Ok(template)
+        let key = template_key(stack, &sha256_hex(body.as_bytes()));
+        self.put_document(bucket, &key, body).await
     }
 
     async fn put_document(

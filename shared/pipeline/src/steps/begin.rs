@@ -198,24 +198,13 @@ pub(crate) fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use infra_agent_core::contract::deploy::TemplateRef;
+
     use infra_agent_core::naming::Env;
 
     fn request(timeout: Option<u32>) -> DeployRequest {
         DeployRequest {
-            version: CONTRACT_VERSION,
-            deployment_id: "dev-vpc-20260101T000000-abcd".into(),
-            stack: "vpc".parse().unwrap(),
-            env: Env::Dev,
-            template: TemplateRef {
-                bucket: "b".into(),
-                key: "k".into(),
-                sha256: "a".repeat(64),
-            },
-            requested_by: "alice".into(),
-            iac_version: "1.0.0".into(),
             approval_timeout_seconds: timeout,
-            parameters: Default::default(),
+            ..crate::fakes::deploy_request("dev-vpc-20260101T000000-abcd")
         }
     }
 
@@ -255,7 +244,6 @@ mod step_tests {
     //! `begin` and `finish` against the in-memory ports: the lock and the record as the state
     //! machine's first and last steps leave them.
 
-    use infra_agent_core::contract::deploy::TemplateRef;
     use infra_agent_core::contract::record::{DeploymentState, FinishInput, Outcome};
     use infra_agent_core::naming::Env;
 
@@ -265,21 +253,7 @@ mod step_tests {
     use crate::steps::finish::finish;
 
     fn request(deployment_id: &str) -> DeployRequest {
-        DeployRequest {
-            version: CONTRACT_VERSION,
-            deployment_id: deployment_id.into(),
-            stack: "vpc".parse().unwrap(),
-            env: Env::Dev,
-            template: TemplateRef {
-                bucket: "b".into(),
-                key: "k".into(),
-                sha256: "a".repeat(64),
-            },
-            requested_by: "alice".into(),
-            iac_version: "1.0.0".into(),
-            approval_timeout_seconds: None,
-            parameters: Default::default(),
-        }
+        crate::fakes::deploy_request(deployment_id)
     }
 
     #[tokio::test]

@@ -133,7 +133,6 @@ pub async fn decide(
 mod tests {
     use infra_agent_core::contract::approval::TaskToken;
     use infra_agent_core::naming::Env;
-    use infra_agent_core::records::ApprovalKind;
 
     use super::*;
     use crate::fakes::Fakes;
@@ -142,37 +141,14 @@ mod tests {
     const ID: &str = "a1b2c3d4-0123456789ab";
 
     async fn pending(fakes: &Fakes, required_approvers: u32) {
-        let (at, epoch) = now();
+        let expires_epoch = now().1 + 3600;
         fakes
             .store
-            .put_approval(&ApprovalRecord {
-                approval_id: ID.into(),
-                kind: ApprovalKind::Deployment,
-                deployment_id: "prd-vpc-20270115T080000-abcd".into(),
-                env: Env::Prd,
-                stack: "vpc".into(),
-                stack_name: "infra-agent-prd-vpc".into(),
-                change_set_name: "infra-agent-prd-vpc-20270115-001".into(),
-                requested_by: "alice".into(),
-                summary_lines: Vec::new(),
-                replacements: Vec::new(),
-                deletions: Vec::new(),
-                validation_passed: true,
-                validation_report: None,
-                cost_line: None,
-                exceeds_budget: false,
+            .put_approval(&crate::fakes::pending_approval(
+                ID,
                 required_approvers,
-                approved_by: Vec::new(),
-                task_token: Some(TaskToken::new("token-1".into())),
-                status: ApprovalStatus::Pending,
-                created_at: at.clone(),
-                expires_at: at,
-                expires_epoch: epoch + 3600,
-                approver: None,
-                decided_at: None,
-                comment: None,
-                consumed_at: None,
-            })
+                expires_epoch,
+            ))
             .await
             .unwrap();
     }

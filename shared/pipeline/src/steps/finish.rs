@@ -4,6 +4,7 @@
 use crate::ports::Pipeline;
 use crate::steps::begin::new_record;
 use crate::StepError;
+use infra_agent_core::approval::message::finding_line;
 use infra_agent_core::clock::now;
 use infra_agent_core::contract::approval::{ApprovalDecision, Decision};
 use infra_agent_core::contract::change_set::{ChangeSetResult, ChangeSetType};
@@ -197,15 +198,7 @@ fn failure_of(
                 let errors: Vec<String> = validation
                     .inline_errors()
                     .take(5)
-                    .map(|f| {
-                        format!(
-                            "[{}] {}{}: {}",
-                            f.control.as_deref().unwrap_or(&f.rule),
-                            f.resource.as_deref().unwrap_or("template"),
-                            f.line.map(|l| format!(" line {l}")).unwrap_or_default(),
-                            f.message
-                        )
-                    })
+                    .map(finding_line)
                     .collect();
                 return Some(plain(
                     format!(
@@ -283,10 +276,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use infra_agent_core::contract::change_set::{ChangeSummary, ResourceChange};
-    use infra_agent_core::contract::deploy::{DeployRequest, TemplateRef};
+    use infra_agent_core::contract::deploy::DeployRequest;
     use infra_agent_core::contract::record::{DeploymentState, FinishInput, Outcome};
-    use infra_agent_core::contract::CONTRACT_VERSION;
-    use infra_agent_core::naming::Env;
 
     use super::*;
     use crate::fakes::Fakes;
@@ -296,21 +287,7 @@ mod tests {
     const STACK: &str = "infra-agent-dev-vpc";
 
     fn request() -> DeployRequest {
-        DeployRequest {
-            version: CONTRACT_VERSION,
-            deployment_id: "dev-vpc-20270115T080000-aaaa".into(),
-            stack: "vpc".parse().unwrap(),
-            env: Env::Dev,
-            template: TemplateRef {
-                bucket: "b".into(),
-                key: "k".into(),
-                sha256: "a".repeat(64),
-            },
-            requested_by: "alice".into(),
-            iac_version: "1.0.0".into(),
-            approval_timeout_seconds: None,
-            parameters: Default::default(),
-        }
+        crate::fakes::deploy_request("dev-vpc-20270115T080000-aaaa")
     }
 
     /// A CREATE change set as CloudFormation leaves it: computed, on a REVIEW_IN_PROGRESS stack.

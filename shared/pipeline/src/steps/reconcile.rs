@@ -116,9 +116,9 @@ fn failure(ended: &EndedExecution) -> StackFailure {
 
 #[cfg(test)]
 mod tests {
-    use infra_agent_core::contract::deploy::{DeployRequest, TemplateRef};
+    use infra_agent_core::contract::deploy::DeployRequest;
     use infra_agent_core::contract::record::DeploymentStatus;
-    use infra_agent_core::contract::CONTRACT_VERSION;
+
     use infra_agent_core::naming::Env;
 
     use super::*;
@@ -127,21 +127,7 @@ mod tests {
     use crate::steps::begin::begin;
 
     fn request() -> DeployRequest {
-        DeployRequest {
-            version: CONTRACT_VERSION,
-            deployment_id: "dev-vpc-20270115T080000-aaaa".into(),
-            stack: "vpc".parse().unwrap(),
-            env: Env::Dev,
-            template: TemplateRef {
-                bucket: "b".into(),
-                key: "k".into(),
-                sha256: "a".repeat(64),
-            },
-            requested_by: "alice".into(),
-            iac_version: "1.0.0".into(),
-            approval_timeout_seconds: None,
-            parameters: Default::default(),
-        }
+        crate::fakes::deploy_request("dev-vpc-20270115T080000-aaaa")
     }
 
     fn ended(end: ExecutionEnd) -> EndedExecution {

@@ -107,15 +107,7 @@ impl Deployments for DynamoStore {
 
 impl DynamoStore {
     async fn put_head(&self, record: &DeploymentRecord) -> Result<(), StepError> {
-        let head = StackHead {
-            env: record.env,
-            stack: record.stack.clone(),
-            stack_name: record.stack_name.clone(),
-            last_deployment_id: record.deployment_id.clone(),
-            last_status: record.status,
-            stack_status: record.stack_status.clone(),
-            updated_at: record.updated_at.clone(),
-        };
+        let head = StackHead::of(record);
         let item = to_item(
             &head,
             keys::environment_partition(record.env),
