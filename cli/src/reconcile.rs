@@ -78,5 +78,7 @@ pub async fn if_ended(
         state.cause.clone(),
     )
     .with_context(|| format!("execution {} is not a deployment", state.arn))?;
-    Ok(Some(reconcile(&backend.store, &ended, actor).await?))
+    Ok(Some(
+        reconcile(&backend.store, &backend.stacks, &ended, actor).await?,
+    ))
 }

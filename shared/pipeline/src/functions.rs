@@ -155,6 +155,7 @@ pub fn record(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
                 Some(ended) => encode(
                     steps::reconcile::reconcile(
                         pipeline.store.as_ref(),
+                        pipeline.stacks.as_ref(),
                         &ended,
                         "pipeline:reconcile",
                     )

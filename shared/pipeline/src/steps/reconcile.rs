@@ -9,7 +9,10 @@ use infra_agent_core::contract::reconcile::{EndedExecution, ExecutionEnd};
 use infra_agent_core::records::{ApprovalStatus, AuditEntry};
 use infra_agent_core::StepError;
 
-use crate::ports::Store;
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::stack::StackStatus;
+
+use crate::ports::{Stacks, Store};
 
 /// What reconciling changed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -24,6 +27,7 @@ pub struct Reconciled {
 
 pub async fn reconcile(
     store: &dyn Store,
+    stacks: &dyn Stacks,
     ended: &EndedExecution,
     actor: &str,
 ) -> Result<Reconciled, StepError> {
@@ -34,6 +38,24 @@ pub async fn reconcile(
     let mut record_closed = false;
     let status = match record {
         Some(mut record) if !record.status.is_final() => {
+            // A change set that never ran is removed, as the record step would have: nobody
+            // executes it later by hand, and a CREATE's empty stack does not linger.
+            let never_executed = matches!(
+                record.status,
+                DeploymentStatus::InProgress | DeploymentStatus::AwaitingApproval
+            );
+            if let (true, Some(change_set)) = (never_executed, record.change_set_name.as_deref()) {
+                stacks
+                    .delete_change_set(&record.stack_name, change_set)
+                    .await?;
+                let unborn = stacks
+                    .describe_stack(&record.stack_name)
+                    .await?
+                    .is_some_and(|s| s.status == StackStatus::ReviewInProgress);
+                if unborn {
+                    stacks.delete_stack(&record.stack_name).await?;
+                }
+            }
             let (at, _) = now();
             record.status = ended.end.deployment_status();
             record.failure = Some(failure(ended));
@@ -94,7 +116,8 @@ fn failure(ended: &EndedExecution) -> StackFailure {
         ExecutionEnd::Failed => "failed",
         ExecutionEnd::Succeeded => "ended",
     };
-    let detail = match (&ended.error, &ended.cause) {
+    let present = |text: &Option<String>| text.clone().filter(|t| !t.trim().is_empty());
+    let detail = match (present(&ended.error), present(&ended.cause)) {
         (Some(error), Some(cause)) => format!(": {error}: {cause}"),
         (Some(error), None) => format!(": {error}"),
         (None, Some(cause)) => format!(": {cause}"),
@@ -146,9 +169,14 @@ mod tests {
         let pipeline = fakes.pipeline();
         begin(&pipeline, &request()).await.unwrap();
 
-        let done = reconcile(fakes.store.as_ref(), &ended(ExecutionEnd::Aborted), "test")
-            .await
-            .unwrap();
+        let done = reconcile(
+            fakes.store.as_ref(),
+            fakes.stacks.as_ref(),
+            &ended(ExecutionEnd::Aborted),
+            "test",
+        )
+        .await
+        .unwrap();
 
         assert!(done.record_closed && done.lock_released, "{done:?}");
         let record = fakes
@@ -177,21 +205,104 @@ mod tests {
         let fakes = Fakes::new();
         let pipeline = fakes.pipeline();
         begin(&pipeline, &request()).await.unwrap();
-        let first = reconcile(fakes.store.as_ref(), &ended(ExecutionEnd::TimedOut), "test")
-            .await
-            .unwrap();
+        let first = reconcile(
+            fakes.store.as_ref(),
+            fakes.stacks.as_ref(),
+            &ended(ExecutionEnd::TimedOut),
+            "test",
+        )
+        .await
+        .unwrap();
         assert_eq!(first.status.as_deref(), Some("TIMED_OUT"));
         let mut next = request();
         next.deployment_id = "dev-vpc-20270115T090000-bbbb".into();
         begin(&pipeline, &next).await.unwrap();
 
-        let again = reconcile(fakes.store.as_ref(), &ended(ExecutionEnd::Failed), "test")
-            .await
-            .unwrap();
+        let again = reconcile(
+            fakes.store.as_ref(),
+            fakes.stacks.as_ref(),
+            &ended(ExecutionEnd::Failed),
+            "test",
+        )
+        .await
+        .unwrap();
 
         assert!(!again.record_closed && !again.lock_released, "{again:?}");
         assert_eq!(again.status.as_deref(), Some("TIMED_OUT"));
         let lock = fakes.store.lock(Env::Dev, "vpc").await.unwrap().unwrap();
         assert_eq!(lock.holder, next.deployment_id);
+    }
+
+    #[tokio::test]
+    async fn a_deployment_stopped_while_awaiting_approval_leaves_no_change_set_or_empty_stack() {
+        use std::collections::BTreeMap;
+
+        use infra_agent_core::contract::change_set::{ChangeSetType, ResourceChange};
+
+        use crate::ports::{ChangeSetSpec, Stacks};
+
+        let fakes = Fakes::new();
+        let pipeline = fakes.pipeline();
+        let plan = begin(&pipeline, &request()).await.unwrap();
+        fakes.stacks.set_next_changes(vec![ResourceChange {
+            action: "CREATE".into(),
+            logical_id: "Vpc".into(),
+            resource_type: "AWS::EC2::VPC".into(),
+            replacement: None,
+        }]);
+        let none = BTreeMap::new();
+        fakes
+            .stacks
+            .create_change_set(&ChangeSetSpec {
+                stack_name: &plan.stack_name,
+                change_set_name: &plan.change_set_name,
+                change_set_type: ChangeSetType::Create,
+                template_body: "Resources: {}",
+                template_url: None,
+                parameters: &none,
+                tags: &none,
+                description: "test",
+            })
+            .await
+            .unwrap();
+        let mut record = fakes
+            .store
+            .deployment(Env::Dev, "vpc", &request().deployment_id)
+            .await
+            .unwrap()
+            .unwrap();
+        record.status = DeploymentStatus::AwaitingApproval;
+        fakes.store.put_deployment(&record).await.unwrap();
+
+        let mut stopped = ended(ExecutionEnd::Aborted);
+        stopped.error = Some(String::new());
+        stopped.cause = Some(" ".into());
+        reconcile(
+            fakes.store.as_ref(),
+            fakes.stacks.as_ref(),
+            &stopped,
+            "test",
+        )
+        .await
+        .unwrap();
+
+        assert!(fakes.stacks.change_sets(&plan.stack_name).is_empty());
+        assert_eq!(
+            fakes.stacks.describe_stack(&plan.stack_name).await.unwrap(),
+            None
+        );
+        let reason = fakes
+            .store
+            .deployment(Env::Dev, "vpc", &request().deployment_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failure
+            .unwrap()
+            .reason;
+        assert!(
+            reason.ends_with("before it recorded an outcome"),
+            "empty error and cause are not quoted: {reason}"
+        );
     }
 }
