@@ -18,11 +18,18 @@ pub struct ApprovalMessage {
     pub link: String,
 }
 
-/// How long a message read by one reader stays hidden from the next read.
-const INBOX_VISIBILITY_SECONDS: i32 = 2;
+/// A walk through the queue hides what it read for at most this long; it gives back what is not
+/// its own as soon as the walk ends.
+const WALK_VISIBILITY_SECONDS: i32 = 10;
+/// Batches of ten read in one walk: the queue holds at most a few hundred messages in tests.
+const WALK_BATCHES: usize = 50;
 
-/// Waits up to `timeout` for the approval message of `deployment_id`. Messages of other
-/// deployments come back into view within seconds for their own readers.
+/// Waits up to `timeout` for the approval message of `deployment_id`.
+///
+/// Approvals decided from the CLI (or never) leave their messages in the queue, and a read sees
+/// only the first ten, so each attempt walks the whole queue: batches stay hidden while the walk
+/// goes on (so the next batch reaches past them), and every message that is another deployment's
+/// is made visible again right after, for its own reader.
 pub async fn find_approval_message(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
@@ -31,33 +38,51 @@ pub async fn find_approval_message(
 ) -> anyhow::Result<ApprovalMessage> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        let out = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            // Messages read here stay hidden for a moment, so the next read reaches past them:
-            // approvals nobody reads by the inbox (decided from the CLI, or never) pile up at
-            // the head of the queue and would otherwise hide every newer message for good.
-            .visibility_timeout(INBOX_VISIBILITY_SECONDS)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .context("read the approval inbox")?;
-        for message in out.messages() {
-            let Some(found) = parse_notification(message.body().unwrap_or_default(), deployment_id)
-            else {
-                continue;
-            };
-            if let Some(handle) = message.receipt_handle() {
-                sqs.delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .context("delete the approval message")?;
+        let mut others = Vec::new();
+        let mut found = None;
+        for batch in 0..WALK_BATCHES {
+            let out = sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(WALK_VISIBILITY_SECONDS)
+                .wait_time_seconds(if batch == 0 { 1 } else { 0 })
+                .send()
+                .await
+                .context("read the approval inbox")?;
+            if out.messages().is_empty() {
+                break;
             }
-            return Ok(found);
+            for message in out.messages() {
+                let handle = message.receipt_handle().unwrap_or_default().to_string();
+                match parse_notification(message.body().unwrap_or_default(), deployment_id) {
+                    Some(mine) if found.is_none() => found = Some((mine, handle)),
+                    _ => others.push(handle),
+                }
+            }
+            if found.is_some() {
+                break;
+            }
         }
+        for handle in others {
+            sqs.change_message_visibility()
+                .queue_url(queue_url)
+                .receipt_handle(handle)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .context("give back another deployment's approval message")?;
+        }
+        if let Some((message, handle)) = found {
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .context("delete the approval message")?;
+            return Ok(message);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
     bail!("no approval message for {deployment_id} within {timeout:?}")
 }
