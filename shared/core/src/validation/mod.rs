@@ -256,4 +256,6 @@ fn control_results(policy: &Policy, outcome: &GuardOutcome) -> BTreeMap<String, 
 }
 
 #[cfg(test)]
+mod cfn_lint_ids;
+#[cfg(test)]
 mod tests;

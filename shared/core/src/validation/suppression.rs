@@ -15,6 +15,18 @@ pub const SUPPRESSION_MALFORMED: &str = "suppression_malformed";
 /// Rule id of a suppression past its `expires` date (a warning: the finding it waived is back).
 pub const SUPPRESSION_EXPIRED: &str = "suppression_expired";
 
+/// Ids cfn-lint has retired, with the id that now reports the same finding: a waiver written
+/// against the old id keeps waiving it.
+pub(crate) const RENAMED: [(&str, &str); 1] = [("E1012", "E1020")];
+
+/// The id a suppression's `rule` names today.
+fn current_id(rule: &str) -> &str {
+    RENAMED
+        .iter()
+        .find(|(old, _)| *old == rule)
+        .map_or(rule, |(_, new)| new)
+}
+
 const FIELDS: [&str; 4] = ["rule", "reason", "owner", "expires"];
 
 /// One waiver as written in the template.
@@ -44,7 +56,7 @@ struct Active {
 impl Active {
     fn covers(&self, finding: &Finding) -> bool {
         finding.resource.as_deref() == Some(self.resource.as_str())
-            && (finding.rule == self.suppression.rule
+            && (finding.rule == current_id(&self.suppression.rule)
                 || finding.control.as_deref() == Some(self.suppression.rule.as_str()))
     }
 }

@@ -130,13 +130,13 @@ Resources:
     let report = validate(body);
     let line_of = |rule: &str| findings_of(&report, rule).first().and_then(|f| f.line);
     assert_eq!(line_of("E3005"), Some(7));
-    assert_eq!(line_of("E1012"), Some(9));
+    assert_eq!(line_of("E1020"), Some(9));
     assert_eq!(line_of("E1010"), Some(10));
     assert_eq!(line_of("E1019"), Some(11));
     let sub = findings_of(&report, "E1019");
     assert_eq!(sub.len(), 1, "only ${{Unknown}} is unresolved: {sub:#?}");
     assert!(sub[0].message.contains("Unknown"));
-    assert_eq!(findings_of(&report, "E1012").len(), 1);
+    assert_eq!(findings_of(&report, "E1020").len(), 1);
 }
 
 #[test]
@@ -154,7 +154,7 @@ Resources:
         "{:#?}",
         report.findings
     );
-    assert!(findings_of(&report, "E1012").is_empty());
+    assert!(findings_of(&report, "E1020").is_empty());
 }
 
 // ---------------------------------------------------------------- the deployable VPC shape
@@ -1123,6 +1123,38 @@ Resources:
     Metadata:
       infra-agent:
         suppress:
+          - {rule: E1020, reason: injected by a macro, owner: platform, expires: 2030-01-01}
+    Properties:
+      LogGroupName: !Ref FromMacro
+      Tags: {TAGS}
+";
+    let body = body.replace("{TAGS}", TAGS);
+    let policy = Policy::shipped().expect("shipped policy loads");
+    let report = validate_with_policy(
+        "t.yaml",
+        &body,
+        &ValidationContext::default(),
+        policy,
+        TODAY,
+    );
+    assert!(
+        findings_of(&report, "E1020").is_empty(),
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.suppressed.len(), 1);
+    assert_eq!(report.suppressed[0].finding.rule, "E1020");
+}
+
+#[test]
+fn suppression_by_retired_cfn_lint_id_still_waives_its_finding() {
+    let body = "\
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    Metadata:
+      infra-agent:
+        suppress:
           - {rule: E1012, reason: injected by a macro, owner: platform, expires: 2030-01-01}
     Properties:
       LogGroupName: !Ref FromMacro
@@ -1138,12 +1170,13 @@ Resources:
         TODAY,
     );
     assert!(
-        findings_of(&report, "E1012").is_empty(),
+        findings_of(&report, "E1020").is_empty(),
         "{:#?}",
         report.findings
     );
     assert_eq!(report.suppressed.len(), 1);
-    assert_eq!(report.suppressed[0].finding.rule, "E1012");
+    assert_eq!(report.suppressed[0].finding.rule, "E1020");
+    assert_eq!(report.suppressed[0].suppression.rule, "E1012");
 }
 
 #[test]

@@ -44,8 +44,8 @@ pub const RESOURCE_LIMIT: &str = "E3010";
 pub const RESOURCE_NAME_LENGTH: &str = "E3011";
 /// A resource and a parameter do not share a name (cfn-lint E3007).
 pub const UNIQUE_NAMES: &str = "E3007";
-/// `Ref` names a parameter, a resource or a pseudo parameter (cfn-lint E1012).
-pub const REF_TARGET: &str = "E1012";
+/// `Ref` names a parameter, a resource or a pseudo parameter (cfn-lint E1020; E1012 before 1.0).
+pub const REF_TARGET: &str = "E1020";
 /// `Fn::GetAtt` names a resource (cfn-lint E1010).
 pub const GETATT_TARGET: &str = "E1010";
 /// `DependsOn` names resources (cfn-lint E3005).
