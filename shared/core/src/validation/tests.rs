@@ -1318,3 +1318,50 @@ fn rules_file_querying_resources_without_a_type_filter_sees_every_resource() {
         Some(["AWS::S3::Bucket".to_string()].into_iter().collect())
     );
 }
+
+#[test]
+fn warnings_alone_pass_the_gate_and_are_suppressible_on_their_resource() {
+    let body = "\
+Parameters:
+  Unused: {Type: String}
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub plain-name
+      Tags: {TAGS}
+";
+    let report = validate(body);
+    assert!(report.passed, "{:#?}", report.findings);
+    let rules: Vec<(&str, Severity, Option<u32>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity, f.line))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            ("W2001", Severity::Warning, Some(2)),
+            ("W1020", Severity::Warning, Some(7))
+        ]
+    );
+    let waived = body.replace(
+        "    Properties:\n",
+        "    Metadata:\n      infra-agent:\n        suppress:\n          - {rule: W1020, reason: kept for later variables, owner: platform, expires: 2030-01-01}\n    Properties:\n",
+    );
+    let report = validate_with_policy(
+        "t.yaml",
+        &waived.replace("{TAGS}", TAGS),
+        &ValidationContext::default(),
+        Policy::shipped().expect("shipped policy loads"),
+        TODAY,
+    );
+    assert!(report.passed);
+    assert!(
+        findings_of(&report, "W1020").is_empty(),
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.suppressed.len(), 1);
+    assert_eq!(report.suppressed[0].finding.rule, "W1020");
+}

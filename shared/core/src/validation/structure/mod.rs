@@ -11,6 +11,7 @@ mod pattern;
 mod references;
 mod sections;
 mod tags;
+mod usage;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
@@ -121,6 +122,14 @@ pub const CIDR_SHAPE: &str = "E1024";
 /// Tags have a key of at most 128 characters not starting with `aws:`, a value of at most 256,
 /// and no key twice (cfn-lint E3024).
 pub const TAG_SYNTAX: &str = "E3024";
+/// A `Fn::Sub` string with no variable: a plain string would do (cfn-lint W1020, a warning).
+pub const SUB_WITHOUT_VARIABLE: &str = "W1020";
+/// A parameter no `Ref` or `Fn::Sub` uses (cfn-lint W2001, a warning).
+pub const UNUSED_PARAMETER: &str = "W2001";
+/// A condition no resource, output, `Fn::If` or condition uses (cfn-lint W8001, a warning).
+pub const UNUSED_CONDITION: &str = "W8001";
+/// A mapping no `Fn::FindInMap` uses (cfn-lint W7001, a warning).
+pub const UNUSED_MAPPING: &str = "W7001";
 
 /// Every structural finding of `template`, in no particular order (the caller sorts by line).
 pub fn check(template: &Template) -> Vec<Finding> {
@@ -138,6 +147,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     dependencies::check(&doc, &mut findings);
     outputs::check(&doc, &mut findings);
     tags::check(&doc, &mut findings);
+    usage::check(&doc, &mut findings);
     findings
 }
 
@@ -234,6 +244,14 @@ impl<'t> Doc<'t> {
             .get(logical_id)?
             .get("Type")
             .and_then(Value::as_str)
+    }
+
+    /// A warning at `path`: reported, never failing the gate.
+    fn warning(&self, rule: &str, path: &str, message: String) -> Finding {
+        Finding {
+            severity: Severity::Warning,
+            ..self.finding(rule, path, message)
+        }
     }
 
     /// A finding at `path`, about the resource the path lies in (if any).

@@ -84,7 +84,15 @@ pub(super) fn check(doc: &Doc<'_>, findings: &mut Vec<Finding>) {
                 ),
                 _ => (None, None),
             };
-            for variable in text.map(sub_variables).unwrap_or_default() {
+            let variables = text.map(sub_variables).unwrap_or_default();
+            if text.is_some() && variables.is_empty() {
+                findings.push(doc.warning(
+                    SUB_WITHOUT_VARIABLE,
+                    &format!("{path}/Fn::Sub"),
+                    "Fn::Sub has no variable to substitute: a plain string would do".to_string(),
+                ));
+            }
+            for variable in variables {
                 let resolves = local.is_some_and(|l| l.contains_key(variable))
                     || names.referable(variable)
                     || variable

@@ -62,9 +62,27 @@ Outputs:
       Name: !ImportValue shared-name
 ";
 
+/// The structural errors of `body` (warnings are asserted apart, by `warnings`).
 fn findings(body: &str) -> Vec<Finding> {
     let template = Template::parse("t.yaml", body).expect("test template parses");
     check(&template)
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect()
+}
+
+/// (rule, line) of each structural warning of `body`.
+fn warnings(body: &str) -> Vec<(String, Option<u32>)> {
+    let template = Template::parse("t.yaml", body).expect("test template parses");
+    check(&template)
+        .into_iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .map(|f| (f.rule, f.line))
+        .collect()
+}
+
+fn warned(rule: &str, line: u32) -> (String, Option<u32>) {
+    (rule.to_string(), Some(line))
 }
 
 fn assert_clean(body: &str) {
@@ -722,4 +740,82 @@ fn for_each_expansion_still_reports_real_defects_at_the_loop_line() {
 fn for_each_without_the_language_extensions_transform_is_not_a_resource() {
     let body = FOR_EACH.replace("Transform: AWS::LanguageExtensions\n", "");
     assert_fires(&body, RESOURCE_CONFIGURATION, 12);
+}
+
+// ---------------------------------------------------------------- warnings (cfn-lint W…)
+
+/// Uses every parameter, condition and mapping it declares, each in another way.
+const ALL_USED: &str = "\
+Parameters:
+  Env: {Type: String}
+  Prefix: {Type: String}
+  Zone: {Type: AWS::EC2::AvailabilityZone::Name}
+Conditions:
+  IsPrd: !Equals [!Ref Env, prd]
+  Always: !Or [!Condition IsPrd, !Not [!Condition IsPrd]]
+  ForOutput: !Equals [a, a]
+Mappings:
+  Sizes: {dev: {Type: small}}
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Condition: Always
+    Properties:
+      TopicName: !Sub '${Prefix}-${AWS::Region}'
+      DisplayName: !If [IsPrd, !FindInMap [Sizes, dev, Type], x]
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: vpc-12345678
+      CidrBlock: 10.0.0.0/24
+      AvailabilityZone: !Ref Zone
+Outputs:
+  Name:
+    Condition: ForOutput
+    Value: x
+";
+
+#[test]
+fn declarations_in_use_draw_no_warning() {
+    assert_eq!(warnings(ALL_USED), vec![]);
+    assert_clean(ALL_USED);
+}
+
+#[test]
+fn unused_parameter_is_w2001_at_its_declaration() {
+    let body = ALL_USED.replace("'${Prefix}-${AWS::Region}'", "'x-${AWS::Region}'");
+    assert_eq!(warnings(&body), vec![warned(UNUSED_PARAMETER, 3)]);
+}
+
+#[test]
+fn parameters_are_not_judged_under_a_transform() {
+    let body = format!(
+        "Transform: AWS::Serverless-2016-10-31\n{}",
+        ALL_USED.replace("'${Prefix}-${AWS::Region}'", "'x-${AWS::Region}'")
+    );
+    assert!(!warnings(&body).iter().any(|(r, _)| r == UNUSED_PARAMETER));
+}
+
+#[test]
+fn unused_condition_is_w8001_at_its_declaration() {
+    let body = ALL_USED.replace("    Condition: ForOutput\n", "");
+    assert_eq!(warnings(&body), vec![warned(UNUSED_CONDITION, 8)]);
+}
+
+#[test]
+fn unused_mapping_is_w7001_unless_a_map_name_is_computed() {
+    let body = ALL_USED.replace("!FindInMap [Sizes, dev, Type]", "y");
+    assert_eq!(warnings(&body), vec![warned(UNUSED_MAPPING, 10)]);
+    let computed = ALL_USED.replace("[Sizes, dev, Type]", "[!Ref Env, dev, Type]");
+    assert_eq!(warnings(&computed), vec![]);
+}
+
+#[test]
+fn sub_without_a_variable_is_w1020() {
+    let body = ALL_USED.replace(
+        "      DisplayName: !If",
+        "      Description: !Sub 'plain-${!Literal}'\n      DisplayName: !If",
+    );
+    assert!(body.contains("${Prefix}"));
+    assert_eq!(warnings(&body), vec![warned(SUB_WITHOUT_VARIABLE, 17)]);
 }
