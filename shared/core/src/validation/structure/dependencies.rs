@@ -17,6 +17,7 @@ pub(super) fn check(doc: &Doc<'_>, findings: &mut Vec<Finding>) {
     for (id, resource) in resources {
         let mut targets = BTreeSet::new();
         references(resource, &mut targets);
+        redundant_depends_on(doc, id, resource, &targets, findings);
         if let Some(depends_on) = resource.get("DependsOn") {
             match depends_on {
                 Value::String(t) => {
@@ -39,6 +40,38 @@ pub(super) fn check(doc: &Doc<'_>, findings: &mut Vec<Finding>) {
                 &pointer::of("Resources", id),
                 format!(
                     "resource {id} is in a circular dependency: {members} depend on each other"
+                ),
+            ));
+        }
+    }
+}
+
+/// Warns of each `DependsOn` entry of resource `id` that a `Ref`, `Fn::GetAtt` or `Fn::Sub`
+/// in it (`implied`) already orders: CloudFormation adds that dependency by itself.
+fn redundant_depends_on(
+    doc: &Doc<'_>,
+    id: &str,
+    resource: &Value,
+    implied: &BTreeSet<String>,
+    findings: &mut Vec<Finding>,
+) {
+    let path = format!("{}/DependsOn", pointer::of("Resources", id));
+    let entries: Vec<(String, &str)> = match resource.get("DependsOn") {
+        Some(Value::String(target)) => vec![(path.clone(), target.as_str())],
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| item.as_str().map(|t| (format!("{path}/{i}"), t)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (at, target) in entries {
+        if implied.contains(target) {
+            findings.push(doc.warning(
+                REDUNDANT_DEPENDS_ON,
+                &at,
+                format!(
+                    "resource {id} depends on {target} already through a Ref, Fn::GetAtt or Fn::Sub: DependsOn is not needed"
                 ),
             ));
         }

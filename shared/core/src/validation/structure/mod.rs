@@ -124,6 +124,8 @@ pub const CIDR_SHAPE: &str = "E1024";
 pub const TAG_SYNTAX: &str = "E3024";
 /// A `Fn::Sub` string with no variable: a plain string would do (cfn-lint W1020, a warning).
 pub const SUB_WITHOUT_VARIABLE: &str = "W1020";
+/// A `DependsOn` a `Ref`, `Fn::GetAtt` or `Fn::Sub` already implies (cfn-lint W3005, a warning).
+pub const REDUNDANT_DEPENDS_ON: &str = "W3005";
 /// A parameter no `Ref` or `Fn::Sub` uses (cfn-lint W2001, a warning).
 pub const UNUSED_PARAMETER: &str = "W2001";
 /// A condition no resource, output, `Fn::If` or condition uses (cfn-lint W8001, a warning).

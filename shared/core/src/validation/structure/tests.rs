@@ -819,3 +819,19 @@ fn sub_without_a_variable_is_w1020() {
     assert!(body.contains("${Prefix}"));
     assert_eq!(warnings(&body), vec![warned(SUB_WITHOUT_VARIABLE, 17)]);
 }
+
+#[test]
+fn depends_on_a_resource_already_referenced_is_w3005() {
+    let body = ALL_USED.replace(
+        "  Subnet:\n    Type: AWS::EC2::Subnet\n",
+        "  Subnet:\n    Type: AWS::EC2::Subnet\n    DependsOn: [Other, Topic]\n",
+    ) + "  Other:\n    Value: x\n";
+    // Other is an output, not a resource: E3005 is not this rule's business.
+    let body = body.replace(
+        "      VpcId: vpc-12345678",
+        "      VpcId: !GetAtt Topic.TopicArn",
+    );
+    assert_eq!(warnings(&body), vec![warned(REDUNDANT_DEPENDS_ON, 20)]);
+    let unreferenced = body.replace("!GetAtt Topic.TopicArn", "vpc-12345678");
+    assert_eq!(warnings(&unreferenced), vec![]);
+}
