@@ -12,6 +12,7 @@ mod references;
 mod sections;
 mod tags;
 mod usage;
+mod zones;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
@@ -126,6 +127,8 @@ pub const TAG_SYNTAX: &str = "E3024";
 pub const SUB_WITHOUT_VARIABLE: &str = "W1020";
 /// A `DependsOn` a `Ref`, `Fn::GetAtt` or `Fn::Sub` already implies (cfn-lint W3005, a warning).
 pub const REDUNDANT_DEPENDS_ON: &str = "W3005";
+/// An availability zone written as a literal (cfn-lint W3010, a warning).
+pub const HARDCODED_ZONE: &str = "W3010";
 /// A parameter no `Ref` or `Fn::Sub` uses (cfn-lint W2001, a warning).
 pub const UNUSED_PARAMETER: &str = "W2001";
 /// A condition no resource, output, `Fn::If` or condition uses (cfn-lint W8001, a warning).
@@ -150,6 +153,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     outputs::check(&doc, &mut findings);
     tags::check(&doc, &mut findings);
     usage::check(&doc, &mut findings);
+    zones::check(&doc, &mut findings);
     findings
 }
 

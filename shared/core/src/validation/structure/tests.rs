@@ -835,3 +835,14 @@ fn depends_on_a_resource_already_referenced_is_w3005() {
     let unreferenced = body.replace("!GetAtt Topic.TopicArn", "vpc-12345678");
     assert_eq!(warnings(&unreferenced), vec![]);
 }
+
+#[test]
+fn literal_availability_zone_is_w3010_and_a_parameter_is_not() {
+    let body = ALL_USED.replace(
+        "AvailabilityZone: !Ref Zone",
+        "AvailabilityZone: us-east-1a",
+    );
+    let body = body.replace("  Zone: {Type: AWS::EC2::AvailabilityZone::Name}\n", "");
+    assert_eq!(warnings(&body), vec![warned(HARDCODED_ZONE, 22)]);
+    assert_eq!(warnings(ALL_USED), vec![]);
+}
