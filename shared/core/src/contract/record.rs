@@ -102,6 +102,22 @@ pub struct DeploymentState {
     pub error: Option<CaughtError>,
 }
 
+impl DeploymentState {
+    /// The state as the machine starts it: the request, and nothing yet of the steps.
+    pub fn of(request: DeployRequest) -> Self {
+        DeploymentState {
+            request,
+            plan: None,
+            validation: None,
+            change_set: None,
+            cost: None,
+            approval: None,
+            execution: None,
+            error: None,
+        }
+    }
+}
+
 /// How the execution ended, as the state machine's branch knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -293,14 +293,8 @@ mod step_tests {
         let input = FinishInput {
             outcome: Outcome::Rejected,
             state: DeploymentState {
-                request: first.clone(),
                 plan: Some(plan),
-                validation: None,
-                change_set: None,
-                cost: None,
-                approval: None,
-                execution: None,
-                error: None,
+                ..DeploymentState::of(first.clone())
             },
         };
 

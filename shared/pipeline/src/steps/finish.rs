@@ -342,14 +342,9 @@ mod tests {
             &FinishInput {
                 outcome: Outcome::Rejected,
                 state: DeploymentState {
-                    request: request(),
                     plan: Some(plan),
-                    validation: None,
                     change_set: Some(change_set),
-                    cost: None,
-                    approval: None,
-                    execution: None,
-                    error: None,
+                    ..DeploymentState::of(request())
                 },
             },
         )
@@ -384,14 +379,9 @@ mod tests {
             &FinishInput {
                 outcome: Outcome::Rejected,
                 state: DeploymentState {
-                    request: request(),
                     plan: Some(plan),
-                    validation: None,
                     change_set: Some(change_set),
-                    cost: None,
-                    approval: None,
-                    execution: None,
-                    error: None,
+                    ..DeploymentState::of(request())
                 },
             },
         )
@@ -420,14 +410,8 @@ mod tests {
             &FinishInput {
                 outcome: Outcome::Expired,
                 state: DeploymentState {
-                    request: short,
                     plan: Some(plan),
-                    validation: None,
-                    change_set: None,
-                    cost: None,
-                    approval: None,
-                    execution: None,
-                    error: None,
+                    ..DeploymentState::of(short)
                 },
             },
         )

@@ -155,14 +155,12 @@ async fn every_step_run_twice_has_the_effect_of_running_once() {
     );
 
     let state = DeploymentState {
-        request: request.clone(),
         plan: Some(plan.clone()),
         validation: Some(validation),
         change_set: Some(created),
         cost: Some(estimate),
-        approval: None,
         execution: Some(started),
-        error: None,
+        ..DeploymentState::of(request.clone())
     };
     let input = FinishInput {
         outcome: Outcome::Succeeded,
