@@ -1,5 +1,7 @@
 //! Suppressions: `Metadata.infra-agent.suppress` entries on a resource waive named findings on
-//! that resource until a date, each with a reason and an owner; every waiver is reported.
+//! that resource until a date, each with a reason and an owner; every waiver is reported. The
+//! template's own top-level `Metadata` waives findings about no resource (an unused parameter,
+//! condition or mapping); it never waives a finding on a resource.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -47,15 +49,15 @@ pub struct SuppressedFinding {
     pub suppression: Suppression,
 }
 
-/// A suppression in force on one resource.
+/// A suppression in force on one resource, or (`None`) on the template.
 struct Active {
-    resource: String,
+    resource: Option<String>,
     suppression: Suppression,
 }
 
 impl Active {
     fn covers(&self, finding: &Finding) -> bool {
-        finding.resource.as_deref() == Some(self.resource.as_str())
+        finding.resource == self.resource
             && (finding.rule == current_id(&self.suppression.rule)
                 || finding.control.as_deref() == Some(self.suppression.rule.as_str()))
     }
@@ -88,17 +90,28 @@ pub(crate) fn apply(
 /// The suppressions in force, and findings about the ones that are malformed or expired.
 fn read(template: &Template, today: Date) -> (Vec<Active>, Vec<Finding>) {
     let (mut active, mut findings) = (Vec::new(), Vec::new());
-    let Some(resources) = template.resources() else {
-        return (active, findings);
-    };
-    for (id, resource) in resources {
-        let Some(ours) = resource.get("Metadata").and_then(|m| m.get("infra-agent")) else {
+    let on_template = template
+        .value
+        .get("Metadata")
+        .map(|metadata| (None, metadata, "/Metadata/infra-agent".to_string()));
+    let on_resources = template
+        .resources()
+        .into_iter()
+        .flatten()
+        .filter_map(|(id, resource)| {
+            let base = format!("{}/Metadata/infra-agent", pointer::of("Resources", id));
+            resource
+                .get("Metadata")
+                .map(|metadata| (Some(id.as_str()), metadata, base))
+        });
+    for (id, metadata, base) in on_template.into_iter().chain(on_resources) {
+        let Some(entries) = metadata
+            .get("infra-agent")
+            .and_then(|ours| ours.get("suppress"))
+        else {
             continue;
         };
-        let base = format!("{}/Metadata/infra-agent", pointer::of("Resources", id));
-        let Some(entries) = ours.get("suppress") else {
-            continue;
-        };
+        let of = id.unwrap_or("the template");
         let Some(entries) = entries.as_array() else {
             findings.push(finding(
                 template,
@@ -106,7 +119,7 @@ fn read(template: &Template, today: Date) -> (Vec<Active>, Vec<Finding>) {
                 Severity::Error,
                 id,
                 &format!("{base}/suppress"),
-                format!("suppressions of {id} must be a list of {{rule, reason, owner, expires}}"),
+                format!("suppressions of {of} must be a list of {{rule, reason, owner, expires}}"),
             ));
             continue;
         };
@@ -119,7 +132,7 @@ fn read(template: &Template, today: Date) -> (Vec<Active>, Vec<Finding>) {
                     Severity::Error,
                     id,
                     &path,
-                    format!("suppression {} of {id} {problem}", i + 1),
+                    format!("suppression {} of {of} {problem}", i + 1),
                 )),
                 Ok((suppression, expires)) if expires < today => findings.push(finding(
                     template,
@@ -128,12 +141,12 @@ fn read(template: &Template, today: Date) -> (Vec<Active>, Vec<Finding>) {
                     id,
                     &path,
                     format!(
-                        "suppression of {} on {id} (owner {}) expired on {}; its findings count again",
+                        "suppression of {} on {of} (owner {}) expired on {}; its findings count again",
                         suppression.rule, suppression.owner, suppression.expires
                     ),
                 )),
                 Ok((suppression, _)) => active.push(Active {
-                    resource: id.clone(),
+                    resource: id.map(str::to_string),
                     suppression,
                 }),
             }
@@ -185,7 +198,7 @@ fn finding(
     template: &Template,
     rule: &str,
     severity: Severity,
-    resource: &str,
+    resource: Option<&str>,
     path: &str,
     message: String,
 ) -> Finding {
@@ -193,8 +206,10 @@ fn finding(
         rule: rule.to_string(),
         control: None,
         severity,
-        resource: Some(resource.to_string()),
-        resource_type: template.resource_type(resource).map(str::to_string),
+        resource: resource.map(str::to_string),
+        resource_type: resource
+            .and_then(|r| template.resource_type(r))
+            .map(str::to_string),
         line: template.line_at(path),
         message,
     }

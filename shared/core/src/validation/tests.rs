@@ -1365,3 +1365,71 @@ Resources:
     assert_eq!(report.suppressed.len(), 1);
     assert_eq!(report.suppressed[0].finding.rule, "W1020");
 }
+
+#[test]
+fn the_templates_own_metadata_waives_findings_about_no_resource_and_nothing_on_a_resource() {
+    let body = "\
+Metadata:
+  infra-agent:
+    suppress:
+      - {rule: W2001, reason: read by a macro we do not expand, owner: platform, expires: 2030-01-01}
+      - {rule: W1020, reason: not a resource's to waive, owner: platform, expires: 2030-01-01}
+Parameters:
+  Unused: {Type: String}
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub plain-name
+      Tags: {TAGS}
+";
+    let report = validate(body);
+
+    assert!(report.passed, "{:#?}", report.findings);
+    assert!(
+        findings_of(&report, "W2001").is_empty(),
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(report.suppressed.len(), 1, "{:#?}", report.suppressed);
+    assert_eq!(report.suppressed[0].finding.rule, "W2001");
+    assert_eq!(report.suppressed[0].finding.resource, None);
+    assert_eq!(
+        findings_of(&report, "W1020").len(),
+        1,
+        "a template-level waiver never waives a finding on a resource: {:#?}",
+        report.findings
+    );
+}
+
+#[test]
+fn a_malformed_template_level_suppression_is_an_error_naming_the_template() {
+    let body = "\
+Metadata:
+  infra-agent:
+    suppress:
+      - {rule: W2001, owner: platform, expires: 2030-01-01}
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      Tags: {TAGS}
+";
+    let report = validate(body);
+
+    assert!(!report.passed);
+    let malformed = findings_of(&report, "suppression_malformed");
+    assert_eq!(malformed.len(), 1, "{:#?}", report.findings);
+    assert!(
+        malformed[0].message.contains("of the template"),
+        "{}",
+        malformed[0].message
+    );
+    assert!(
+        malformed[0].message.contains("reason"),
+        "{}",
+        malformed[0].message
+    );
+    assert_eq!(malformed[0].resource, None);
+    assert_eq!(malformed[0].line, Some(4));
+}
