@@ -2,8 +2,7 @@
 
 use async_trait::async_trait;
 use infra_agent_core::contract::deploy::TemplateRef;
-use infra_agent_core::deploy::templates::{sha256_hex, template_key};
-use infra_agent_core::naming::StackKey;
+use infra_agent_core::deploy::templates::sha256_hex;
 use infra_agent_core::StepError;
 
 use super::error::{from_sdk, sdk_message};
@@ -32,16 +31,6 @@ pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
 
 #[async_trait]
 impl TemplateStore for S3Templates {
-    async fn put_template(
-        &self,
-        bucket: &str,
-        stack: &StackKey,
-        body: &str,
-    ) -> Result<TemplateRef, StepError> {
-        let key = template_key(stack, &sha256_hex(body.as_bytes()));
-        self.put_document(bucket, &key, body).await
-    }
-
     async fn put_document(
         &self,
         bucket: &str,

@@ -50,6 +50,45 @@ impl FakeStacks {
             .insert(stack_name.to_string(), (state, outputs));
     }
 
+    /// A CREATE change set of one VPC, computed, as CloudFormation leaves it before anyone
+    /// executes it: on a `REVIEW_IN_PROGRESS` stack.
+    pub fn put_create_change_set(&self, stack_name: &str, change_set_name: &str) {
+        let mut cloud = self.cloud();
+        cloud
+            .stacks
+            .entry(stack_name.to_string())
+            .or_insert_with(|| {
+                (
+                    StackState {
+                        stack_id: format!(
+                            "arn:aws:cloudformation:us-east-1:123456789012:stack/{stack_name}/1"
+                        ),
+                        status: StackStatus::ReviewInProgress,
+                        status_reason: None,
+                    },
+                    BTreeMap::new(),
+                )
+            });
+        let view = ChangeSetView {
+            arn: format!(
+                "arn:aws:cloudformation:us-east-1:123456789012:changeSet/{change_set_name}/1"
+            ),
+            status: ChangeSetStatus::Complete,
+            status_reason: None,
+            execution_status: "AVAILABLE".into(),
+            changes: vec![ResourceChange {
+                action: "CREATE".into(),
+                logical_id: "Vpc".into(),
+                resource_type: "AWS::EC2::VPC".into(),
+                replacement: None,
+            }],
+        };
+        cloud.change_sets.insert(
+            (stack_name.to_string(), change_set_name.to_string()),
+            (ChangeSetType::Create, view),
+        );
+    }
+
     /// What the next change set will contain.
     pub fn set_next_changes(&self, changes: Vec<ResourceChange>) {
         self.cloud().next_changes = changes;

@@ -5,8 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use infra_agent_core::contract::deploy::TemplateRef;
-use infra_agent_core::deploy::templates::{sha256_hex, template_key};
-use infra_agent_core::naming::StackKey;
+use infra_agent_core::deploy::templates::sha256_hex;
 use infra_agent_core::StepError;
 
 use crate::ports::TemplateStore;
@@ -31,16 +30,6 @@ impl MemoryTemplates {
 
 #[async_trait]
 impl TemplateStore for MemoryTemplates {
-    async fn put_template(
-        &self,
-        bucket: &str,
-        stack: &StackKey,
-        body: &str,
-    ) -> Result<TemplateRef, StepError> {
-        let key = template_key(stack, &sha256_hex(body.as_bytes()));
-        self.put_document(bucket, &key, body).await
-    }
-
     async fn put_document(
         &self,
         bucket: &str,

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use infra_agent_core::contract::deploy::TemplateRef;
+use infra_agent_core::deploy::templates::{sha256_hex, template_key};
 use infra_agent_core::naming::StackKey;
 use infra_agent_core::StepError;
 
@@ -13,7 +14,10 @@ pub trait TemplateStore: Send + Sync {
         bucket: &str,
         stack: &StackKey,
         body: &str,
-    ) -> Result<TemplateRef, StepError>;
+    ) -> Result<TemplateRef, StepError> {
+        let key = template_key(stack, &sha256_hex(body.as_bytes()));
+        self.put_document(bucket, &key, body).await
+    }
 
     /// Stores a document (a report) under `key`, hashed so that a read can verify it.
     async fn put_document(

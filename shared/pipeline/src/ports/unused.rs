@@ -9,7 +9,7 @@ use infra_agent_core::contract::approval::TaskToken;
 use infra_agent_core::contract::deploy::TemplateRef;
 use infra_agent_core::cost::price_list::{ListedPrice, PriceApiError, ProductQuery};
 use infra_agent_core::cost::{CachedPrice, PriceCache, PriceSource};
-use infra_agent_core::naming::{Env, StackKey};
+use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
     ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, EnvironmentRun,
     StackHead, StackLock,
@@ -194,9 +194,6 @@ impl Notifier for Unused {
 
 #[async_trait]
 impl TemplateStore for Unused {
-    async fn put_template(&self, _: &str, _: &StackKey, _: &str) -> Result<TemplateRef, StepError> {
-        missing("templates")
-    }
     async fn put_document(&self, _: &str, _: &str, _: &str) -> Result<TemplateRef, StepError> {
         missing("templates")
     }

@@ -275,13 +275,13 @@ async fn remove_unborn_stack(
 mod tests {
     use std::collections::BTreeMap;
 
-    use infra_agent_core::contract::change_set::{ChangeSummary, ResourceChange};
+    use infra_agent_core::contract::change_set::ChangeSummary;
     use infra_agent_core::contract::deploy::DeployRequest;
     use infra_agent_core::contract::record::{DeploymentState, FinishInput, Outcome};
 
     use super::*;
     use crate::fakes::Fakes;
-    use crate::ports::{ChangeSetSpec, Stacks};
+    use crate::ports::Stacks;
     use crate::steps::begin::begin;
 
     const STACK: &str = "infra-agent-dev-vpc";
@@ -292,27 +292,7 @@ mod tests {
 
     /// A CREATE change set as CloudFormation leaves it: computed, on a REVIEW_IN_PROGRESS stack.
     async fn created(fakes: &Fakes, change_set_name: &str) -> ChangeSetResult {
-        fakes.stacks.set_next_changes(vec![ResourceChange {
-            action: "CREATE".into(),
-            logical_id: "Vpc".into(),
-            resource_type: "AWS::EC2::VPC".into(),
-            replacement: None,
-        }]);
-        let none = BTreeMap::new();
-        fakes
-            .stacks
-            .create_change_set(&ChangeSetSpec {
-                stack_name: STACK,
-                change_set_name,
-                change_set_type: ChangeSetType::Create,
-                template_body: "Resources: {}",
-                template_url: None,
-                parameters: &none,
-                tags: &none,
-                description: "test",
-            })
-            .await
-            .unwrap();
+        fakes.stacks.put_create_change_set(STACK, change_set_name);
         ChangeSetResult {
             stack_name: STACK.into(),
             change_set_name: change_set_name.into(),

@@ -235,36 +235,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_deployment_stopped_while_awaiting_approval_leaves_no_change_set_or_empty_stack() {
-        use std::collections::BTreeMap;
-
-        use infra_agent_core::contract::change_set::{ChangeSetType, ResourceChange};
-
-        use crate::ports::{ChangeSetSpec, Stacks};
+        use crate::ports::Stacks;
 
         let fakes = Fakes::new();
         let pipeline = fakes.pipeline();
         let plan = begin(&pipeline, &request()).await.unwrap();
-        fakes.stacks.set_next_changes(vec![ResourceChange {
-            action: "CREATE".into(),
-            logical_id: "Vpc".into(),
-            resource_type: "AWS::EC2::VPC".into(),
-            replacement: None,
-        }]);
-        let none = BTreeMap::new();
         fakes
             .stacks
-            .create_change_set(&ChangeSetSpec {
-                stack_name: &plan.stack_name,
-                change_set_name: &plan.change_set_name,
-                change_set_type: ChangeSetType::Create,
-                template_body: "Resources: {}",
-                template_url: None,
-                parameters: &none,
-                tags: &none,
-                description: "test",
-            })
-            .await
-            .unwrap();
+            .put_create_change_set(&plan.stack_name, &plan.change_set_name);
         let mut record = fakes
             .store
             .deployment(Env::Dev, "vpc", &request().deployment_id)
