@@ -104,6 +104,27 @@ pub enum DecideError {
 }
 
 impl DecideError {
+    /// Why a vote on `current` (as read after a refused conditional write) was not counted: the
+    /// same person voting twice on a pending approval, or any reason a decision is refused.
+    pub fn vote_refusal(
+        approval_id: &str,
+        approver: &str,
+        current: Option<ApprovalRecord>,
+    ) -> DecideError {
+        match current {
+            Some(a)
+                if a.status == ApprovalStatus::Pending
+                    && a.approved_by.iter().any(|n| n == approver) =>
+            {
+                DecideError::AlreadyApprovedBy {
+                    id: a.approval_id,
+                    approver: approver.to_string(),
+                }
+            }
+            other => DecideError::refusal(approval_id, other),
+        }
+    }
+
     /// Why a decision on `current` (as read after a refused conditional write) was not taken.
     pub fn refusal(approval_id: &str, current: Option<ApprovalRecord>) -> DecideError {
         match current {

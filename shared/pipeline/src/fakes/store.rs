@@ -164,16 +164,11 @@ impl Approvals for MemoryStore {
                 }
                 Ok(Ok(voted))
             }
-            Some(a)
-                if a.status == ApprovalStatus::Pending
-                    && a.approved_by.iter().any(|n| n == approver) =>
-            {
-                Ok(Err(DecideError::AlreadyApprovedBy {
-                    id: a.approval_id.clone(),
-                    approver: approver.to_string(),
-                }))
-            }
-            _ => Ok(Err(DecideError::refusal(approval_id, current))),
+            _ => Ok(Err(DecideError::vote_refusal(
+                approval_id,
+                approver,
+                current,
+            ))),
         }
     }
 

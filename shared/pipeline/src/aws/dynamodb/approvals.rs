@@ -119,18 +119,11 @@ impl Approvals for DynamoStore {
             .await;
         match result {
             Ok(out) => Ok(Ok(from_item(out.attributes.unwrap_or_default())?)),
-            Err(e) if condition_failed(&e) => Ok(Err(match self.approval(approval_id).await? {
-                Some(a)
-                    if a.status == ApprovalStatus::Pending
-                        && a.approved_by.iter().any(|n| n == approver) =>
-                {
-                    DecideError::AlreadyApprovedBy {
-                        id: a.approval_id,
-                        approver: approver.to_string(),
-                    }
-                }
-                other => DecideError::refusal(approval_id, other),
-            })),
+            Err(e) if condition_failed(&e) => Ok(Err(DecideError::vote_refusal(
+                approval_id,
+                approver,
+                self.approval(approval_id).await?,
+            ))),
             Err(e) => Err(from_sdk("dynamodb", "UpdateItem", &e)),
         }
     }
