@@ -52,6 +52,12 @@ enum Command {
     Cost(commands::cost::CostArgs),
     /// Deployment waves of an environment from the catalog, with what each stack needs (offline).
     Plan(commands::plan::PlanArgs),
+    /// Install or update the pipeline in the account: upload the packaged functions, then create
+    /// or update the stack infra-agent-pipeline through a change set shown first.
+    Install(commands::install::InstallArgs),
+    /// Delete the stack infra-agent-pipeline (typed confirmation); the records table and the
+    /// buckets are kept unless --delete-data.
+    Uninstall(commands::install::UninstallArgs),
 }
 
 fn main() -> ExitCode {
@@ -123,8 +129,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let backend = backend::Backend::connect().await.ok();
         return commands::plan::run(args, format, backend.as_ref()).await;
     }
+    // The pipeline's own stack: installed before any of its settings exist.
+    let command = match cli.command {
+        Command::Install(args) => return commands::install::install(args, format).await,
+        Command::Uninstall(args) => return commands::install::uninstall(args).await,
+        other => other,
+    };
     let backend = backend::Backend::connect().await?;
-    match cli.command {
+    match command {
         Command::Deploy(args) => commands::deploy::deploy(&backend, args, format).await,
         Command::Destroy(args) => commands::destroy::destroy(&backend, args).await,
         Command::Wait(args) => commands::deploy::wait(&backend, args, format).await,
@@ -149,7 +161,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => commands::status::status(&backend, args, format).await,
         Command::Unlock(args) => commands::unlock::unlock(&backend, args, format).await,
         Command::History(args) => commands::status::history(&backend, args, format).await,
-        Command::Validate(_) | Command::Cost(_) | Command::Plan(_) => unreachable!("handled above"),
+        Command::Validate(_)
+        | Command::Cost(_)
+        | Command::Plan(_)
+        | Command::Install(_)
+        | Command::Uninstall(_) => unreachable!("handled above"),
     }
 }
 

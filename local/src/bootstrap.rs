@@ -1,67 +1,66 @@
-//! Creates the pipeline's own resources in the emulator — the records table, the approval topic
-//! with a queue subscribed to read messages back, the template bucket and the state machines —
-//! and prints what the CLI and tests need as `export` lines. Safe to run again.
-
-use std::path::Path;
+//! After `infra-agent install` has created the pipeline's stack in the emulator from
+//! `infra/pipeline.yaml`, reads what the CLI, the host and the tests need from the stack's outputs
+//! (and the signing key from its secret) and prints it as `export` lines; subscribes a queue to
+//! the approval topic so tests and the demo can read approval messages back. Safe to run again.
 
 use anyhow::Context;
+use infra_agent_core::install::PIPELINE_STACK;
 use infra_agent_core::registry::StateMachine;
-use infra_agent_pipeline::settings::PipelineSettings;
+use infra_agent_pipeline::ports::Stacks;
+use infra_agent_pipeline::settings::{
+    VAR_APPROVAL_KEY, VAR_APPROVAL_URL, VAR_BUCKET, VAR_DECISION_URL, VAR_TABLE, VAR_TOPIC,
+};
 
 /// moto's account; function ARNs must name it for the emulator to route invocations.
 pub const ACCOUNT: &str = "123456789012";
 /// Exported for tests and the demo: the queue subscribed to the approval topic.
 const VAR_QUEUE_URL: &str = "INFRA_AGENT_APPROVAL_QUEUE_URL";
 
-pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
-    let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+/// The pipeline stack's output behind each exported variable.
+const FROM_OUTPUTS: [(&str, &str); 5] = [
+    (VAR_TABLE, "TableName"),
+    (VAR_BUCKET, "TemplateBucketName"),
+    (VAR_TOPIC, "ApprovalTopicArn"),
+    (VAR_APPROVAL_URL, "ApprovalUrl"),
+    (VAR_DECISION_URL, "DecisionUrl"),
+];
+
+pub async fn run() -> anyhow::Result<()> {
+    let config = infra_agent_pipeline::aws::config().await;
     let region = config
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| "us-east-1".into());
-
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    infra_agent_pipeline::aws::dynamodb::create_table(&dynamodb, &settings.table).await?;
-
-    let s3 = infra_agent_pipeline::aws::s3::s3_client(&config);
-    if let Err(e) = s3
-        .create_bucket()
-        .bucket(&settings.template_bucket)
-        .send()
-        .await
-    {
-        let code = infra_agent_pipeline::aws::error::sdk_code(&e)
-            .unwrap_or_default()
-            .to_string();
-        anyhow::ensure!(
-            code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists",
-            "create bucket {}: {}",
-            settings.template_bucket,
-            infra_agent_pipeline::aws::error::sdk_message(&e)
-        );
+    let stacks = infra_agent_pipeline::aws::cloudformation::CloudFormation::new(
+        aws_sdk_cloudformation::Client::new(&config),
+    );
+    let outputs = stacks.stack_outputs(PIPELINE_STACK).await?;
+    let output = |key: &str| {
+        outputs
+            .get(key)
+            .cloned()
+            .with_context(|| format!("{PIPELINE_STACK} has no output {key}: was it installed?"))
+    };
+    for (variable, key) in FROM_OUTPUTS {
+        println!("export {variable}={}", output(key)?);
+    }
+    for machine in StateMachine::ALL {
+        let short = infra_agent_core::install::definition_key_parameter(machine);
+        let key = format!("{}StateMachineArn", short.trim_end_matches("DefinitionKey"));
+        println!("export {}={}", machine.arn_variable(), output(&key)?);
     }
 
-    let sns = aws_sdk_sns::Client::new(&config);
-    let topic_name = settings
-        .approval_topic_arn
+    // The host and the tests sign and check links with the key the template generated, as the
+    // functions read it at a cold start.
+    let secret = output("ApprovalSigningKeySecretArn")?;
+    let keys = infra_agent_pipeline::aws::secrets::signing_keys(&config, &secret).await?;
+    println!("export {VAR_APPROVAL_KEY}={}", keys.current);
+
+    let topic_arn = output("ApprovalTopicArn")?;
+    let topic_name = topic_arn
         .rsplit(':')
         .next()
         .context("approval topic ARN has no name")?;
-    let topic_arn = sns
-        .create_topic()
-        .name(topic_name)
-        .send()
-        .await
-        .context("create approval topic")?
-        .topic_arn
-        .context("no topic ARN returned")?;
-    anyhow::ensure!(
-        topic_arn == settings.approval_topic_arn,
-        "topic created as {topic_arn}, but the settings name {}",
-        settings.approval_topic_arn
-    );
-
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue_name = format!("{topic_name}-inbox");
     let queue_url = sqs
@@ -73,7 +72,8 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
         .queue_url
         .context("no queue URL returned")?;
     let queue_arn = format!("arn:aws:sqs:{region}:{ACCOUNT}:{queue_name}");
-    sns.subscribe()
+    aws_sdk_sns::Client::new(&config)
+        .subscribe()
         .topic_arn(&topic_arn)
         .protocol("sqs")
         .endpoint(&queue_arn)
@@ -81,52 +81,6 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
         .send()
         .await
         .context("subscribe the inbox queue to the approval topic")?;
-
-    let sfn = aws_sdk_sfn::Client::new(&config);
-    let role = format!("arn:aws:iam::{ACCOUNT}:role/infra-agent-states");
-    for machine in StateMachine::ALL {
-        let path = definitions.join(machine.file());
-        let definition =
-            std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
-        let definition = infra_agent_core::registry::render(&definition, &region, ACCOUNT);
-        let arn = create_or_update_state_machine(&sfn, machine.name(), &definition, &role).await?;
-        println!("export {}={arn}", machine.arn_variable());
-    }
     println!("export {VAR_QUEUE_URL}={queue_url}");
-    println!("export INFRA_AGENT_APPROVAL_URL={approval_url}");
     Ok(())
-}
-
-async fn create_or_update_state_machine(
-    sfn: &aws_sdk_sfn::Client,
-    name: &str,
-    definition: &str,
-    role: &str,
-) -> anyhow::Result<String> {
-    let existing = sfn
-        .list_state_machines()
-        .send()
-        .await
-        .context("list state machines")?
-        .state_machines
-        .into_iter()
-        .find(|m| m.name == name);
-    if let Some(machine) = existing {
-        sfn.update_state_machine()
-            .state_machine_arn(&machine.state_machine_arn)
-            .definition(definition)
-            .send()
-            .await
-            .with_context(|| format!("update state machine {name}"))?;
-        return Ok(machine.state_machine_arn);
-    }
-    Ok(sfn
-        .create_state_machine()
-        .name(name)
-        .definition(definition)
-        .role_arn(role)
-        .send()
-        .await
-        .with_context(|| format!("create state machine {name}"))?
-        .state_machine_arn)
 }

@@ -41,21 +41,11 @@ enum Command {
         #[arg(long)]
         show_link: bool,
     },
-    /// Print a state machine definition with the local function ARNs filled in.
-    Render {
-        /// Path of the definition, e.g. statemachine/deploy.asl.json.
-        definition: std::path::PathBuf,
-    },
-    /// Create the pipeline's table, topic, queue, bucket and state machines; print them as
-    /// `export NAME=value` lines.
-    Bootstrap {
-        /// Directory holding the state machine definitions.
-        #[arg(long, default_value = "statemachine")]
-        definitions: std::path::PathBuf,
-        /// Base URL of the approval endpoint.
-        #[arg(long)]
-        approval_url: String,
-    },
+    /// After `infra-agent install`: print the pipeline stack's resources as `export NAME=value`
+    /// lines, and subscribe an inbox queue to the approval topic.
+    Bootstrap,
+    /// The deployed name of every function the pipeline's template declares, one per line.
+    Functions,
 }
 
 #[tokio::main]
@@ -75,23 +65,18 @@ async fn main() -> anyhow::Result<()> {
             );
             host::serve(listen, upstream).await
         }
-        Command::Bootstrap {
-            definitions,
-            approval_url,
-        } => bootstrap::run(&definitions, &approval_url).await,
+        Command::Bootstrap => bootstrap::run().await,
+        Command::Functions => {
+            for function in infra_agent_core::registry::Function::ALL {
+                println!("{}", function.name());
+            }
+            Ok(())
+        }
         Command::Decide {
             deployment,
             decision,
             approver,
             show_link,
         } => inbox::decide_from_inbox(&deployment, &decision, &approver, show_link).await,
-        Command::Render { definition } => {
-            let text = std::fs::read_to_string(&definition)?;
-            println!(
-                "{}",
-                infra_agent_core::registry::render(&text, "us-east-1", bootstrap::ACCOUNT)
-            );
-            Ok(())
-        }
     }
 }

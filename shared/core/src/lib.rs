@@ -12,6 +12,7 @@ pub mod cost;
 pub mod deploy;
 pub mod environment;
 pub mod error;
+pub mod install;
 pub mod naming;
 pub mod records;
 pub mod registry;

@@ -90,6 +90,20 @@ pub fn wire_environment(adapters: &impl Adapters) -> Pipeline {
     }
 }
 
+/// The wiring of every function: the ports its binary links, and the actions its execution role
+/// in `infra/pipeline.yaml` must allow (the pipeline's tests derive them from this).
+pub fn wire(function: Function, adapters: &impl Adapters) -> Pipeline {
+    match function {
+        Function::Validate => wire_validate(adapters),
+        Function::CreateChangeSet => wire_create_change_set(adapters),
+        Function::CostEstimate => wire_cost_estimate(adapters),
+        Function::Approval => wire_approval(adapters),
+        Function::Execute => wire_execute(adapters),
+        Function::Record => wire_record(adapters),
+        Function::Environment => wire_environment(adapters),
+    }
+}
+
 /// The handler of every function (the local Lambda host serves them all).
 pub fn handler(function: Function) -> Handler {
     match function {

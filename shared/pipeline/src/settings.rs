@@ -9,6 +9,11 @@ pub const VAR_BUCKET: &str = "INFRA_AGENT_TEMPLATE_BUCKET";
 pub const VAR_TOPIC: &str = "INFRA_AGENT_APPROVAL_TOPIC_ARN";
 pub const VAR_APPROVAL_URL: &str = "INFRA_AGENT_APPROVAL_URL";
 pub const VAR_APPROVAL_KEY: &str = "INFRA_AGENT_APPROVAL_KEY";
+/// The Secrets Manager secret holding the approval signing key, read at a cold start when
+/// `INFRA_AGENT_APPROVAL_KEY` itself is not set.
+pub const VAR_APPROVAL_KEY_SECRET: &str = "INFRA_AGENT_APPROVAL_KEY_SECRET";
+/// The IAM-authenticated decision endpoint (`infra-agent approve|reject`).
+pub const VAR_DECISION_URL: &str = "INFRA_AGENT_DECISION_URL";
 
 /// Where the pipeline's own resources are.
 #[derive(Clone)]

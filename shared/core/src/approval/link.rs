@@ -6,9 +6,13 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The secret that signs approval links. `Debug` never shows it.
+/// The secret that signs approval links, and after a rotation the one before it, which still
+/// verifies the links it signed until they expire. `Debug` never shows either.
 #[derive(Clone)]
-pub struct SigningKey(Vec<u8>);
+pub struct SigningKey {
+    current: Vec<u8>,
+    previous: Option<Vec<u8>>,
+}
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -22,24 +26,22 @@ const MIN_KEY_BYTES: usize = 32;
 impl SigningKey {
     /// A key given as text (hex or any string of at least 32 bytes).
     pub fn from_text(text: &str) -> Result<Self, String> {
-        let bytes = hex::decode(text.trim()).unwrap_or_else(|_| text.as_bytes().to_vec());
-        if bytes.len() < MIN_KEY_BYTES {
-            return Err(format!(
-                "approval signing key is {} bytes; at least {MIN_KEY_BYTES} required",
-                bytes.len()
-            ));
-        }
-        Ok(SigningKey(bytes))
+        Ok(SigningKey {
+            current: key_bytes(text)?,
+            previous: None,
+        })
+    }
+
+    /// The same key, also accepting links signed with `previous` (the key before a rotation).
+    pub fn with_previous(self, previous: &str) -> Result<Self, String> {
+        Ok(SigningKey {
+            previous: Some(key_bytes(previous)?),
+            ..self
+        })
     }
 
     fn mac(&self, approval_id: &str, expires_epoch: i64) -> HmacSha256 {
-        // new_from_slice accepts keys of any length for HMAC.
-        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes keys of any length");
-        mac.update(b"infra-agent approval v1\n");
-        mac.update(approval_id.as_bytes());
-        mac.update(b"\n");
-        mac.update(expires_epoch.to_string().as_bytes());
-        mac
+        mac_with(&self.current, approval_id, expires_epoch)
     }
 
     pub fn sign(&self, approval_id: &str, expires_epoch: i64) -> String {
@@ -51,10 +53,35 @@ impl SigningKey {
         let Ok(given) = hex::decode(signature) else {
             return false;
         };
-        self.mac(approval_id, expires_epoch)
-            .verify_slice(&given)
-            .is_ok()
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .any(|key| {
+                mac_with(key, approval_id, expires_epoch)
+                    .verify_slice(&given)
+                    .is_ok()
+            })
     }
+}
+
+fn key_bytes(text: &str) -> Result<Vec<u8>, String> {
+    let bytes = hex::decode(text.trim()).unwrap_or_else(|_| text.as_bytes().to_vec());
+    if bytes.len() < MIN_KEY_BYTES {
+        return Err(format!(
+            "approval signing key is {} bytes; at least {MIN_KEY_BYTES} required",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
+}
+
+fn mac_with(key: &[u8], approval_id: &str, expires_epoch: i64) -> HmacSha256 {
+    // new_from_slice accepts keys of any length for HMAC.
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"infra-agent approval v1\n");
+    mac.update(approval_id.as_bytes());
+    mac.update(b"\n");
+    mac.update(expires_epoch.to_string().as_bytes());
+    mac
 }
 
 /// The parts of an approval link.
@@ -104,6 +131,25 @@ mod tests {
         assert!(!k.verify("a1", 100, "not-hex"));
         let other = SigningKey::from_text(&"cd".repeat(32)).unwrap();
         assert!(!other.verify("a1", 100, &sig));
+    }
+
+    #[test]
+    fn after_a_rotation_links_of_the_previous_key_verify_and_new_links_use_the_new_key() {
+        let old = key();
+        let old_link = old.sign("a1", 100);
+        let rotated = SigningKey::from_text(&"cd".repeat(32))
+            .unwrap()
+            .with_previous(&"ab".repeat(32))
+            .unwrap();
+
+        assert!(rotated.verify("a1", 100, &old_link));
+        let new_link = rotated.sign("a1", 100);
+        assert_ne!(
+            new_link, old_link,
+            "new links are signed with the current key"
+        );
+        assert!(!old.verify("a1", 100, &new_link));
+        assert!(!rotated.verify("a2", 100, &old_link));
     }
 
     #[test]

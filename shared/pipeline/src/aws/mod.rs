@@ -6,6 +6,7 @@ pub mod dynamodb;
 pub mod error;
 pub mod pricing;
 pub mod s3;
+pub mod secrets;
 pub mod sfn;
 pub mod sns;
 

@@ -124,39 +124,3 @@ fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StepError>
     serde_dynamo::from_item(item)
         .map_err(|e| StepError::RecordConflict(format!("cannot decode record {where_}: {e}")))
 }
-
-/// Creates the table with the key schema the store expects (local backend, tests, first install).
-pub async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), StepError> {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(|e| StepError::Configuration(e.to_string()))
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .map_err(|e| StepError::Configuration(e.to_string()))
-    };
-    let result = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("pk")?)
-        .attribute_definitions(attr("sk")?)
-        .key_schema(key("pk", KeyType::Hash)?)
-        .key_schema(key("sk", KeyType::Range)?)
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if sdk_code(&e) == Some("ResourceInUseException") => Ok(()),
-        Err(e) => Err(from_sdk("dynamodb", "CreateTable", &e)),
-    }
-}

@@ -1,0 +1,204 @@
+//! Installing the pipeline into an account: the two stacks `infra-agent install` manages, what it
+//! uploads (every object under its content hash, so an unchanged install uploads nothing and
+//! changes nothing), and the parameters of the pipeline's own template.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::deploy::templates::sha256_hex;
+use crate::registry::{Function, StateMachine};
+
+/// The pipeline's own stack.
+pub const PIPELINE_STACK: &str = "infra-agent-pipeline";
+/// The stack holding the artifact bucket, created by `install` when missing.
+pub const BOOTSTRAP_STACK: &str = "infra-agent-bootstrap";
+/// The pipeline's template (`infra/pipeline.yaml`) of this version.
+pub const PIPELINE_TEMPLATE: &str = include_str!("../../../infra/pipeline.yaml");
+/// The bootstrap stack's template (`infra/bootstrap.yaml`).
+pub const BOOTSTRAP_TEMPLATE: &str = include_str!("../../../infra/bootstrap.yaml");
+/// Output of the bootstrap stack naming the artifact bucket.
+pub const ARTIFACT_BUCKET_OUTPUT: &str = "ArtifactBucketName";
+/// The file `scripts/package` writes beside the zips.
+pub const PACKAGED_MANIFEST: &str = "packaged.json";
+
+/// What `scripts/package` says about the zips it wrote; only the architecture is read; each zip
+/// is hashed again by the installer, so a stale manifest cannot name the wrong code.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PackagedManifest {
+    #[serde(default = "default_architecture")]
+    pub architecture: String,
+}
+
+fn default_architecture() -> String {
+    "x86_64".into()
+}
+
+/// An object to upload to the artifact bucket, addressed by its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub key: String,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+    /// The template parameter naming its key, if any.
+    pub parameter: Option<String>,
+}
+
+impl Artifact {
+    fn new(prefix: &str, extension: &str, bytes: Vec<u8>, parameter: Option<String>) -> Artifact {
+        let sha256 = sha256_hex(&bytes);
+        Artifact {
+            key: format!("{prefix}/{sha256}.{extension}"),
+            sha256,
+            bytes,
+            parameter,
+        }
+    }
+
+    /// A function's zip: `functions/infra-agent-<step>/<sha256>.zip`.
+    pub fn function(function: Function, zip: Vec<u8>) -> Artifact {
+        Artifact::new(
+            &format!("functions/{}", function.name()),
+            "zip",
+            zip,
+            Some(code_key_parameter(function)),
+        )
+    }
+
+    /// A state machine definition as written in the repository, placeholders included (the
+    /// template's `DefinitionSubstitutions` fill them).
+    pub fn definition(machine: StateMachine) -> Artifact {
+        Artifact::new(
+            &format!("statemachine/{}", machine.name()),
+            "asl.json",
+            machine.definition().as_bytes().to_vec(),
+            Some(definition_key_parameter(machine)),
+        )
+    }
+
+    /// The pipeline's own template, too large to pass inline to CloudFormation.
+    pub fn pipeline_template() -> Artifact {
+        Artifact::new(
+            "templates/pipeline",
+            "yaml",
+            PIPELINE_TEMPLATE.as_bytes().to_vec(),
+            None,
+        )
+    }
+
+    /// The catalog bundle console-started executions read.
+    pub fn catalog(bundle: Vec<u8>) -> Artifact {
+        Artifact::new("catalog", "json", bundle, Some("CatalogKey".into()))
+    }
+}
+
+/// The template parameter holding a function's code key: `CreateChangeSetCodeKey`.
+pub fn code_key_parameter(function: Function) -> String {
+    format!("{}CodeKey", pascal_case(function.step()))
+}
+
+/// The template parameter holding a definition's key: `DeployEnvironmentDefinitionKey`.
+pub fn definition_key_parameter(machine: StateMachine) -> String {
+    let short = machine
+        .name()
+        .strip_prefix("infra-agent-")
+        .unwrap_or(machine.name());
+    format!("{}DefinitionKey", pascal_case(short))
+}
+
+fn pascal_case(kebab: &str) -> String {
+    kebab
+        .split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The pipeline stack's parameters: every artifact's key, the artifact bucket, the architecture
+/// and the installed version.
+pub fn pipeline_parameters(
+    artifacts: &[Artifact],
+    artifact_bucket: &str,
+    architecture: &str,
+    version: &str,
+    approval_email: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut parameters: BTreeMap<String, String> = artifacts
+        .iter()
+        .filter_map(|a| Some((a.parameter.clone()?, a.key.clone())))
+        .collect();
+    parameters.insert("ArtifactBucket".into(), artifact_bucket.into());
+    parameters.insert("Architecture".into(), architecture.into());
+    parameters.insert("IaCVersion".into(), version.into());
+    if let Some(email) = approval_email {
+        parameters.insert("ApprovalEmail".into(), email.into());
+    }
+    parameters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Template;
+
+    #[test]
+    fn parameter_names_follow_the_steps_and_machines() {
+        assert_eq!(
+            code_key_parameter(Function::CreateChangeSet),
+            "CreateChangeSetCodeKey"
+        );
+        assert_eq!(code_key_parameter(Function::Validate), "ValidateCodeKey");
+        assert_eq!(
+            definition_key_parameter(StateMachine::DeployEnvironment),
+            "DeployEnvironmentDefinitionKey"
+        );
+        assert_eq!(
+            definition_key_parameter(StateMachine::Deploy),
+            "DeployDefinitionKey"
+        );
+    }
+
+    #[test]
+    fn every_parameter_install_passes_is_declared_by_the_template_and_every_required_one_passed() {
+        let template = Template::parse("infra/pipeline.yaml", PIPELINE_TEMPLATE).unwrap();
+        let declared = template.parameters();
+        let mut artifacts: Vec<Artifact> = Function::ALL
+            .iter()
+            .map(|f| Artifact::function(*f, vec![1, 2, 3]))
+            .collect();
+        artifacts.extend(StateMachine::ALL.iter().map(|m| Artifact::definition(*m)));
+        artifacts.push(Artifact::catalog(b"{}".to_vec()));
+        let passed = pipeline_parameters(&artifacts, "b", "x86_64", "1.0.0", Some("a@b.test"));
+
+        for name in passed.keys() {
+            assert!(
+                declared.iter().any(|p| &p.name == name),
+                "install passes {name}, which infra/pipeline.yaml does not declare"
+            );
+        }
+        for p in declared.iter().filter(|p| p.default.is_none()) {
+            assert!(
+                passed.contains_key(&p.name),
+                "infra/pipeline.yaml needs {} and install does not pass it",
+                p.name
+            );
+        }
+    }
+
+    #[test]
+    fn keys_are_content_addressed() {
+        let a = Artifact::function(Function::Execute, b"one".to_vec());
+        let b = Artifact::function(Function::Execute, b"two".to_vec());
+        assert_ne!(a.key, b.key);
+        assert_eq!(
+            a.key,
+            format!("functions/infra-agent-execute/{}.zip", sha256_hex(b"one"))
+        );
+        assert_eq!(a, Artifact::function(Function::Execute, b"one".to_vec()));
+    }
+}

@@ -1,0 +1,487 @@
+//! `infra/pipeline.yaml` against the code it installs: every function and state machine of the
+//! registry is declared as the code expects; no policy allows a wildcard action; and each
+//! function's execution role allows exactly the AWS actions its step's code calls, derived from
+//! the ports its wiring takes and the SDK calls of those ports' adapters, so a step that starts
+//! calling a new API fails here until its role allows it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use infra_agent_core::environment::{environment_parameters, EnvironmentConfig};
+use infra_agent_core::install::{
+    code_key_parameter, definition_key_parameter, BOOTSTRAP_TEMPLATE, PIPELINE_TEMPLATE,
+};
+use infra_agent_core::naming::Env;
+use infra_agent_core::registry::{Function, StateMachine};
+use infra_agent_core::template::Template;
+use infra_agent_core::validation::{validate_template, ValidationContext};
+use infra_agent_pipeline::functions::wire;
+use infra_agent_pipeline::ports::{
+    Adapters, Executions, Notifier, PriceSource, Stacks, Store, TemplateStore, Unused,
+};
+use infra_agent_pipeline::settings::{PipelineSettings, VAR_APPROVAL_KEY_SECRET};
+use serde_json::Value;
+
+fn template() -> Template {
+    Template::parse("infra/pipeline.yaml", PIPELINE_TEMPLATE).expect("infra/pipeline.yaml parses")
+}
+
+fn resources(template: &Template) -> &serde_json::Map<String, Value> {
+    template.resources().expect("the template has resources")
+}
+
+fn of_type<'a>(template: &'a Template, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    resources(template)
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+/// `{"Fn::GetAtt": ["X", "Arn"]}` or `{"Ref": "X"}` → X.
+fn target(value: &Value) -> Option<&str> {
+    value
+        .get("Ref")
+        .and_then(Value::as_str)
+        .or_else(|| value.pointer("/Fn::GetAtt/0").and_then(Value::as_str))
+}
+
+fn function_resource<'a>(template: &'a Template, function: Function) -> (&'a String, &'a Value) {
+    of_type(template, "AWS::Lambda::Function")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["FunctionName"] == function.name().as_str())
+        .unwrap_or_else(|| {
+            panic!(
+                "infra/pipeline.yaml declares no function {}",
+                function.name()
+            )
+        })
+}
+
+#[test]
+fn every_function_of_the_registry_is_declared_with_its_code_role_and_logs() {
+    let template = template();
+    let declared = of_type(&template, "AWS::Lambda::Function");
+    assert_eq!(
+        declared.len(),
+        Function::ALL.len(),
+        "the template declares functions the registry does not know"
+    );
+    let mut roles = BTreeSet::new();
+    for function in Function::ALL {
+        let (id, resource) = function_resource(&template, function);
+        let p = &resource["Properties"];
+        assert_eq!(p["Runtime"], "provided.al2023", "{id}");
+        assert_eq!(p["Handler"], "bootstrap", "{id}");
+        assert_eq!(p["Architectures"][0]["Ref"], "Architecture", "{id}");
+        assert_eq!(p["Code"]["S3Bucket"]["Ref"], "ArtifactBucket", "{id}");
+        assert_eq!(
+            p["Code"]["S3Key"]["Ref"],
+            code_key_parameter(function).as_str(),
+            "{id}"
+        );
+        assert!(
+            p["MemorySize"].is_number() && p["Timeout"].is_number(),
+            "{id}"
+        );
+        assert_eq!(p["TracingConfig"]["Mode"], "Active", "{id}");
+        assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON", "{id}");
+        let log_group = target(&p["LoggingConfig"]["LogGroup"]).expect("a log group of its own");
+        assert!(
+            resources(&template)[log_group]["Properties"]["RetentionInDays"].is_object(),
+            "{id}: its log group has a retention"
+        );
+        let role = target(&p["Role"]).expect("a role");
+        assert!(
+            roles.insert(role),
+            "{id} shares its role {role} with another function"
+        );
+    }
+}
+
+/// `${Name}` placeholders of a definition.
+fn placeholders(definition: &str) -> BTreeSet<String> {
+    definition
+        .split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+#[test]
+fn every_state_machine_is_declared_with_its_definition_and_every_placeholder_substituted() {
+    let template = template();
+    assert_eq!(
+        of_type(&template, "AWS::StepFunctions::StateMachine").len(),
+        StateMachine::ALL.len()
+    );
+    for machine in StateMachine::ALL {
+        let (id, resource) = of_type(&template, "AWS::StepFunctions::StateMachine")
+            .into_iter()
+            .find(|(_, r)| r["Properties"]["StateMachineName"] == machine.name())
+            .unwrap_or_else(|| panic!("no state machine {}", machine.name()));
+        let p = &resource["Properties"];
+        assert_eq!(
+            p["DefinitionS3Location"]["Key"]["Ref"],
+            definition_key_parameter(machine).as_str(),
+            "{id}"
+        );
+        let substitutions = p["DefinitionSubstitutions"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{id} has no DefinitionSubstitutions"));
+        let given: BTreeSet<String> = substitutions.keys().cloned().collect();
+        assert_eq!(given, placeholders(machine.definition()), "{id}");
+        for function in machine.functions() {
+            let name = function
+                .arn_placeholder()
+                .trim_start_matches("${")
+                .trim_end_matches('}');
+            let (function_id, _) = function_resource(&template, *function);
+            assert_eq!(
+                target(&substitutions[name]),
+                Some(function_id.as_str()),
+                "{id}.{name}"
+            );
+        }
+        assert_eq!(p["TracingConfiguration"]["Enabled"], true, "{id}");
+        assert!(p["LoggingConfiguration"]["Destinations"].is_array(), "{id}");
+        // The machine's role may invoke exactly the functions the machine calls.
+        let role = target(&p["RoleArn"]).unwrap();
+        let invoked: BTreeSet<&str> = allow_statements(&resources(&template)[role])
+            .into_iter()
+            .filter(|s| actions(s).contains("lambda:InvokeFunction"))
+            .flat_map(|s| resource_list(s).into_iter().filter_map(target))
+            .collect();
+        let expected: BTreeSet<&str> = machine
+            .functions()
+            .iter()
+            .map(|f| function_resource(&template, *f).0.as_str())
+            .collect();
+        assert_eq!(invoked, expected, "{id}: the functions its role may invoke");
+    }
+}
+
+fn as_list(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+fn actions(statement: &Value) -> BTreeSet<String> {
+    as_list(&statement["Action"])
+        .into_iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+fn resource_list(statement: &Value) -> Vec<&Value> {
+    as_list(&statement["Resource"])
+}
+
+/// Every permission policy document of a resource (not trust policies).
+fn policy_documents(resource: &Value) -> Vec<&Value> {
+    let p = &resource["Properties"];
+    let mut documents: Vec<&Value> = as_list(&p["Policies"])
+        .into_iter()
+        .map(|policy| &policy["PolicyDocument"])
+        .collect();
+    for key in ["PolicyDocument", "KeyPolicy"] {
+        if p[key].is_object() {
+            documents.push(&p[key]);
+        }
+    }
+    documents
+}
+
+fn allow_statements(resource: &Value) -> Vec<&Value> {
+    policy_documents(resource)
+        .into_iter()
+        .flat_map(|d| as_list(&d["Statement"]))
+        .filter(|s| s["Effect"] == "Allow")
+        .collect()
+}
+
+/// APIs that have no resource-level permissions: the only actions allowed on `Resource: "*"`
+/// outside key policies (where "*" is the key itself).
+const NO_RESOURCE_LEVEL: &[&str] = &[
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "pricing:GetProducts",
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "kms:CreateKey",
+    "eks:DescribeAddonVersions",
+];
+
+#[test]
+fn no_policy_allows_a_wildcard_action_and_star_resources_only_where_apis_have_no_other() {
+    for source in [PIPELINE_TEMPLATE, BOOTSTRAP_TEMPLATE] {
+        let template = Template::parse("t", source).unwrap();
+        for (id, resource) in resources(&template) {
+            let key_policy = resource["Type"] == "AWS::KMS::Key";
+            for statement in allow_statements(resource) {
+                for action in actions(statement) {
+                    assert!(!action.contains('*'), "{id}: wildcard action {action}");
+                    let star = resource_list(statement).iter().any(|r| *r == "*");
+                    let ec2_read = action.starts_with("ec2:Describe");
+                    assert!(
+                        !star || key_policy || ec2_read || NO_RESOURCE_LEVEL.contains(&action.as_str()),
+                        "{id}: {action} on Resource \"*\", though it has resource-level permissions"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A test adapter that records which ports a wiring takes.
+#[derive(Default)]
+struct Recorder(Mutex<BTreeSet<&'static str>>);
+
+impl Recorder {
+    fn take(&self, port: &'static str) -> Arc<Unused> {
+        self.0.lock().unwrap().insert(port);
+        Arc::new(Unused)
+    }
+}
+
+impl Adapters for Recorder {
+    fn stacks(&self) -> Arc<dyn Stacks> {
+        self.take("stacks")
+    }
+    fn store(&self) -> Arc<dyn Store> {
+        self.take("store")
+    }
+    fn notifier(&self) -> Arc<dyn Notifier> {
+        self.take("notifier")
+    }
+    fn templates(&self) -> Arc<dyn TemplateStore> {
+        self.take("templates")
+    }
+    fn executions(&self) -> Arc<dyn Executions> {
+        self.take("executions")
+    }
+    fn prices(&self) -> Arc<dyn PriceSource> {
+        self.take("prices")
+    }
+    fn settings(&self) -> PipelineSettings {
+        PipelineSettings::from_lookup(|name| {
+            Some(match name {
+                "INFRA_AGENT_APPROVAL_KEY" => "k".repeat(64),
+                other => format!("value of {other}"),
+            })
+        })
+        .unwrap()
+    }
+}
+
+/// Each port's adapter sources and the IAM service prefix of their SDK client.
+fn adapter_sources(port: &str) -> (&'static str, Vec<&'static str>) {
+    match port {
+        "stacks" => (
+            "cloudformation",
+            vec![include_str!("../src/aws/cloudformation.rs")],
+        ),
+        "store" => (
+            "dynamodb",
+            vec![
+                include_str!("../src/aws/dynamodb/mod.rs"),
+                include_str!("../src/aws/dynamodb/approvals.rs"),
+                include_str!("../src/aws/dynamodb/audit.rs"),
+                include_str!("../src/aws/dynamodb/locks.rs"),
+                include_str!("../src/aws/dynamodb/prices.rs"),
+                include_str!("../src/aws/dynamodb/records.rs"),
+                include_str!("../src/aws/dynamodb/runs.rs"),
+            ],
+        ),
+        "notifier" => ("sns", vec![include_str!("../src/aws/sns.rs")]),
+        "templates" => ("s3", vec![include_str!("../src/aws/s3.rs")]),
+        "executions" => ("states", vec![include_str!("../src/aws/sfn.rs")]),
+        "prices" => ("pricing", vec![include_str!("../src/aws/pricing.rs")]),
+        other => panic!("no adapter known for port {other}"),
+    }
+}
+
+/// The SDK operations a source calls: `client.describe_stacks()` → `DescribeStacks`, read with
+/// whitespace removed so chains split over lines count, test modules left out.
+fn sdk_operations(source: &str) -> BTreeSet<String> {
+    let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+    let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    compact
+        .split("client.")
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            (rest[name.len()..].starts_with("()") && !name.is_empty() && name != "clone")
+                .then_some(name)
+        })
+        .map(|snake| {
+            snake
+                .split('_')
+                .map(|w| w[..1].to_uppercase() + &w[1..])
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_sdk_call_reader_sees_calls_split_over_lines_and_ignores_tests() {
+    let source = "self.client\n    .describe_stacks()\n    .send();\nclient.batch_get_item().x();\nlet c = client.clone();\n#[cfg(test)]\nmod tests { client.delete_stack() }";
+    assert_eq!(
+        sdk_operations(source),
+        BTreeSet::from(["DescribeStacks".to_string(), "BatchGetItem".to_string()])
+    );
+}
+
+/// What every function's role holds besides its step's calls: its own log stream and traces;
+/// the pipeline key for encrypted objects, messages and secrets it reads or writes; the signing
+/// key's secret where the function is told to read it; passing the service roles where the
+/// function is told their names.
+fn runtime_actions(env: &BTreeSet<String>, touches_encrypted: bool) -> BTreeSet<String> {
+    let mut actions: BTreeSet<String> = [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    if touches_encrypted || env.contains(VAR_APPROVAL_KEY_SECRET) {
+        actions.insert("kms:Decrypt".into());
+        actions.insert("kms:GenerateDataKey".into());
+    }
+    if env.contains(VAR_APPROVAL_KEY_SECRET) {
+        actions.insert("secretsmanager:GetSecretValue".into());
+    }
+    if env.contains("INFRA_AGENT_CLOUDFORMATION_ROLE") {
+        actions.insert("iam:PassRole".into());
+    }
+    actions
+}
+
+#[test]
+fn each_execution_role_allows_exactly_the_actions_its_wired_ports_call() {
+    let template = template();
+    for function in Function::ALL {
+        let recorder = Recorder::default();
+        let _ = wire(function, &recorder);
+        let ports = recorder.0.into_inner().unwrap();
+        let mut needed = BTreeSet::new();
+        for port in &ports {
+            let (service, sources) = adapter_sources(port);
+            for source in sources {
+                for operation in sdk_operations(source) {
+                    needed.insert(format!("{service}:{operation}"));
+                }
+            }
+        }
+        let (id, resource) = function_resource(&template, function);
+        let env: BTreeSet<String> = resource["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .map(|vars| vars.keys().cloned().collect())
+            .unwrap_or_default();
+        let encrypted = ports.contains("templates") || ports.contains("notifier");
+        needed.extend(runtime_actions(&env, encrypted));
+
+        let role = target(&resource["Properties"]["Role"]).unwrap();
+        let allowed: BTreeSet<String> = allow_statements(&resources(&template)[role])
+            .into_iter()
+            .flat_map(actions)
+            .collect();
+        let missing: Vec<_> = needed.difference(&allowed).collect();
+        let extra: Vec<_> = allowed.difference(&needed).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{id} (ports {ports:?}): role {role} lacks {missing:?} and allows more than its code calls: {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn only_the_create_change_set_role_may_pass_the_cloudformation_service_roles() {
+    let template = template();
+    let passing: Vec<&String> = resources(&template)
+        .iter()
+        .filter(|(_, r)| {
+            allow_statements(r)
+                .iter()
+                .any(|s| actions(s).contains("iam:PassRole") && r["Type"] == "AWS::IAM::Role")
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let create_change_set_role =
+        target(&function_resource(&template, Function::CreateChangeSet).1["Properties"]["Role"]);
+    assert_eq!(
+        passing.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        vec![create_change_set_role.unwrap()]
+    );
+    for env in Env::ALL {
+        let name = format!("infra-agent-cloudformation-{env}");
+        assert!(
+            of_type(&template, "AWS::IAM::Role")
+                .iter()
+                .any(|(_, r)| r["Properties"]["RoleName"] == name.as_str()),
+            "no service role {name}"
+        );
+    }
+}
+
+#[test]
+fn the_prd_approver_role_can_be_assumed_only_with_recent_mfa() {
+    let template = template();
+    let (_, role) = of_type(&template, "AWS::IAM::Role")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["RoleName"] == "infra-agent-approver-prd")
+        .expect("the prd approver role");
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"];
+    assert_eq!(trust["Bool"]["aws:MultiFactorAuthPresent"], "true");
+    assert!(trust["NumericLessThan"]["aws:MultiFactorAuthAge"].is_string());
+}
+
+#[test]
+fn the_pipeline_and_bootstrap_templates_pass_our_own_rules_in_prd() {
+    let config = EnvironmentConfig::builtin(Env::Prd).unwrap();
+    let ctx = ValidationContext {
+        env: Some(Env::Prd),
+        parameters: environment_parameters(&config, "1.0.0"),
+    };
+    for (name, body) in [
+        ("infra/pipeline.yaml", PIPELINE_TEMPLATE),
+        ("infra/bootstrap.yaml", BOOTSTRAP_TEMPLATE),
+    ] {
+        let report = validate_template(name, body, &ctx);
+        let errors: Vec<_> = report.errors().collect();
+        assert!(report.passed && errors.is_empty(), "{name}: {errors:#?}");
+    }
+}
+
+#[test]
+fn install_parameters_name_one_zip_per_function() {
+    let declared: BTreeMap<String, ()> = template()
+        .parameters()
+        .into_iter()
+        .map(|p| (p.name, ()))
+        .collect();
+    for function in Function::ALL {
+        assert!(
+            declared.contains_key(&code_key_parameter(function)),
+            "{function:?}"
+        );
+    }
+}
