@@ -8,7 +8,8 @@ use infra_agent_core::install::PIPELINE_STACK;
 use infra_agent_core::registry::StateMachine;
 use infra_agent_pipeline::ports::Stacks;
 use infra_agent_pipeline::settings::{
-    VAR_APPROVAL_KEY, VAR_APPROVAL_URL, VAR_BUCKET, VAR_DECISION_URL, VAR_TABLE, VAR_TOPIC,
+    VAR_APPROVAL_KEY, VAR_APPROVAL_URL, VAR_BUCKET, VAR_CATALOG, VAR_CLOUDFORMATION_ROLE,
+    VAR_DECISION_URL, VAR_TABLE, VAR_TOPIC,
 };
 
 /// moto's account; function ARNs must name it for the emulator to route invocations.
@@ -17,12 +18,14 @@ pub const ACCOUNT: &str = "123456789012";
 const VAR_QUEUE_URL: &str = "INFRA_AGENT_APPROVAL_QUEUE_URL";
 
 /// The pipeline stack's output behind each exported variable.
-const FROM_OUTPUTS: [(&str, &str); 5] = [
+const FROM_OUTPUTS: [(&str, &str); 7] = [
     (VAR_TABLE, "TableName"),
     (VAR_BUCKET, "TemplateBucketName"),
     (VAR_TOPIC, "ApprovalTopicArn"),
     (VAR_APPROVAL_URL, "ApprovalUrl"),
     (VAR_DECISION_URL, "DecisionUrl"),
+    (VAR_CLOUDFORMATION_ROLE, "CloudFormationRoles"),
+    (VAR_CATALOG, "CatalogLocation"),
 ];
 
 pub async fn run() -> anyhow::Result<()> {

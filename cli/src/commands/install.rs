@@ -12,8 +12,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use infra_agent_core::contract::change_set::{ChangeSetType, ChangeSummary};
 use infra_agent_core::install::{
-    pipeline_parameters, Artifact, PackagedManifest, ARTIFACT_BUCKET_OUTPUT, BOOTSTRAP_STACK,
-    BOOTSTRAP_TEMPLATE, PACKAGED_MANIFEST, PIPELINE_STACK,
+    pipeline_parameters, Artifact, CatalogBundle, PackagedManifest, ARTIFACT_BUCKET_OUTPUT,
+    BOOTSTRAP_STACK, BOOTSTRAP_TEMPLATE, PACKAGED_MANIFEST, PIPELINE_STACK,
 };
 use infra_agent_core::registry::{Function, StateMachine};
 use infra_agent_core::stack::{change_set_type_for, first_failure, ChangeSetOutcome, StackStatus};
@@ -100,7 +100,8 @@ pub async fn install(args: InstallArgs, format: Format) -> anyhow::Result<ExitCo
     // Read everything before touching the account: a missing zip changes nothing.
     let (architecture, mut artifacts) = packaged_functions(&artifacts_dir)?;
     artifacts.extend(StateMachine::ALL.iter().map(|m| Artifact::definition(*m)));
-    artifacts.push(Artifact::catalog(catalog_bundle(&args.catalog)?));
+    let bundle = CatalogBundle::read(&args.catalog, version).map_err(anyhow::Error::msg)?;
+    artifacts.push(Artifact::catalog(&bundle));
     let template = Artifact::pipeline_template();
 
     let bootstrap_parameters = BTreeMap::from([("IaCVersion".to_string(), version.to_string())]);
@@ -285,45 +286,6 @@ fn packaged_functions(dir: &Path) -> anyhow::Result<(String, Vec<Artifact>)> {
     Ok((manifest.architecture, artifacts))
 }
 
-/// The catalog, the environment files and the catalog's templates as one JSON document.
-fn catalog_bundle(catalog: &Path) -> anyhow::Result<Vec<u8>> {
-    let read = |path: &Path| {
-        std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))
-    };
-    let infra = catalog.parent().unwrap_or(Path::new("."));
-    let mut environments = BTreeMap::new();
-    for env in infra_agent_core::naming::Env::ALL {
-        let path = infra.join("environments").join(format!("{env}.toml"));
-        environments.insert(env.to_string(), read(&path)?);
-    }
-    let mut templates = BTreeMap::new();
-    let stacks = infra.join("stacks");
-    let mut entries: Vec<_> = std::fs::read_dir(&stacks)
-        .with_context(|| format!("read {}", stacks.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
-        })
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        templates.insert(name, read(&path)?);
-    }
-    let bundle = serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "catalog": read(catalog)?,
-        "environments": environments,
-        "templates": templates,
-    });
-    Ok(serde_json::to_vec(&bundle)?)
-}
-
 /// Uploads `artifact` unless its key is there already; true when it was uploaded.
 async fn upload(
     s3: &aws_sdk_s3::Client,
@@ -408,6 +370,8 @@ async fn apply(
             parameters,
             tags: &tags,
             description: "infra-agent install",
+            // The installer's own credentials: the pipeline's roles do not exist before it.
+            role_arn: None,
         })
         .await?;
     let outcome = wait_for_change_set(

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{Catalog, CatalogError, CATALOG_FILE, TEMPLATES_DIR};
 use crate::deploy::templates::sha256_hex;
 use crate::registry::{Function, StateMachine};
 
@@ -32,6 +35,82 @@ pub struct PackagedManifest {
 
 fn default_architecture() -> String {
     "x86_64".into()
+}
+
+/// The catalog as installed: the catalog file, the environment files and the catalog's templates,
+/// one JSON document in the artifact bucket. Executions started from the console deploy from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogBundle {
+    /// The infra-agent version that installed it (the IaC_Version of console deployments).
+    pub version: String,
+    /// `infra/catalog.toml`.
+    pub catalog: String,
+    /// `infra/environments/<env>.toml` by environment name.
+    pub environments: BTreeMap<String, String>,
+    /// `infra/stacks/<file>` by file name.
+    pub templates: BTreeMap<String, String>,
+}
+
+impl CatalogBundle {
+    /// Reads `catalog_file`, the environment files beside it (`environments/<env>.toml`) and the
+    /// templates in `stacks/`, and checks the catalog as the pipeline will read it.
+    pub fn read(catalog_file: &Path, version: &str) -> Result<CatalogBundle, String> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let infra = catalog_file.parent().unwrap_or(Path::new("."));
+        let mut environments = BTreeMap::new();
+        for env in crate::naming::Env::ALL {
+            let path = infra.join("environments").join(format!("{env}.toml"));
+            environments.insert(env.to_string(), read(&path)?);
+        }
+        let stacks = infra.join("stacks");
+        let mut templates = BTreeMap::new();
+        let entries =
+            std::fs::read_dir(&stacks).map_err(|e| format!("{}: {e}", stacks.display()))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("{}: {e}", stacks.display()))?
+                .path();
+            let is_template = path
+                .extension()
+                .is_some_and(|x| x == "yaml" || x == "yml" || x == "json");
+            if let (true, Some(name)) = (is_template, path.file_name()) {
+                templates.insert(name.to_string_lossy().into_owned(), read(&path)?);
+            }
+        }
+        let bundle = CatalogBundle {
+            version: version.to_string(),
+            catalog: read(catalog_file)?,
+            environments,
+            templates,
+        };
+        bundle.catalog().map_err(|e| e.to_string())?;
+        Ok(bundle)
+    }
+
+    /// The catalog, checked against the bundled templates as `Catalog::load` checks files.
+    pub fn catalog(&self) -> Result<Catalog, CatalogError> {
+        Catalog::parse(
+            CATALOG_FILE,
+            &self.catalog,
+            Path::new(TEMPLATES_DIR),
+            |path| {
+                self.template(path).map(str::to_string).ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "not in the installed catalog",
+                    )
+                })
+            },
+        )
+    }
+
+    /// The bundled text of a catalog stack's template.
+    pub fn template(&self, path: &Path) -> Option<&str> {
+        let name = path.file_name()?.to_str()?;
+        self.templates.get(name).map(String::as_str)
+    }
 }
 
 /// An object to upload to the artifact bucket, addressed by its content.
@@ -87,8 +166,9 @@ impl Artifact {
     }
 
     /// The catalog bundle console-started executions read.
-    pub fn catalog(bundle: Vec<u8>) -> Artifact {
-        Artifact::new("catalog", "json", bundle, Some("CatalogKey".into()))
+    pub fn catalog(bundle: &CatalogBundle) -> Artifact {
+        let bytes = serde_json::to_vec(bundle).expect("a bundle of strings encodes");
+        Artifact::new("catalog", "json", bytes, Some("CatalogKey".into()))
     }
 }
 
@@ -172,7 +252,7 @@ mod tests {
             .map(|f| Artifact::function(*f, vec![1, 2, 3]))
             .collect();
         artifacts.extend(StateMachine::ALL.iter().map(|m| Artifact::definition(*m)));
-        artifacts.push(Artifact::catalog(b"{}".to_vec()));
+        artifacts.push(Artifact::catalog(&bundle()));
         let passed = pipeline_parameters(&artifacts, "b", "x86_64", "1.0.0", Some("a@b.test"));
 
         for name in passed.keys() {
@@ -188,6 +268,24 @@ mod tests {
                 p.name
             );
         }
+    }
+
+    fn bundle() -> CatalogBundle {
+        let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/catalog.toml");
+        CatalogBundle::read(&catalog, "1.0.0").unwrap()
+    }
+
+    #[test]
+    fn the_bundled_catalog_is_the_catalog_and_names_each_stacks_template() {
+        let bundle = bundle();
+        let catalog = bundle.catalog().unwrap();
+        for stack in catalog.stacks() {
+            assert!(bundle.template(&stack.template).is_some(), "{}", stack.key);
+        }
+        let mut broken = bundle.clone();
+        broken.templates.remove("vpc.yaml");
+        let refused = broken.catalog().unwrap_err().to_string();
+        assert!(refused.contains("vpc.yaml"), "{refused}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::pin::Pin;
 
 use infra_agent_core::approval::http::{HttpRequest, HttpResponse};
 use infra_agent_core::contract::approval::ApprovalRequest;
+use infra_agent_core::contract::console::{ConsoleDeploy, ConsoleEnvironment};
 use infra_agent_core::contract::cost::CostInput;
 use infra_agent_core::contract::decode;
 use infra_agent_core::contract::deploy::{DeployRequest, DeploymentPlan};
@@ -74,18 +75,22 @@ pub fn wire_execute(adapters: &impl Adapters) -> Pipeline {
     }
 }
 
+/// The record function also expands console input, storing the installed catalog's template.
 pub fn wire_record(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
         stacks: adapters.stacks(),
         store: adapters.store(),
+        templates: adapters.templates(),
         ..Pipeline::unwired(adapters.settings())
     }
 }
 
+/// The environment function also expands console input, storing the installed catalog's templates.
 pub fn wire_environment(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
         stacks: adapters.stacks(),
         store: adapters.store(),
+        templates: adapters.templates(),
         ..Pipeline::unwired(adapters.settings())
     }
 }
@@ -179,6 +184,9 @@ pub fn record(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
             };
         }
         match decode::<RecordEvent>(Function::Record.step(), event)? {
+            RecordEvent::Expand { start } => {
+                encode(steps::console::expand_deploy(pipeline, &start).await?)
+            }
             RecordEvent::Begin(input) => {
                 encode(steps::begin::begin(pipeline, &input.request).await?)
             }
@@ -190,6 +198,9 @@ pub fn record(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
 pub fn environment(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
     Box::pin(async move {
         match decode::<EnvironmentEvent>(Function::Environment.step(), event)? {
+            EnvironmentEvent::Expand { start } => {
+                encode(steps::console::expand_environment(pipeline, &start).await?)
+            }
             EnvironmentEvent::Advance(state) => {
                 encode(steps::environment::advance(pipeline, *state).await?)
             }
@@ -221,6 +232,10 @@ enum ExecuteEvent {
 #[derive(Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
 enum RecordEvent {
+    /// The console's `{"stack", "env"}`, expanded into the full request.
+    Expand {
+        start: ConsoleDeploy,
+    },
     Begin(StepInput),
     Finish(Box<FinishInput>),
 }
@@ -228,6 +243,10 @@ enum RecordEvent {
 #[derive(Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
 enum EnvironmentEvent {
+    /// The console's `{"env"}`, expanded into the full request.
+    Expand {
+        start: ConsoleEnvironment,
+    },
     Advance(Box<EnvironmentState>),
     Abandon(Box<AbandonedRun>),
 }

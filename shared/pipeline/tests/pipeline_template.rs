@@ -280,6 +280,7 @@ impl Adapters for Recorder {
         PipelineSettings::from_lookup(|name| {
             Some(match name {
                 "INFRA_AGENT_APPROVAL_KEY" => "k".repeat(64),
+                "INFRA_AGENT_CATALOG" => format!("s3://b/catalog/{}.json", "0".repeat(64)),
                 other => format!("value of {other}"),
             })
         })

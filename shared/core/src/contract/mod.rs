@@ -3,6 +3,7 @@
 
 pub mod approval;
 pub mod change_set;
+pub mod console;
 pub mod cost;
 pub mod deploy;
 pub mod environment;

@@ -88,7 +88,8 @@ impl Stacks for CloudFormation {
                 ChangeSetType::Update => aws_sdk_cloudformation::types::ChangeSetType::Update,
             })
             .capabilities(Capability::CapabilityNamedIam)
-            .description(spec.description);
+            .description(spec.description)
+            .set_role_arn(spec.role_arn.clone());
         call = match &spec.template_url {
             Some(url) => call.template_url(url),
             None => call.template_body(spec.template_body),
@@ -872,6 +873,7 @@ mod sdk_fake_tests {
             change_set_type: ChangeSetType::Create,
             template_body: "Resources: {}",
             template_url: None,
+            role_arn: None,
             parameters: &no_values,
             tags: &no_values,
             description: "test",

@@ -89,6 +89,10 @@ pub fn settings() -> PipelineSettings {
         approval_base_url: "https://approve.example.test".into(),
         approval_key: SigningKey::from_text("a test key that is long enough to sign links")
             .expect("a 44-byte key is long enough"),
+        cloudformation_role: Some(
+            "arn:aws:iam::123456789012:role/infra-agent-cloudformation-{env}".into(),
+        ),
+        catalog: None,
     }
 }
 

@@ -22,6 +22,8 @@ struct Cloud {
     next_changes: Vec<ResourceChange>,
     events: BTreeMap<String, Vec<StackEvent>>,
     calls: Vec<String>,
+    /// The service role each stack's latest change set was created with.
+    roles: BTreeMap<String, Option<String>>,
 }
 
 #[derive(Default)]
@@ -104,6 +106,11 @@ impl FakeStacks {
         self.cloud().calls.clone()
     }
 
+    /// The service role (`RoleARN`) the stack's latest change set was created with.
+    pub fn role_of(&self, stack_name: &str) -> Option<String> {
+        self.cloud().roles.get(stack_name).cloned().flatten()
+    }
+
     /// Names of the change sets a stack has.
     pub fn change_sets(&self, stack_name: &str) -> Vec<String> {
         self.cloud()
@@ -160,6 +167,7 @@ impl Stacks for FakeStacks {
         if cloud.change_sets.contains_key(&id) {
             return Ok(());
         }
+        cloud.roles.insert(id.0.clone(), spec.role_arn.clone());
         if spec.change_set_type == ChangeSetType::Create && !cloud.stacks.contains_key(&id.0) {
             let state = StackState {
                 stack_id: format!(

@@ -20,6 +20,9 @@ pub struct ChangeSetSpec<'a> {
     pub parameters: &'a BTreeMap<String, String>,
     pub tags: &'a BTreeMap<String, String>,
     pub description: &'a str,
+    /// The CloudFormation service role the stack's operations run as (`RoleARN`); CloudFormation
+    /// keeps using it for the stack's later operations.
+    pub role_arn: Option<String>,
 }
 
 /// How a request to execute a change set was answered.

@@ -48,6 +48,7 @@ pub async fn create_change_set(
         parameters: &parameters,
         tags: &tags,
         description: &format!("infra-agent deployment {}", request.deployment_id),
+        role_arn: pipeline.settings.cloudformation_role(request.env),
     };
     pipeline.stacks.create_change_set(&spec).await?;
     let outcome = wait_for_change_set(

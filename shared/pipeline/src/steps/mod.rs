@@ -5,6 +5,7 @@ pub mod approval;
 pub mod approval_endpoint;
 pub mod begin;
 pub mod change_set;
+pub mod console;
 pub mod cost;
 pub mod decision;
 pub mod environment;

@@ -189,3 +189,22 @@ async fn every_step_run_twice_has_the_effect_of_running_once() {
         .count();
     assert!(finishes >= 1, "{trail:?}");
 }
+
+#[tokio::test]
+async fn a_change_set_runs_as_its_environments_cloudformation_service_role() {
+    let fakes = Fakes::new();
+    let stack: StackKey = "logs".parse().unwrap();
+    let request = request(&fakes, &stack).await;
+    let plan = begin::begin(&functions::wire_record(&fakes), &request)
+        .await
+        .unwrap();
+
+    change_set::create_change_set(&functions::wire_create_change_set(&fakes), &request, &plan)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        fakes.stacks.role_of(&plan.stack_name).as_deref(),
+        Some("arn:aws:iam::123456789012:role/infra-agent-cloudformation-dev")
+    );
+}
