@@ -1,6 +1,7 @@
 //! Approvals as people see them: signed links, the confirmation page, the message, the HTTP
-//! response of the approval endpoint, and who must approve.
+//! response of the approval endpoint, and who must and who may approve.
 
+pub mod approvers;
 pub mod http;
 pub mod link;
 pub mod message;
