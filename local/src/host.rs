@@ -17,7 +17,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use infra_agent_core::approval::http::{parse_form, HttpRequest, HttpResponse};
 use infra_agent_core::approval::page;
 use infra_agent_core::registry::Function;
-use infra_agent_pipeline::functions::{approval_url, handler};
+use infra_agent_pipeline::functions::handler;
 use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
 use serde_json::{json, Value};
@@ -174,13 +174,14 @@ impl Host {
                 ))
             }
         };
-        let response = approval_url(
+        let response = infra_agent_pipeline::steps::approval_link::handle(
             &self.pipeline,
             HttpRequest {
                 method,
                 path,
                 query,
                 body,
+                caller: None,
             },
         )
         .await;

@@ -5,10 +5,10 @@ use infra_agent_pipeline::ports::Approvals;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use infra_agent_core::approval::text::{approver_name, comment_text};
 use infra_agent_core::contract::approval::Decision;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalKind, ApprovalStatus};
-use infra_agent_pipeline::steps::approval_endpoint::{approver_name, comment_text};
 use infra_agent_pipeline::steps::decision::decide as decide_approval;
 use serde::Serialize;
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::approval::approvers::ArnPattern;
 use crate::naming::Env;
 
 const DEV: &str = include_str!("../../../infra/environments/dev.toml");
@@ -32,6 +33,9 @@ pub struct EnvironmentConfig {
     /// How long a change set may execute before the deployment gives up waiting on it.
     pub stack_timeout_minutes: u32,
     pub poll_interval_seconds: u32,
+    /// Who may decide this environment's approvals through the decision endpoint: IAM ARN
+    /// patterns (`approval::approvers` has the matching rule).
+    pub approvers: Vec<ArnPattern>,
     pub approvers_required: u32,
     pub approvers_required_over_budget: u32,
     pub monthly_budget_usd: u32,
@@ -71,6 +75,11 @@ impl EnvironmentConfig {
         }
         if config.owner.trim().is_empty() {
             return Err(invalid("owner must not be empty".into()));
+        }
+        if config.approvers.is_empty() {
+            return Err(invalid(
+                "approvers must list at least one IAM ARN pattern: nobody could approve".into(),
+            ));
         }
         if config.approvers_required == 0 || config.approvers_required_over_budget == 0 {
             return Err(invalid(
@@ -163,6 +172,45 @@ mod tests {
     fn file_of_another_environment_is_refused() {
         let err = EnvironmentConfig::parse("tst.toml", DEV, Env::Tst).unwrap_err();
         assert!(err.to_string().contains("declares environment 'dev'"));
+    }
+
+    #[test]
+    fn approvers_are_required_and_each_must_be_an_arn_pattern() {
+        let start = DEV.find("approvers = [").expect("dev lists approvers");
+        let end = start + DEV[start..].find(']').expect("the list ends") + 1;
+        let without = format!("{}{}", &DEV[..start], &DEV[end..]);
+        let err = EnvironmentConfig::parse("dev.toml", &without, Env::Dev).unwrap_err();
+        assert!(err.to_string().contains("approvers"), "{err}");
+
+        let empty = format!("{}approvers = []{}", &DEV[..start], &DEV[end..]);
+        let err = EnvironmentConfig::parse("dev.toml", &empty, Env::Dev).unwrap_err();
+        assert!(err.to_string().contains("nobody could approve"), "{err}");
+
+        let bad = format!("{}approvers = [\"*\"]{}", &DEV[..start], &DEV[end..]);
+        let err = EnvironmentConfig::parse("dev.toml", &bad, Env::Dev).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("dev.toml") && msg.contains("approver pattern '*'"),
+            "{msg}"
+        );
+    }
+
+    /// prd's approvers are the MFA role's sessions, in any account the pipeline is deployed to;
+    /// nobody else, and dev's approvers are not prd's.
+    #[test]
+    fn prd_is_decided_only_by_sessions_of_the_prd_approver_role() {
+        use crate::approval::approvers::allowed_by;
+        let prd = EnvironmentConfig::builtin(Env::Prd).unwrap();
+        let dev = EnvironmentConfig::builtin(Env::Dev).unwrap();
+        let prd_approver = "arn:aws:sts::123456789012:assumed-role/infra-agent-approver-prd/ada";
+        let dev_approver = "arn:aws:sts::123456789012:assumed-role/infra-agent-approver/dana";
+        let engineer = "arn:aws:iam::123456789012:user/engineer";
+        assert!(allowed_by(&prd.approvers, prd_approver).is_some());
+        assert!(allowed_by(&prd.approvers, dev_approver).is_none());
+        assert!(allowed_by(&prd.approvers, engineer).is_none());
+        assert!(allowed_by(&dev.approvers, dev_approver).is_some());
+        assert!(allowed_by(&dev.approvers, prd_approver).is_some());
+        assert!(allowed_by(&dev.approvers, engineer).is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The one registry of the pipeline's Lambda functions and state machines: names, the placeholders
-//! the definitions under `statemachine/` use for their ARNs, and which functions each machine
-//! calls. The local bootstrap, the CLI, the tests and the pipeline's own template read it.
+//! the definitions under `statemachine/` use for their ARNs, which functions each machine calls,
+//! and which functions people reach through a function URL instead. The local bootstrap and host,
+//! the CLI, the tests and the pipeline's own template read it.
 
 /// The pipeline's Lambda functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -8,19 +9,53 @@ pub enum Function {
     Validate,
     CreateChangeSet,
     CostEstimate,
+    /// The approval step (`.waitForTaskToken`): records the approval and tells the approvers.
     Approval,
+    /// The signed approval link's page: GET shows the change, POST decides.
+    ApprovalLink,
+    /// The decision endpoint for IAM-authenticated callers (`infra-agent approve|reject`).
+    ApprovalDecision,
     Execute,
     Record,
     /// Between the waves of the deploy-environment machine.
     Environment,
 }
 
+/// How a function URL authenticates its callers (its `AuthType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UrlAuth {
+    /// `NONE`: anyone reaches the function, which authenticates the request itself (the approval
+    /// link's HMAC signature).
+    None,
+    /// `AWS_IAM`: only SigV4-signed requests reach the function, with the caller's ARN in the
+    /// event's `requestContext.authorizer.iam.userArn`.
+    AwsIam,
+}
+
+impl UrlAuth {
+    /// The `AuthType` as AWS names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UrlAuth::None => "NONE",
+            UrlAuth::AwsIam => "AWS_IAM",
+        }
+    }
+
+    pub fn parse(auth_type: &str) -> Option<UrlAuth> {
+        [UrlAuth::None, UrlAuth::AwsIam]
+            .into_iter()
+            .find(|a| a.as_str() == auth_type)
+    }
+}
+
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 9] = [
         Function::Validate,
         Function::CreateChangeSet,
         Function::CostEstimate,
         Function::Approval,
+        Function::ApprovalLink,
+        Function::ApprovalDecision,
         Function::Execute,
         Function::Record,
         Function::Environment,
@@ -33,6 +68,8 @@ impl Function {
             Function::CreateChangeSet => "create-change-set",
             Function::CostEstimate => "cost-estimate",
             Function::Approval => "approval",
+            Function::ApprovalLink => "approval-link",
+            Function::ApprovalDecision => "approval-decision",
             Function::Execute => "execute",
             Function::Record => "record",
             Function::Environment => "environment",
@@ -51,9 +88,28 @@ impl Function {
             Function::CreateChangeSet => "${CreateChangeSetFunctionArn}",
             Function::CostEstimate => "${CostEstimateFunctionArn}",
             Function::Approval => "${ApprovalFunctionArn}",
+            Function::ApprovalLink => "${ApprovalLinkFunctionArn}",
+            Function::ApprovalDecision => "${ApprovalDecisionFunctionArn}",
             Function::Execute => "${ExecuteFunctionArn}",
             Function::Record => "${RecordFunctionArn}",
             Function::Environment => "${EnvironmentFunctionArn}",
+        }
+    }
+
+    /// The function's URL, for the functions people reach over HTTPS. No state machine invokes
+    /// these, and nobody needs `lambda:InvokeFunction` on them: invoked directly, the event
+    /// could claim any caller.
+    pub fn url_auth(self) -> Option<UrlAuth> {
+        match self {
+            Function::ApprovalLink => Some(UrlAuth::None),
+            Function::ApprovalDecision => Some(UrlAuth::AwsIam),
+            Function::Validate
+            | Function::CreateChangeSet
+            | Function::CostEstimate
+            | Function::Approval
+            | Function::Execute
+            | Function::Record
+            | Function::Environment => None,
         }
     }
 
@@ -234,6 +290,29 @@ mod tests {
             let declared: BTreeSet<&str> = machine.machines().iter().map(|m| m.name()).collect();
             assert_eq!(nested, declared, "{}", machine.name());
         }
+    }
+
+    /// A function is either invoked by a machine or reached through its URL, never both: the
+    /// URL functions take the caller from the event, which a direct invocation could forge.
+    #[test]
+    fn functions_behind_a_url_are_invoked_by_no_machine_and_every_other_by_one() {
+        for function in Function::ALL {
+            let invoked = StateMachine::ALL
+                .iter()
+                .any(|m| m.functions().contains(&function));
+            assert_ne!(
+                invoked,
+                function.url_auth().is_some(),
+                "{}",
+                function.name()
+            );
+        }
+        assert_eq!(
+            Function::ApprovalDecision.url_auth().map(UrlAuth::as_str),
+            Some("AWS_IAM")
+        );
+        assert_eq!(UrlAuth::parse("NONE"), Some(UrlAuth::None));
+        assert_eq!(UrlAuth::parse("aws_iam"), None);
     }
 
     #[test]

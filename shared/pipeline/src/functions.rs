@@ -5,7 +5,6 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use infra_agent_core::approval::http::{HttpRequest, HttpResponse};
 use infra_agent_core::contract::approval::ApprovalRequest;
 use infra_agent_core::contract::console::{ConsoleDeploy, ConsoleEnvironment};
 use infra_agent_core::contract::cost::CostInput;
@@ -19,6 +18,7 @@ use infra_agent_core::registry::Function;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::function_url;
 use crate::ports::{Adapters, Pipeline};
 use crate::steps;
 use crate::StepError;
@@ -56,13 +56,28 @@ pub fn wire_cost_estimate(adapters: &impl Adapters) -> Pipeline {
     }
 }
 
-/// The approval function also decides (its function URL) and lists the stored report.
 pub fn wire_approval(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
         store: adapters.store(),
         notifier: adapters.notifier(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+/// The link's page decides, resumes the waiting execution and lists the stored report.
+pub fn wire_approval_link(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        store: adapters.store(),
         executions: adapters.executions(),
         templates: adapters.templates(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+pub fn wire_approval_decision(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        store: adapters.store(),
+        executions: adapters.executions(),
         ..Pipeline::unwired(adapters.settings())
     }
 }
@@ -116,6 +131,8 @@ pub fn handler(function: Function) -> Handler {
         Function::CreateChangeSet => create_change_set,
         Function::CostEstimate => cost_estimate,
         Function::Approval => approval,
+        Function::ApprovalLink => approval_link,
+        Function::ApprovalDecision => approval_decision,
         Function::Execute => execute,
         Function::Record => record,
         Function::Environment => environment,
@@ -150,9 +167,22 @@ pub fn approval(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
     })
 }
 
-/// The approval function also serves the approval link (a Lambda function URL).
-pub async fn approval_url(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
-    steps::approval_endpoint::handle(pipeline, request).await
+/// The approval link's page, behind its function URL (AuthType NONE).
+pub fn approval_link(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        let request = function_url::request(Function::ApprovalLink.step(), event)?;
+        let response = steps::approval_link::handle(pipeline, request).await;
+        Ok(function_url::response(&response))
+    })
+}
+
+/// The decision endpoint, behind its function URL (AuthType AWS_IAM).
+pub fn approval_decision(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        let request = function_url::request(Function::ApprovalDecision.step(), event)?;
+        let response = steps::approval_decision::handle(pipeline, request).await;
+        Ok(function_url::response(&response))
+    })
 }
 
 pub fn execute(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {

@@ -7,6 +7,7 @@
 pub mod aws;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod function_url;
 pub mod functions;
 pub mod ports;
 pub mod settings;

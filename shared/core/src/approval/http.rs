@@ -1,15 +1,21 @@
-//! The approval endpoint's HTTP request and response, whatever carries them (a Lambda function
+//! The approval endpoints' HTTP request and response, whatever carries them (a Lambda function
 //! URL in AWS, the local host in tests): one response, with the same headers everywhere.
 
 use std::collections::BTreeMap;
 
+use crate::records::DecideError;
+
 #[derive(Debug, Clone, Default)]
 pub struct HttpRequest {
     pub method: String,
+    /// The path below the function URL's root, e.g. `/approvals/{id}`.
     pub path: String,
     pub query: BTreeMap<String, String>,
-    /// `application/x-www-form-urlencoded` body of a POST.
+    /// The body of a POST: a form (`application/x-www-form-urlencoded`) or JSON.
     pub body: String,
+    /// The caller's IAM ARN, when IAM authenticated the request (a function URL whose AuthType is
+    /// `AWS_IAM` puts it in `requestContext.authorizer.iam.userArn`); none through any other URL.
+    pub caller: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +46,15 @@ impl HttpResponse {
         }
     }
 
+    /// A JSON answer, for programs.
+    pub fn json(status: u16, body: &impl serde::Serialize) -> Self {
+        HttpResponse {
+            status,
+            content_type: "application/json",
+            body: serde_json::to_string(body).unwrap_or_else(|_| "{}".into()),
+        }
+    }
+
     /// A plain-text answer, for requests that never reached the endpoint's logic.
     pub fn text(status: u16, body: String) -> Self {
         HttpResponse {
@@ -54,6 +69,18 @@ impl HttpResponse {
         let mut headers = vec![("content-type", self.content_type)];
         headers.extend(SECURITY_HEADERS);
         headers
+    }
+}
+
+/// The HTTP status of a decision that was not taken: the approval is missing (404), was decided
+/// or used, or this approver counted already (409), or its time is up (410).
+pub fn refusal_status(refused: &DecideError) -> u16 {
+    match refused {
+        DecideError::NotFound(_) => 404,
+        DecideError::AlreadyDecided { .. }
+        | DecideError::AlreadyApprovedBy { .. }
+        | DecideError::AlreadyUsed { .. } => 409,
+        DecideError::Expired { .. } => 410,
     }
 }
 
@@ -73,6 +100,7 @@ mod tests {
         for response in [
             HttpResponse::page(200, "<p>ok</p>".into()),
             HttpResponse::text(400, "malformed".into()),
+            HttpResponse::json(403, &serde_json::json!({"error": "NotAnApprover"})),
         ] {
             let headers: BTreeMap<_, _> = response.headers().into_iter().collect();
             assert_eq!(headers["x-frame-options"], "DENY");

@@ -104,11 +104,18 @@ impl ApprovalLink {
     /// `{base}/approvals/{id}?exp={epoch}&sig={hex}`
     pub fn url(&self, base_url: &str) -> String {
         format!(
-            "{}/approvals/{}?exp={}&sig={}",
+            "{}/approvals/{}",
             base_url.trim_end_matches('/'),
-            self.approval_id,
-            self.expires_epoch,
-            self.signature
+            self.relative_url()
+        )
+    }
+
+    /// `{id}?exp={epoch}&sig={hex}`: the link as its own page refers to it (the form's action),
+    /// wherever the endpoint is mounted.
+    pub fn relative_url(&self) -> String {
+        format!(
+            "{}?exp={}&sig={}",
+            self.approval_id, self.expires_epoch, self.signature
         )
     }
 }
@@ -163,6 +170,7 @@ mod tests {
         let url = link.url("http://127.0.0.1:9000/");
         assert!(url.starts_with("http://127.0.0.1:9000/approvals/a1?exp=1700000000&sig="));
         assert!(!url.to_lowercase().contains("token"));
+        assert!(url.ends_with(&format!("/approvals/{}", link.relative_url())));
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub struct ApprovalDecision {
     pub decision: Decision,
     pub approver: String,
     pub decided_at: String,
-    /// How the decision was made: "link" or "cli".
+    /// How the decision was made: "link" (the signed link's page) or "iam" (the IAM-authenticated
+    /// decision endpoint, which `infra-agent approve` calls).
     pub channel: String,
     #[serde(default)]
     pub comment: Option<String>,

@@ -88,6 +88,14 @@ pub struct ApprovalRecord {
     pub consumed_at: Option<String>,
 }
 
+impl ApprovalRecord {
+    /// How many more distinct people must approve before the change is approved.
+    pub fn approvers_still_needed(&self) -> u32 {
+        let approved = u32::try_from(self.approved_by.len()).unwrap_or(u32::MAX);
+        self.required_approvers.saturating_sub(approved)
+    }
+}
+
 /// Why a decision was not taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecideError {
@@ -104,6 +112,17 @@ pub enum DecideError {
 }
 
 impl DecideError {
+    /// A stable name for programs that read the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecideError::NotFound(_) => "NotFound",
+            DecideError::AlreadyDecided { .. } => "AlreadyDecided",
+            DecideError::Expired { .. } => "Expired",
+            DecideError::AlreadyApprovedBy { .. } => "AlreadyApprovedBy",
+            DecideError::AlreadyUsed { .. } => "AlreadyUsed",
+        }
+    }
+
     /// Why a vote on `current` (as read after a refused conditional write) was not counted: the
     /// same person voting twice on a pending approval, or any reason a decision is refused.
     pub fn vote_refusal(

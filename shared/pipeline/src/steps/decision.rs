@@ -1,5 +1,5 @@
 //! Taking a decision on an approval: claim it once in DynamoDB, then resume the waiting execution.
-//! Shared by the link handler and the CLI so both paths have the same guarantees.
+//! Shared by the link's page and the decision endpoint, so both have the same guarantees.
 
 use infra_agent_core::clock::now;
 use infra_agent_core::contract::approval::{ApprovalDecision, Decision};
@@ -165,7 +165,7 @@ mod tests {
             decision,
             who,
             None,
-            "cli",
+            "iam",
         )
         .await
         .expect("no infrastructure failure")

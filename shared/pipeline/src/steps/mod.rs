@@ -2,7 +2,8 @@
 //! `(&Pipeline, typed input) -> Result<typed output, StepError>` and safe to retry.
 
 pub mod approval;
-pub mod approval_endpoint;
+pub mod approval_decision;
+pub mod approval_link;
 pub mod begin;
 pub mod change_set;
 pub mod console;

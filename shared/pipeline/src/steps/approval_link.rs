@@ -1,10 +1,11 @@
-//! The approval endpoint: GET shows the confirmation page, only POST decides (mail scanners and
-//! chat unfurlers fetch links). Transport-neutral: the Lambda function URL glue and the local
-//! Lambda host both translate to and from `approval::http`'s request and response.
+//! The approval link's page: GET shows the confirmation page, only POST decides (mail scanners and
+//! chat unfurlers fetch links). The link's HMAC signature is the only authentication (its function
+//! URL's AuthType is NONE), so a prd link can reject but never approve.
 
-use infra_agent_core::approval::http::{parse_form, HttpRequest, HttpResponse};
+use infra_agent_core::approval::http::{parse_form, refusal_status, HttpRequest, HttpResponse};
 use infra_agent_core::approval::link::ApprovalLink;
 use infra_agent_core::approval::page;
+use infra_agent_core::approval::text::{approver_name, comment_text};
 
 use super::decision::decide;
 use crate::ports::Pipeline;
@@ -13,9 +14,6 @@ use infra_agent_core::contract::approval::Decision;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalRecord, ApprovalStatus, DecideError};
 use infra_agent_core::validation::{Finding, ValidationReport};
-
-const MAX_APPROVER_LEN: usize = 100;
-const MAX_COMMENT_LEN: usize = 500;
 
 pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
     let Some(approval_id) = request
@@ -79,7 +77,7 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                 expires_epoch,
                 signature: signature.to_string(),
             }
-            .url("");
+            .relative_url();
             let report = validation_report(pipeline, &approval).await;
             let view = match &report {
                 None => page::ReportView::NotStored,
@@ -137,11 +135,7 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
             .await
             {
                 Ok(Ok(record)) if record.status == ApprovalStatus::Pending => {
-                    let missing = record.required_approvers as usize
-                        - record
-                            .approved_by
-                            .len()
-                            .min(record.required_approvers as usize);
+                    let missing = record.approvers_still_needed();
                     HttpResponse::page(
                         202,
                         page::outcome(
@@ -203,36 +197,6 @@ async fn validation_report(
     )
 }
 
-/// The name an approver typed, trimmed, if it is one: at most `MAX_APPROVER_LEN` characters and
-/// nothing that acts on a terminal or reorders text where the name is shown again (CLI tables,
-/// the approval message, the audit trail). Used by every channel that takes a typed name.
-pub fn approver_name(typed: &str) -> Option<&str> {
-    let name = typed.trim();
-    let printable = !name.chars().any(is_control);
-    (!name.is_empty() && printable && name.chars().count() <= MAX_APPROVER_LEN).then_some(name)
-}
-
-/// A comment as recorded: control characters (line breaks too) become spaces, so it stays one
-/// line wherever it is shown; trimmed and cut to `MAX_COMMENT_LEN` characters; none when empty.
-pub fn comment_text(typed: &str) -> Option<String> {
-    let spaced: String = typed
-        .chars()
-        .map(|c| if is_control(c) { ' ' } else { c })
-        .collect();
-    let comment = spaced.trim();
-    (!comment.is_empty()).then(|| comment.chars().take(MAX_COMMENT_LEN).collect())
-}
-
-/// C0, DEL and C1 (ESC starts terminal escape sequences) and the bidirectional formatting
-/// characters that make text read other than it is stored.
-fn is_control(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
 fn already_decided_text(approval: &ApprovalRecord) -> String {
     page::outcome(
         "Already decided",
@@ -254,21 +218,14 @@ fn already_decided_text(approval: &ApprovalRecord) -> String {
 }
 
 fn refusal_page(refused: DecideError) -> HttpResponse {
-    let status = match refused {
-        DecideError::NotFound(_) => 404,
-        DecideError::AlreadyDecided { .. }
-        | DecideError::AlreadyApprovedBy { .. }
-        | DecideError::AlreadyUsed { .. } => 409,
-        DecideError::Expired { .. } => 410,
-    };
     HttpResponse::page(
-        status,
+        refusal_status(&refused),
         page::outcome("Not decided", &format!("{refused}. Nothing was changed.")),
     )
 }
 
 fn server_error(err: &crate::StepError) -> HttpResponse {
-    tracing::error!(error = %err, "approval endpoint failed");
+    tracing::error!(error = %err, "approval link failed");
     HttpResponse::page(
         503,
         page::outcome(
@@ -286,6 +243,7 @@ mod tests {
     use super::*;
     use crate::fakes::Fakes;
     use crate::ports::Approvals;
+    use infra_agent_core::approval::text::MAX_APPROVER_LEN;
 
     const ID: &str = "a1b2c3d4-0123456789ab";
     const HOSTILE: &str = "Eve\x1b[2J\x1b[1;1HAll good\x1b]0;owned\x07";
@@ -333,6 +291,7 @@ mod tests {
             body: form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(form)
                 .finish(),
+            caller: None,
         };
         handle(&pipeline, request).await
     }
@@ -400,14 +359,5 @@ mod tests {
             decided.comment.as_deref(),
             Some("not now  see [2J ticket  42")
         );
-    }
-
-    #[test]
-    fn comment_is_cut_to_its_bound_and_an_empty_one_is_none() {
-        assert_eq!(
-            comment_text(&"x".repeat(MAX_COMMENT_LEN + 10)).map(|c| c.chars().count()),
-            Some(MAX_COMMENT_LEN)
-        );
-        assert_eq!(comment_text(" \r\n\u{7} "), None);
     }
 }
