@@ -151,8 +151,8 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_links_are_refused_and_change_nothing() {
     let backend = Backend::connect().await;
-    let key = &backend.pipeline.settings.approval_key;
-    let base = &backend.pipeline.settings.approval_base_url;
+    let key = backend.pipeline.settings.approval_key().unwrap();
+    let base = backend.pipeline.settings.approval_base_url().unwrap();
     let (_, now_epoch) = now();
 
     // The link itself has expired (its signed expiry is past).
@@ -268,11 +268,11 @@ async fn decision_after_the_execution_stopped_waiting_expires_the_approval() {
         rfc3339(time::OffsetDateTime::from_unix_timestamp(approval.expires_epoch).unwrap());
     store.put_approval(&approval).await.expect("stored again");
     let link = ApprovalLink::new(
-        &backend.pipeline.settings.approval_key,
+        backend.pipeline.settings.approval_key().unwrap(),
         &approval.approval_id,
         approval.expires_epoch,
     )
-    .url(&backend.pipeline.settings.approval_base_url);
+    .url(backend.pipeline.settings.approval_base_url().unwrap());
 
     let late = inbox::post_form(&link, &[("decision", "approve"), ("approver", "Ada")])
         .await

@@ -22,7 +22,11 @@ async fn planned(
         template: backend
             .pipeline
             .templates
-            .put_template(&backend.pipeline.settings.template_bucket, stack, template)
+            .put_template(
+                backend.pipeline.settings.template_bucket().unwrap(),
+                stack,
+                template,
+            )
             .await
             .expect("store template"),
         upstreams: wires.iter().map(|(_, up, _)| (*up).clone()).collect(),

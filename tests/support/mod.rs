@@ -114,7 +114,14 @@ impl Backend {
         let template_ref = self
             .pipeline
             .templates
-            .put_template(&self.pipeline.settings.template_bucket, stack, template)
+            .put_template(
+                self.pipeline
+                    .settings
+                    .template_bucket()
+                    .expect("a template bucket"),
+                stack,
+                template,
+            )
             .await
             .expect("store template");
         let deployment_id = new_execution_name(env, stack);

@@ -5,7 +5,6 @@
 use infra_agent_core::registry::Function;
 use infra_agent_pipeline::aws::Aws;
 use infra_agent_pipeline::functions::Handler;
-use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -21,11 +20,12 @@ pub async fn run(
     wire: Wiring,
 ) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
-    let adapters = Aws {
-        config: infra_agent_pipeline::aws::config().await,
-        settings,
-    };
+    let config = infra_agent_pipeline::aws::config().await;
+    // Read once per cold start; the signing key comes from its secret where the function has one.
+    let settings =
+        infra_agent_pipeline::aws::secrets::load_settings(&config, |name| std::env::var(name).ok())
+            .await?;
+    let adapters = Aws { config, settings };
     let pipeline = wire(&adapters);
     let pipeline = &pipeline;
     // Boxed: the runtime's service stack around the steps' futures nests deeper than the

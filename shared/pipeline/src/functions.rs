@@ -118,6 +118,8 @@ pub fn wire(function: Function, adapters: &impl Adapters) -> Pipeline {
         Function::CreateChangeSet => wire_create_change_set(adapters),
         Function::CostEstimate => wire_cost_estimate(adapters),
         Function::Approval => wire_approval(adapters),
+        Function::ApprovalLink => wire_approval_link(adapters),
+        Function::ApprovalDecision => wire_approval_decision(adapters),
         Function::Execute => wire_execute(adapters),
         Function::Record => wire_record(adapters),
         Function::Environment => wire_environment(adapters),

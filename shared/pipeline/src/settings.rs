@@ -23,15 +23,18 @@ pub const VAR_CATALOG: &str = "INFRA_AGENT_CATALOG";
 /// The IAM-authenticated decision endpoint (`infra-agent approve|reject`).
 pub const VAR_DECISION_URL: &str = "INFRA_AGENT_DECISION_URL";
 
-/// Where the pipeline's own resources are.
+/// Where the pipeline's own resources are. Each function is given only the variables its step
+/// uses (`infra/pipeline.yaml`); a step that needs one it was not given fails with a
+/// `Configuration` error naming the variable.
 #[derive(Clone)]
 pub struct PipelineSettings {
     pub table: String,
-    pub template_bucket: String,
-    pub approval_topic_arn: String,
-    /// Base of approval links, e.g. the approval function's URL.
-    pub approval_base_url: String,
-    pub approval_key: SigningKey,
+    pub template_bucket: Option<String>,
+    pub approval_topic_arn: Option<String>,
+    /// Base of approval links: the link endpoint's URL.
+    pub approval_base_url: Option<String>,
+    /// `VAR_APPROVAL_KEY`, or read from `VAR_APPROVAL_KEY_SECRET` at a cold start.
+    pub approval_key: Option<SigningKey>,
     /// `VAR_CLOUDFORMATION_ROLE`: without it, change sets run with the caller's permissions.
     pub cloudformation_role: Option<String>,
     /// `VAR_CATALOG`, its hash read from its content-addressed key.
@@ -45,8 +48,13 @@ impl std::fmt::Debug for PipelineSettings {
             .field("template_bucket", &self.template_bucket)
             .field("approval_topic_arn", &self.approval_topic_arn)
             .field("approval_base_url", &self.approval_base_url)
+            .field("approval_key", &self.approval_key.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
+}
+
+fn not_given(variable: &str) -> StepError {
+    StepError::Configuration(format!("{variable} is not set for this function"))
 }
 
 impl PipelineSettings {
@@ -57,40 +65,69 @@ impl PipelineSettings {
             .map(|pattern| pattern.replace("{env}", env.as_str()))
     }
 
-    /// Reads the settings through `lookup` (the process environment in binaries), naming every
-    /// missing variable at once.
+    pub fn template_bucket(&self) -> Result<&str, StepError> {
+        self.template_bucket
+            .as_deref()
+            .ok_or_else(|| not_given(VAR_BUCKET))
+    }
+
+    pub fn approval_topic_arn(&self) -> Result<&str, StepError> {
+        self.approval_topic_arn
+            .as_deref()
+            .ok_or_else(|| not_given(VAR_TOPIC))
+    }
+
+    pub fn approval_base_url(&self) -> Result<&str, StepError> {
+        self.approval_base_url
+            .as_deref()
+            .ok_or_else(|| not_given(VAR_APPROVAL_URL))
+    }
+
+    pub fn approval_key(&self) -> Result<&SigningKey, StepError> {
+        self.approval_key
+            .as_ref()
+            .ok_or_else(|| not_given(VAR_APPROVAL_KEY_SECRET))
+    }
+
+    /// Reads the settings through `lookup` (the process environment in binaries). Only the table
+    /// is required of every function.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, StepError> {
-        let mut missing = Vec::new();
-        let mut get = |name: &'static str| {
-            let value = lookup(name).filter(|v| !v.trim().is_empty());
-            if value.is_none() {
-                missing.push(name);
-            }
-            value.unwrap_or_default()
-        };
-        let table = get(VAR_TABLE);
-        let template_bucket = get(VAR_BUCKET);
-        let approval_topic_arn = get(VAR_TOPIC);
-        let approval_base_url = get(VAR_APPROVAL_URL);
-        let key = get(VAR_APPROVAL_KEY);
-        if !missing.is_empty() {
-            return Err(StepError::Configuration(format!(
-                "missing environment variables: {}",
-                missing.join(", ")
-            )));
-        }
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let table = get(VAR_TABLE).ok_or_else(|| {
+            StepError::Configuration(format!("missing environment variable {VAR_TABLE}"))
+        })?;
         Ok(PipelineSettings {
             table,
-            template_bucket,
-            approval_topic_arn,
-            approval_base_url: approval_base_url.trim_end_matches('/').to_string(),
-            approval_key: SigningKey::from_text(&key).map_err(StepError::Configuration)?,
-            cloudformation_role: lookup(VAR_CLOUDFORMATION_ROLE).filter(|v| !v.trim().is_empty()),
-            catalog: match lookup(VAR_CATALOG).filter(|v| !v.trim().is_empty()) {
+            template_bucket: get(VAR_BUCKET),
+            approval_topic_arn: get(VAR_TOPIC),
+            approval_base_url: get(VAR_APPROVAL_URL).map(|u| u.trim_end_matches('/').to_string()),
+            approval_key: match get(VAR_APPROVAL_KEY) {
+                Some(key) => Some(SigningKey::from_text(&key).map_err(StepError::Configuration)?),
+                None => None,
+            },
+            cloudformation_role: get(VAR_CLOUDFORMATION_ROLE),
+            catalog: match get(VAR_CATALOG) {
                 Some(location) => Some(catalog_ref(&location)?),
                 None => None,
             },
         })
+    }
+
+    /// The signing key read from its secret: the current version signs, the previous one (after
+    /// a rotation) still verifies the links it signed.
+    pub fn with_signing_keys(
+        mut self,
+        current: &str,
+        previous: Option<&str>,
+    ) -> Result<Self, StepError> {
+        let mut key = SigningKey::from_text(current).map_err(StepError::Configuration)?;
+        if let Some(previous) = previous {
+            key = key
+                .with_previous(previous)
+                .map_err(StepError::Configuration)?;
+        }
+        self.approval_key = Some(key);
+        Ok(self)
     }
 }
 

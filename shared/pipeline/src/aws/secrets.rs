@@ -5,6 +5,7 @@ use aws_sdk_secretsmanager::Client;
 use infra_agent_core::StepError;
 
 use super::error::{sdk_code, sdk_message};
+use crate::settings::{PipelineSettings, VAR_APPROVAL_KEY_SECRET};
 
 /// The signing key's current value and, once it was rotated, the previous one.
 pub struct SigningKeys {
@@ -49,5 +50,22 @@ async fn stage(client: &Client, secret_id: &str, stage: &str) -> Result<Option<S
             "cannot read the approval signing key {secret_id} ({stage}): {}",
             sdk_message(&e)
         ))),
+    }
+}
+
+/// The settings of a function as its environment gives them, with the signing key read from its
+/// secret when the environment names the secret rather than the key (`infra/pipeline.yaml`).
+pub async fn load_settings(
+    config: &aws_config::SdkConfig,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<PipelineSettings, StepError> {
+    let settings = PipelineSettings::from_lookup(&lookup)?;
+    let secret = lookup(VAR_APPROVAL_KEY_SECRET).filter(|s| !s.trim().is_empty());
+    match (&settings.approval_key, secret) {
+        (None, Some(secret)) => {
+            let keys = signing_keys(config, &secret).await?;
+            settings.with_signing_keys(&keys.current, keys.previous.as_deref())
+        }
+        _ => Ok(settings),
     }
 }

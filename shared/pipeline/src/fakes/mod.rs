@@ -84,11 +84,13 @@ impl Adapters for Fakes {
 pub fn settings() -> PipelineSettings {
     PipelineSettings {
         table: "infra-agent-test".into(),
-        template_bucket: "infra-agent-test-templates".into(),
-        approval_topic_arn: "arn:aws:sns:us-east-1:123456789012:infra-agent-approvals".into(),
-        approval_base_url: "https://approve.example.test".into(),
-        approval_key: SigningKey::from_text("a test key that is long enough to sign links")
-            .expect("a 44-byte key is long enough"),
+        template_bucket: Some("infra-agent-test-templates".into()),
+        approval_topic_arn: Some("arn:aws:sns:us-east-1:123456789012:infra-agent-approvals".into()),
+        approval_base_url: Some("https://approve.example.test".into()),
+        approval_key: Some(
+            SigningKey::from_text("a test key that is long enough to sign links")
+                .expect("a 44-byte key is long enough"),
+        ),
         cloudformation_role: Some(
             "arn:aws:iam::123456789012:role/infra-agent-cloudformation-{env}".into(),
         ),

@@ -23,7 +23,7 @@ pub async fn request_approval(
     let created = time::OffsetDateTime::now_utc();
     let expires = created + time::Duration::seconds(i64::from(input.plan.approval_timeout_seconds));
     // Derived from the deployment, so a retried step reuses the same approval.
-    let approval_id = approval_id_for(&pipeline.settings.approval_key, &request.deployment_id);
+    let approval_id = approval_id_for(pipeline.settings.approval_key()?, &request.deployment_id);
     let summary = &input.change_set.summary;
     let config = EnvironmentConfig::builtin(request.env)
         .map_err(|e| StepError::Configuration(e.to_string()))?;
@@ -59,11 +59,11 @@ pub async fn request_approval(
     pipeline.store.put_approval(&record).await?;
 
     let link = ApprovalLink::new(
-        &pipeline.settings.approval_key,
+        pipeline.settings.approval_key()?,
         &approval_id,
         record.expires_epoch,
     )
-    .url(&pipeline.settings.approval_base_url);
+    .url(pipeline.settings.approval_base_url()?);
     let composed = message::compose(
         request,
         &input.change_set,
@@ -106,7 +106,7 @@ pub async fn request_approval(
         };
         pipeline
             .notifier
-            .publish(&pipeline.settings.approval_topic_arn, &notification)
+            .publish(pipeline.settings.approval_topic_arn()?, &notification)
             .await?
     };
 

@@ -36,11 +36,11 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
         return forged();
     };
     let signature = request.query.get("sig").map(String::as_str).unwrap_or("");
-    if !pipeline
-        .settings
-        .approval_key
-        .verify(approval_id, expires_epoch, signature)
-    {
+    let key = match pipeline.settings.approval_key() {
+        Ok(key) => key,
+        Err(e) => return server_error(&e),
+    };
+    if !key.verify(approval_id, expires_epoch, signature) {
         tracing::warn!(approval_id, "approval link with a bad signature");
         return forged();
     }
@@ -279,7 +279,7 @@ mod tests {
     async fn press(fakes: &Fakes, form: &[(&str, &str)]) -> HttpResponse {
         let pipeline = fakes.pipeline();
         let (_, epoch) = now();
-        let link = ApprovalLink::new(&pipeline.settings.approval_key, ID, epoch + 600);
+        let link = ApprovalLink::new(pipeline.settings.approval_key().unwrap(), ID, epoch + 600);
         let request = HttpRequest {
             method: "POST".into(),
             path: format!("/approvals/{ID}"),

@@ -54,7 +54,7 @@ pub async fn expand_deploy(
             })?;
             pipeline
                 .templates
-                .put_template(&pipeline.settings.template_bucket, &start.stack, body)
+                .put_template(pipeline.settings.template_bucket()?, &start.stack, body)
                 .await?
         }
     };
@@ -103,7 +103,7 @@ pub async fn expand_environment(
                 stack: key.clone(),
                 template: pipeline
                     .templates
-                    .put_template(&pipeline.settings.template_bucket, key, body)
+                    .put_template(pipeline.settings.template_bucket()?, key, body)
                     .await?,
                 upstreams: entry.upstreams().cloned().collect(),
                 wiring: entry.wiring.clone(),
@@ -161,10 +161,11 @@ async fn stored_template(
     stack: &StackKey,
     location: &TemplateLocation,
 ) -> Result<TemplateRef, StepError> {
-    if location.bucket != pipeline.settings.template_bucket {
+    let bucket = pipeline.settings.template_bucket()?;
+    if location.bucket != bucket {
         return Err(invalid(format!(
-            "template bucket {} is not the pipeline's template bucket {}",
-            location.bucket, pipeline.settings.template_bucket
+            "template bucket {} is not the pipeline's template bucket {bucket}",
+            location.bucket
         )));
     }
     let reference = location.template_ref().ok_or_else(|| {
@@ -273,7 +274,7 @@ mod tests {
         let stored = fakes
             .templates
             .put_template(
-                &pipeline.settings.template_bucket,
+                pipeline.settings.template_bucket().unwrap(),
                 &"vpc".parse().unwrap(),
                 "Resources: {}",
             )
