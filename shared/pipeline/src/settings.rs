@@ -9,6 +9,9 @@ pub const VAR_BUCKET: &str = "INFRA_AGENT_TEMPLATE_BUCKET";
 pub const VAR_TOPIC: &str = "INFRA_AGENT_APPROVAL_TOPIC_ARN";
 pub const VAR_APPROVAL_URL: &str = "INFRA_AGENT_APPROVAL_URL";
 pub const VAR_APPROVAL_KEY: &str = "INFRA_AGENT_APPROVAL_KEY";
+/// The decision endpoint's URL (its function URL, AuthType AWS_IAM), where `infra-agent
+/// approve|reject` send decisions. Clients read it; no function needs it.
+pub const VAR_DECISION_URL: &str = "INFRA_AGENT_DECISION_URL";
 
 /// Where the pipeline's own resources are.
 #[derive(Clone)]

@@ -7,6 +7,7 @@ pub mod error;
 pub mod pricing;
 pub mod s3;
 pub mod sfn;
+pub mod sigv4;
 pub mod sns;
 
 use std::sync::Arc;
