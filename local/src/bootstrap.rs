@@ -92,6 +92,11 @@ pub async fn run(definitions: &Path, approval_url: &str) -> anyhow::Result<()> {
         let arn = create_or_update_state_machine(&sfn, machine.name(), &definition, &role).await?;
         println!("export {}={arn}", machine.arn_variable());
     }
+    // Until the local backend deploys the pipeline's template: the URL functions and their URLs.
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").context("AWS_ENDPOINT_URL is not set")?;
+    let emulator = crate::emulator::Emulator::new(&endpoint, &region);
+    crate::function_urls::create(&emulator, ACCOUNT).await?;
+
     println!("export {VAR_QUEUE_URL}={queue_url}");
     println!("export INFRA_AGENT_APPROVAL_URL={approval_url}");
     Ok(())

@@ -4,6 +4,7 @@
 
 pub mod bootstrap;
 pub mod emulator;
+pub mod function_urls;
 pub mod host;
 pub mod iam_auth;
 pub mod identities;
