@@ -1,10 +1,11 @@
 //! The local Lambda host: answers the Lambda Invoke API by running the function's core entry point
-//! in-process (the same `Function::invoke` the Lambda binaries run), serves the approval link, and
-//! proxies every other request to the AWS emulator.
+//! in-process (the same `Function::invoke` the Lambda binaries run), serves function URLs at
+//! `/lambda-url/{function-name}/{path…}` as AWS does (AWS_IAM ones check SigV4 against the local
+//! identities first), and proxies every other request to the AWS emulator.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
@@ -14,21 +15,27 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use infra_agent_core::approval::http::{parse_form, HttpRequest, HttpResponse};
-use infra_agent_core::approval::page;
-use infra_agent_core::registry::Function;
+use infra_agent_core::registry::{Function, UrlAuth};
+use infra_agent_pipeline::function_url::{self, UrlRequest};
 use infra_agent_pipeline::functions::handler;
 use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+use crate::emulator::Emulator;
+use crate::iam_auth::{self, Received};
+use crate::identities::{Identities, LocalIdentity};
+
 const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
+/// Where the function URLs are: `http://127.0.0.1:{port}/lambda-url/{function-name}/…`, the
+/// `FunctionUrl` the emulator reports for an `AWS::Lambda::Url`.
+pub const URL_PREFIX: &str = "/lambda-url/";
 /// Lambda's own limit on a synchronous invocation payload.
 const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
-/// The approval page's form: a decision, a name of at most 100 characters and a comment of at
-/// most 500, which percent-encode to under 8 KB.
-const MAX_FORM_BYTES: usize = 64 * 1024;
+/// What the function URLs take: the link page's form (a decision, a name of at most 100
+/// characters, a comment of at most 500, which percent-encode to under 8 KB) or a decision's JSON.
+const MAX_URL_BODY_BYTES: usize = 64 * 1024;
 /// Requests for the emulator. The largest the pipeline sends are templates put to S3
 /// (CloudFormation reads at most 1 MB from S3, 51,200 bytes inline), Step Functions inputs
 /// (256 KB) and DynamoDB items (400 KB): 16 MiB leaves room for any of them, and for what tests
@@ -44,15 +51,30 @@ struct Host {
     pipeline: Pipeline,
     upstream: hyper::Uri,
     client: Client<HttpConnector, Full<Bytes>>,
+    /// The emulator's own APIs: the functions' URL configurations.
+    emulator: Emulator,
+    /// Who may sign requests to AWS_IAM function URLs.
+    identities: Identities,
+    region: String,
 }
 
 type HostResponse = Response<Full<Bytes>>;
 
 pub async fn serve(listen: SocketAddr, upstream: String) -> anyhow::Result<()> {
     let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
+    let config = infra_agent_pipeline::aws::config().await;
+    let region = config
+        .region()
+        .map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
+    let identities = Identities::from_env().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "no local identities: every request to an AWS_IAM function URL is refused");
+        Identities::default()
+    });
     let host = Host::new(
-        infra_agent_pipeline::aws::connect(settings).await,
+        infra_agent_pipeline::aws::from_config(&config, settings),
         upstream.parse()?,
+        identities,
+        &region,
     );
     let listener = TcpListener::bind(listen).await?;
     // The start script reads the bound address from this line.
@@ -61,11 +83,19 @@ pub async fn serve(listen: SocketAddr, upstream: String) -> anyhow::Result<()> {
 }
 
 impl Host {
-    fn new(pipeline: Pipeline, upstream: hyper::Uri) -> Arc<Host> {
+    fn new(
+        pipeline: Pipeline,
+        upstream: hyper::Uri,
+        identities: Identities,
+        region: &str,
+    ) -> Arc<Host> {
         Arc::new(Host {
             pipeline,
+            emulator: Emulator::new(&upstream.to_string(), region),
             upstream,
             client: Client::builder(TokioExecutor::new()).build_http(),
+            identities,
+            region: region.to_string(),
         })
     }
 
@@ -112,8 +142,10 @@ impl Host {
                 ),
             };
         }
-        if path.starts_with("/approvals/") {
-            return self.approval(req).await;
+        if let Some(rest) = path.strip_prefix(URL_PREFIX) {
+            let (name, below) = rest.split_once('/').unwrap_or((rest, ""));
+            let (name, below) = (name.to_string(), format!("/{below}"));
+            return self.function_url(&name, &below, req).await;
         }
         self.proxy(req).await
     }
@@ -126,6 +158,18 @@ impl Host {
                 &format!("Function not found: {name}"),
             );
         };
+        // As the pipeline's IAM has it: nobody may invoke a URL function directly, since the
+        // event it would be handed could name any caller.
+        if function.url_auth().is_some() {
+            return lambda_api_error(
+                StatusCode::FORBIDDEN,
+                "AccessDeniedException",
+                &format!(
+                    "{} is reached only through its function URL, never invoked directly",
+                    function.name()
+                ),
+            );
+        }
         let event: Value = if body.is_empty() {
             Value::Null
         } else {
@@ -151,41 +195,104 @@ impl Host {
         }
     }
 
-    async fn approval(&self, req: Request<Incoming>) -> HostResponse {
+    /// A request to function `name`'s URL, as AWS serves it: 404 without a URL configuration in
+    /// the emulator; for AWS_IAM, 403 unless a local identity signed this very request, before
+    /// the function runs; then the function, handed the URL's event (with the caller for
+    /// AWS_IAM), and its answer as the HTTP response.
+    async fn function_url(&self, name: &str, below: &str, req: Request<Incoming>) -> HostResponse {
         let method = req.method().as_str().to_string();
-        let path = req.uri().path().to_string();
-        let query = parse_form(req.uri().query().unwrap_or(""));
-        let body = match read_limited(req.into_body(), MAX_FORM_BYTES).await {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(BodyRefused::TooLarge) => return refused(approval_response(HttpResponse::page(
-                413,
-                page::outcome(
+        let path_and_query = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
+        let raw_query = req.uri().query().unwrap_or("").to_string();
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let body = match read_limited(req.into_body(), MAX_URL_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(BodyRefused::TooLarge) => {
+                return refused(url_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
                     "Request too large",
-                    "This request is larger than the approval form can send. Nothing was changed.",
-                ),
-            ))),
-            Err(BodyRefused::Unreadable(_)) => {
-                return approval_response(HttpResponse::page(
-                    400,
-                    page::outcome(
-                        "Bad request",
-                        "The request could not be read. Nothing was changed.",
-                    ),
                 ))
             }
+            Err(BodyRefused::Unreadable(_)) => {
+                return url_error(StatusCode::BAD_REQUEST, "Bad request")
+            }
         };
-        let response = infra_agent_pipeline::steps::approval_link::handle(
-            &self.pipeline,
-            HttpRequest {
-                method,
-                path,
-                query,
-                body,
-                caller: None,
+        let Some(function) = Function::from_name_or_arn(name) else {
+            return url_error(StatusCode::NOT_FOUND, "Not found");
+        };
+        let auth = match self.emulator.url_auth(&function.name()).await {
+            Ok(Some(auth)) => auth,
+            Ok(None) => return url_error(StatusCode::NOT_FOUND, "Not found"),
+            Err(e) => {
+                tracing::error!(function = name, error = %format!("{e:#}"), "no URL configuration");
+                return url_error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+            }
+        };
+        let caller: Option<&LocalIdentity> = match auth {
+            UrlAuth::None => None,
+            UrlAuth::AwsIam => {
+                let received = Received {
+                    method: &method,
+                    path_and_query: &path_and_query,
+                    headers: &headers,
+                    body: &body,
+                };
+                match iam_auth::verify(&self.identities, &received, &self.region, SystemTime::now())
+                {
+                    Ok(identity) => Some(identity),
+                    Err(why) => {
+                        tracing::warn!(function = name, reason = %why, "refused by the URL's AWS_IAM authentication");
+                        return url_error(StatusCode::FORBIDDEN, "Forbidden");
+                    }
+                }
+            }
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let at = now
+            .format(time::macros::format_description!(
+                "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+            ))
+            .unwrap_or_default();
+        let event = function_url::event(
+            &UrlRequest {
+                method: &method,
+                path: below,
+                raw_query: &raw_query,
+                headers: &headers,
+                body: &body,
+                caller: caller.map(|c| c.arn.as_str()),
+                access_key: caller.map(|c| c.access_key_id.as_str()),
             },
-        )
-        .await;
-        approval_response(response)
+            &function.name(),
+            (&at, now.unix_timestamp()),
+        );
+        match handler(function)(&self.pipeline, event).await {
+            Ok(answer) => {
+                let (status, headers, body) = function_url::read_response(&answer);
+                let mut out = Response::new(Full::new(Bytes::from(body)));
+                *out.status_mut() =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                for (name, value) in headers {
+                    if let (Ok(name), Ok(value)) = (
+                        hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                        HeaderValue::from_str(&value),
+                    ) {
+                        out.headers_mut().insert(name, value);
+                    }
+                }
+                out
+            }
+            Err(err) => {
+                tracing::warn!(function = function.name(), error_type = err.error_type(), error = %err, "function error behind its URL");
+                url_error(StatusCode::BAD_GATEWAY, "Internal Server Error")
+            }
+        }
     }
 
     async fn proxy(&self, req: Request<Incoming>) -> HostResponse {
@@ -318,17 +425,16 @@ fn refused(mut response: HostResponse) -> HostResponse {
     response
 }
 
-/// An approval endpoint response with its headers, as the function URL sends it.
-fn approval_response(response: HttpResponse) -> HostResponse {
-    let headers = response.headers();
-    let mut out = Response::new(Full::new(Bytes::from(response.body)));
-    *out.status_mut() =
-        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in headers {
-        out.headers_mut()
-            .insert(name, HeaderValue::from_static(value));
-    }
-    out
+/// A function URL's own answer, before or instead of the function's: `{"Message": …}`, as AWS
+/// sends it.
+fn url_error(status: StatusCode, message: &str) -> HostResponse {
+    let mut resp = Response::new(Full::new(Bytes::from(
+        json!({ "Message": message }).to_string(),
+    )));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
 }
 
 /// How a caller's SDK reads an error: each AWS protocol has its own error shape, and a body the
@@ -470,7 +576,12 @@ mod tests {
         drop(gone);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
-        let host = Host::new(Fakes::new().pipeline(), upstream.parse().expect("a URI"));
+        let host = Host::new(
+            Fakes::new().pipeline(),
+            upstream.parse().expect("a URI"),
+            Identities::fresh("local", "local"),
+            "us-east-1",
+        );
         tokio::spawn(host.run(listener));
         addr
     }
@@ -544,8 +655,8 @@ mod tests {
                 MAX_PAYLOAD_BYTES,
             ),
             (
-                "/approvals/a1b2c3d4-0123456789ab?exp=1&sig=00",
-                MAX_FORM_BYTES,
+                "/lambda-url/infra-agent-approval-link/approvals/a1b2c3d4-0123456789ab?exp=1&sig=00",
+                MAX_URL_BODY_BYTES,
             ),
             ("/some-bucket/some-key", MAX_PROXIED_BYTES),
         ] {
@@ -612,6 +723,41 @@ mod tests {
         .expect("the whole body sent and an answer read");
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         assert!(answer.contains("RequestTooLargeException"), "{answer}");
+    }
+
+    /// Invoked directly, a URL function would take the caller from an event anyone can write.
+    #[tokio::test]
+    async fn the_url_functions_cannot_be_invoked_directly() {
+        let addr = host().await;
+        let forged = json!({
+            "rawPath": "/decisions/a1b2c3d4-0123456789ab",
+            "requestContext": {
+                "http": {"method": "POST"},
+                "authorizer": {"iam": {"userArn": "arn:aws:sts::123456789012:assumed-role/infra-agent-approver-prd/x"}},
+                "timeEpoch": 0
+            },
+            "body": "{\"decision\":\"approve\"}",
+            "isBase64Encoded": false
+        });
+        for function in [Function::ApprovalDecision, Function::ApprovalLink] {
+            let request = Request::post(format!(
+                "http://{addr}/2015-03-31/functions/{}/invocations",
+                function.name()
+            ))
+            .body(Full::new(Bytes::from(forged.to_string())))
+            .expect("a request");
+            let response = send(request).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{}",
+                function.name()
+            );
+            assert_eq!(
+                header(&response, "x-amzn-errortype"),
+                "AccessDeniedException"
+            );
+        }
     }
 
     #[tokio::test]

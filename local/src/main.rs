@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use infra_agent_local::{bootstrap, host, inbox};
+use infra_agent_local::{bootstrap, host, identities, inbox};
 
 use clap::{Parser, Subcommand};
 
@@ -16,7 +16,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the Lambda Invoke API and the approval endpoint; proxy everything else to the emulator.
+    /// Serve the Lambda Invoke API and the function URLs; proxy everything else to the emulator.
     Serve {
         /// Address to listen on (loopback only).
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -46,6 +46,13 @@ enum Command {
     Bootstrap,
     /// The deployed name of every function the pipeline's template declares, one per line.
     Functions,
+    /// Write a fresh set of local IAM identities (mode 600): the engineer signing with the
+    /// default credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), approvers and an outsider.
+    Identities {
+        /// The file to write, e.g. .local/identities.json.
+        #[arg(long)]
+        write: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -78,5 +85,16 @@ async fn main() -> anyhow::Result<()> {
             approver,
             show_link,
         } => inbox::decide_from_inbox(&deployment, &decision, &approver, show_link).await,
+        Command::Identities { write } => {
+            let var = |name: &str| {
+                std::env::var(name)
+                    .map_err(|_| anyhow::anyhow!("{name} is not set: source .local/env first"))
+            };
+            identities::Identities::fresh(
+                &var("AWS_ACCESS_KEY_ID")?,
+                &var("AWS_SECRET_ACCESS_KEY")?,
+            )
+            .write(&write)
+        }
     }
 }

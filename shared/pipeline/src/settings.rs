@@ -20,7 +20,8 @@ pub const VAR_CLOUDFORMATION_ROLE: &str = "INFRA_AGENT_CLOUDFORMATION_ROLE";
 /// The installed catalog bundle, `s3://<artifact bucket>/catalog/<sha256>.json`: what executions
 /// started from the console deploy.
 pub const VAR_CATALOG: &str = "INFRA_AGENT_CATALOG";
-/// The IAM-authenticated decision endpoint (`infra-agent approve|reject`).
+/// The decision endpoint's URL (its function URL, AuthType AWS_IAM), where `infra-agent
+/// approve|reject` send decisions. Clients read it; no function needs it.
 pub const VAR_DECISION_URL: &str = "INFRA_AGENT_DECISION_URL";
 
 /// Where the pipeline's own resources are. Each function is given only the variables its step

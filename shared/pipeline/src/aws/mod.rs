@@ -8,6 +8,7 @@ pub mod pricing;
 pub mod s3;
 pub mod secrets;
 pub mod sfn;
+pub mod sigv4;
 pub mod sns;
 
 use std::sync::Arc;
