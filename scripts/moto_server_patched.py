@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of sixteen moto gaps (CloudFormation, Step Functions), for the local backend only.
+"""`moto_server` with fixes of seventeen moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -70,6 +70,10 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    the three, substituted, and the machine created (and updated) where executions run.
 16. `AWS::Scheduler::ScheduleGroup` is not implemented in CloudFormation. It becomes a model
    over moto's Scheduler backend; `Ref` is the group's name.
+17. Deleting a stack leaves its `AWS::IAM::ManagedPolicy` behind (the model has no delete), so
+   creating the stack again fails with EntityAlreadyExists (`infra-agent install` after
+   `uninstall`). The policy is detached from its roles, users and groups and deleted, as
+   CloudFormation does.
 
 `AWS::SNS::TopicPolicy` and `AWS::S3::BucketPolicy` stay unimplemented: the emulator enforces no
 resource policy, so they are accepted and skipped.
@@ -769,6 +773,22 @@ for _type in (
     "AWS::Scheduler::ScheduleGroup",
 ):
     assert _type in parsing.get_model_map(), f"{_type} not registered"
+
+
+# --- 17. Deleting a stack deletes its managed policies -------------------------------------------
+
+from moto.iam.models import ManagedPolicy, iam_backends  # noqa: E402
+
+
+def delete_managed_policy(self, account_id, region_name):
+    backend = iam_backends[account_id][self.partition]
+    for holders in (backend.roles.values(), backend.users.values(), backend.groups.values()):
+        for holder in holders:
+            holder.managed_policies.pop(self.arn, None)
+    backend.managed_policies.pop(self.arn, None)
+
+
+ManagedPolicy.delete = delete_managed_policy
 
 
 if __name__ == "__main__":

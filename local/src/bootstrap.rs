@@ -4,7 +4,7 @@
 //! the approval topic so tests and the demo can read approval messages back. Safe to run again.
 
 use anyhow::Context;
-use infra_agent_core::install::PIPELINE_STACK;
+use infra_agent_core::install::{BOOTSTRAP_STACK, PIPELINE_STACK};
 use infra_agent_core::registry::StateMachine;
 use infra_agent_pipeline::ports::Stacks;
 use infra_agent_pipeline::settings::{
@@ -17,10 +17,12 @@ pub const ACCOUNT: &str = "123456789012";
 /// Exported for tests and the demo: the queue subscribed to the approval topic.
 const VAR_QUEUE_URL: &str = "INFRA_AGENT_APPROVAL_QUEUE_URL";
 
+/// The bootstrap stack's outputs behind the variables of what outlives an uninstall.
+const FROM_BOOTSTRAP: [(&str, &str); 2] =
+    [(VAR_TABLE, "TableName"), (VAR_BUCKET, "TemplateBucketName")];
+
 /// The pipeline stack's output behind each exported variable.
-const FROM_OUTPUTS: [(&str, &str); 7] = [
-    (VAR_TABLE, "TableName"),
-    (VAR_BUCKET, "TemplateBucketName"),
+const FROM_OUTPUTS: [(&str, &str); 5] = [
     (VAR_TOPIC, "ApprovalTopicArn"),
     (VAR_APPROVAL_URL, "ApprovalUrl"),
     (VAR_DECISION_URL, "DecisionUrl"),
@@ -44,6 +46,13 @@ pub async fn run() -> anyhow::Result<()> {
             .cloned()
             .with_context(|| format!("{PIPELINE_STACK} has no output {key}: was it installed?"))
     };
+    let data = stacks.stack_outputs(BOOTSTRAP_STACK).await?;
+    for (variable, key) in FROM_BOOTSTRAP {
+        let value = data
+            .get(key)
+            .with_context(|| format!("{BOOTSTRAP_STACK} has no output {key}"))?;
+        println!("export {variable}={value}");
+    }
     for (variable, key) in FROM_OUTPUTS {
         println!("export {variable}={}", output(key)?);
     }

@@ -47,8 +47,8 @@ pub struct UninstallArgs {
     /// Skip the typed confirmation.
     #[arg(long)]
     yes: bool,
-    /// Also delete the records table, the template bucket and the bootstrap stack with its
-    /// artifact bucket (kept by default: the records are the audit trail).
+    /// Also delete the bootstrap stack: the records table, the template and artifact buckets and
+    /// their key (kept by default: the records are the audit trail).
     #[arg(long)]
     delete_data: bool,
 }
@@ -192,64 +192,55 @@ pub async fn install(args: InstallArgs, format: Format) -> anyhow::Result<ExitCo
 
 pub async fn uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     let clients = Clients::connect().await;
-    let Some(state) = clients.stacks.describe_stack(PIPELINE_STACK).await? else {
+    let pipeline = clients.stacks.describe_stack(PIPELINE_STACK).await?;
+    let bootstrap = clients.stacks.describe_stack(BOOTSTRAP_STACK).await?;
+    for (stack, state) in [(PIPELINE_STACK, &pipeline), (BOOTSTRAP_STACK, &bootstrap)] {
+        if let Some(state) = state.as_ref().filter(|s| !s.status.is_terminal()) {
+            bail!("{stack} is {}: wait until it settles", state.status);
+        }
+    }
+    let data = match &bootstrap {
+        Some(_) => clients.stacks.stack_outputs(BOOTSTRAP_STACK).await?,
+        None => BTreeMap::new(),
+    };
+    if pipeline.is_none() && (bootstrap.is_none() || !args.delete_data) {
         print_line(format!("{PIPELINE_STACK} is not installed"));
         return Ok(ExitCode::SUCCESS);
-    };
-    if !state.status.is_terminal() {
-        bail!(
-            "{PIPELINE_STACK} is {}: wait until it settles",
-            state.status
-        );
     }
-    let outputs = clients.stacks.stack_outputs(PIPELINE_STACK).await?;
-    print_line(format!(
-        "This deletes {PIPELINE_STACK}: its functions, state machines, endpoints, roles and topic."
-    ));
+    if pipeline.is_some() {
+        print_line(format!(
+            "This deletes {PIPELINE_STACK}: its functions, state machines, endpoints, roles and topic."
+        ));
+    }
     if args.delete_data {
-        print_line("--delete-data: the records table (every deployment, approval and audit entry), the template bucket and the artifact bucket are deleted too. This cannot be undone.");
+        print_line(format!("--delete-data: {BOOTSTRAP_STACK} is deleted too: the records table (every deployment, approval and audit entry), the template and artifact buckets and their key. This cannot be undone."));
     } else {
-        print_line("Kept: the records table and the template bucket (the audit trail), and the artifact bucket; --delete-data deletes them.");
+        print_line(format!("Kept ({BOOTSTRAP_STACK}): the records table, the template and artifact buckets and their key; a later install uses them again. --delete-data deletes them."));
     }
     if !args.yes {
         confirm_typed(PIPELINE_STACK)?;
     }
-    delete_stack(&clients, PIPELINE_STACK).await?;
-    print_line(format!("Deleted {PIPELINE_STACK}"));
+    if pipeline.is_some() {
+        delete_stack(&clients, PIPELINE_STACK).await?;
+        print_line(format!("Deleted {PIPELINE_STACK}"));
+    }
     if !args.delete_data {
-        let kept: Vec<Vec<String>> = ["TableName", "TemplateBucketName"]
-            .iter()
-            .filter_map(|k| Some(vec![k.to_string(), outputs.get(*k)?.clone()]))
-            .collect();
-        print_table(&["KEPT", "NAME"], &kept);
+        let kept: Vec<Vec<String>> = data.into_iter().map(|(k, v)| vec![k, v]).collect();
+        print_table(&["KEPT", "VALUE"], &kept);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(table) = outputs.get("TableName") {
-        delete_table(&clients.dynamodb, table).await?;
-        print_line(format!("Deleted table {table}"));
+    // The table refuses deletion while protected; CloudFormation cannot delete buckets that
+    // still hold objects.
+    if let Some(table) = data.get("TableName") {
+        unprotect_table(&clients.dynamodb, table).await?;
     }
-    if let Some(bucket) = outputs.get("TemplateBucketName") {
-        empty_and_delete_bucket(&clients.s3, bucket).await?;
-        print_line(format!("Deleted bucket {bucket}"));
-    }
-    if clients
-        .stacks
-        .describe_stack(BOOTSTRAP_STACK)
-        .await?
-        .is_some()
-    {
-        let bucket = clients
-            .stacks
-            .stack_outputs(BOOTSTRAP_STACK)
-            .await?
-            .remove(ARTIFACT_BUCKET_OUTPUT);
-        delete_stack(&clients, BOOTSTRAP_STACK).await?;
-        if let Some(bucket) = bucket {
-            empty_and_delete_bucket(&clients.s3, &bucket).await?;
-            print_line(format!("Deleted bucket {bucket}"));
+    for key in ["TemplateBucketName", ARTIFACT_BUCKET_OUTPUT] {
+        if let Some(bucket) = data.get(key) {
+            empty_bucket(&clients.s3, bucket).await?;
         }
-        print_line(format!("Deleted {BOOTSTRAP_STACK}"));
     }
+    delete_stack(&clients, BOOTSTRAP_STACK).await?;
+    print_line(format!("Deleted {BOOTSTRAP_STACK} and its data"));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -531,7 +522,7 @@ async fn delete_stack(clients: &Clients, stack: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn delete_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> anyhow::Result<()> {
+async fn unprotect_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> anyhow::Result<()> {
     dynamodb
         .update_table()
         .table_name(table)
@@ -544,17 +535,11 @@ async fn delete_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> anyho
                 sdk_message(&e)
             )
         })?;
-    dynamodb
-        .delete_table()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("delete table {table}: {}", sdk_message(&e)))?;
     Ok(())
 }
 
-/// Deletes every version of every object, then the bucket.
-async fn empty_and_delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<()> {
+/// Deletes every version of every object.
+async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<()> {
     loop {
         let listed = s3
             .list_object_versions()
@@ -588,10 +573,5 @@ async fn empty_and_delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> anyho
                 .map_err(|e| anyhow::anyhow!("delete s3://{bucket}/{key}: {}", sdk_message(&e)))?;
         }
     }
-    s3.delete_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("delete bucket {bucket}: {}", sdk_message(&e)))?;
     Ok(())
 }

@@ -316,13 +316,16 @@ mod tests {
     }
 
     #[test]
-    fn deploy_machine_starts_by_recording_and_names_the_record_function() {
+    fn deploy_machine_starts_a_request_by_recording_and_names_the_record_function() {
         let rendered = StateMachine::Deploy.render("us-east-1", "123456789012");
         assert!(
             rendered.contains("arn:aws:lambda:us-east-1:123456789012:function:infra-agent-record")
         );
         let value: serde_json::Value = serde_json::from_str(&rendered).expect("valid JSON");
-        assert_eq!(value["StartAt"], "Start deployment");
+        let route = &value["States"][value["StartAt"].as_str().unwrap()];
+        assert_eq!(route["Choices"][0]["Variable"], "$.request");
+        assert_eq!(route["Choices"][0]["Next"], "Start deployment");
+        assert_eq!(route["Default"], "Expand console input");
     }
 
     #[test]
