@@ -2,6 +2,7 @@
 //! pipeline's functions run by the local Lambda host, approvals decided over HTTP.
 
 mod approval_links;
+mod console;
 mod deploy;
 mod emulator;
 mod environment;
