@@ -43,14 +43,7 @@ async fn nothing_changed(backend: &Backend, started: &Started, approval_id: &str
         backend.record(started).await.map(|r| r.status),
         Some(DeploymentStatus::AwaitingApproval)
     );
-    let execution = backend
-        .sfn
-        .describe_execution()
-        .execution_arn(&started.execution_arn)
-        .send()
-        .await
-        .expect("describe execution");
-    assert_eq!(execution.status.as_str(), "RUNNING");
+    assert_eq!(backend.execution(started).await.status.as_str(), "RUNNING");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,22 +68,15 @@ async fn unsigned_and_mis_signed_requests_are_refused_before_the_endpoint_runs()
         assert_eq!(answer["Message"], "Forbidden", "{what}: IAM's refusal");
     }
     nothing_changed(&backend, &started, &message.approval_id).await;
-    let trail = backend
-        .pipeline
-        .store
-        .audit_trail(started.env, started.stack.as_str())
-        .await
-        .unwrap();
+    let trail = backend.audit_trail(&started).await;
     assert!(
         !trail.iter().any(|a| a.action == "approval.decide"),
         "the endpoint never ran: {trail:?}"
     );
-    inbox::post_form(
-        &message.link,
-        &[("decision", "reject"), ("approver", "Ada")],
-    )
-    .await
-    .unwrap();
+    let (status, _) = backend
+        .decide_as("approver", &message.approval_id, "reject")
+        .await;
+    assert_eq!(status, 200);
     backend.wait_for_end(&started).await;
 }
 
@@ -106,12 +92,7 @@ async fn an_identity_outside_the_environment_s_approvers_is_refused_audited_and_
         assert_eq!(answer["error"], "NotAnApprover", "{name}: {answer}");
     }
     nothing_changed(&backend, &started, &message.approval_id).await;
-    let trail = backend
-        .pipeline
-        .store
-        .audit_trail(started.env, started.stack.as_str())
-        .await
-        .unwrap();
+    let trail = backend.audit_trail(&started).await;
     for name in ["outsider", "engineer"] {
         let arn = backend.identity(name).arn;
         let refused = trail

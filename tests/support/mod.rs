@@ -11,7 +11,7 @@ use infra_agent_core::contract::deploy::DeployRequest;
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::naming::{new_execution_name, Env, StackKey};
-use infra_agent_core::records::DeploymentRecord;
+use infra_agent_core::records::{AuditEntry, DeploymentRecord};
 use infra_agent_core::registry::StateMachine;
 use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
@@ -204,17 +204,33 @@ impl Backend {
         }
     }
 
+    /// The execution as Step Functions describes it now.
+    pub async fn execution(
+        &self,
+        started: &Started,
+    ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+        self.sfn
+            .describe_execution()
+            .execution_arn(&started.execution_arn)
+            .send()
+            .await
+            .expect("describe execution")
+    }
+
+    /// The audit trail of `started`'s stack in its environment.
+    pub async fn audit_trail(&self, started: &Started) -> Vec<AuditEntry> {
+        self.pipeline
+            .store
+            .audit_trail(started.env, started.stack.as_str())
+            .await
+            .expect("read the audit trail")
+    }
+
     /// Waits for the execution to end; returns its status and, for failures, the error name.
     pub async fn wait_for_end(&self, started: &Started) -> Ended {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            let out = self
-                .sfn
-                .describe_execution()
-                .execution_arn(&started.execution_arn)
-                .send()
-                .await
-                .expect("describe execution");
+            let out = self.execution(started).await;
             if out.status.as_str() != "RUNNING" {
                 return Ended {
                     status: out.status.as_str().to_string(),
