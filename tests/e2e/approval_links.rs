@@ -20,14 +20,7 @@ async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox:
 }
 
 async fn approval_status(backend: &Backend, id: &str) -> ApprovalStatus {
-    backend
-        .pipeline
-        .store
-        .approval(id)
-        .await
-        .unwrap()
-        .expect("approval")
-        .status
+    backend.approval(id).await.status
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -102,13 +95,7 @@ async fn reused_link_is_refused_after_the_first_decision() {
         Some("ApprovalRejected"),
         "the first decision stands"
     );
-    let approval = backend
-        .pipeline
-        .store
-        .approval(&message.approval_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let approval = backend.approval(&message.approval_id).await;
     assert_eq!(approval.status, ApprovalStatus::Rejected);
     assert_eq!(approval.approver.as_deref(), Some("Ada"));
 }

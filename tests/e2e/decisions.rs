@@ -25,13 +25,7 @@ async fn waiting(backend: &Backend, env: Env, prefix: &str) -> (Started, inbox::
 /// The approval is still pending with nobody counted, the deployment still waits and its
 /// execution still runs.
 async fn nothing_changed(backend: &Backend, started: &Started, approval_id: &str) {
-    let approval = backend
-        .pipeline
-        .store
-        .approval(approval_id)
-        .await
-        .unwrap()
-        .expect("approval");
+    let approval = backend.approval(approval_id).await;
     assert_eq!(approval.status, ApprovalStatus::Pending);
     assert!(
         approval.approved_by.is_empty(),
@@ -163,13 +157,7 @@ async fn the_recorded_approver_is_the_signed_identity_whatever_the_client_claims
     assert_eq!(ended.status, "SUCCEEDED", "{ended:?}");
     let record = backend.record(&started).await.unwrap();
     assert_eq!(record.approver.as_deref(), Some(approver.arn.as_str()));
-    let approval = backend
-        .pipeline
-        .store
-        .approval(&message.approval_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let approval = backend.approval(&message.approval_id).await;
     assert_eq!(approval.approver.as_deref(), Some(approver.arn.as_str()));
 }
 

@@ -11,7 +11,7 @@ use infra_agent_core::contract::deploy::DeployRequest;
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::naming::{new_execution_name, Env, StackKey};
-use infra_agent_core::records::{AuditEntry, DeploymentRecord};
+use infra_agent_core::records::{ApprovalRecord, AuditEntry, DeploymentRecord};
 use infra_agent_core::registry::StateMachine;
 use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
@@ -215,6 +215,16 @@ impl Backend {
             .send()
             .await
             .expect("describe execution")
+    }
+
+    /// Approval `id` as stored; the test fails if there is none.
+    pub async fn approval(&self, id: &str) -> ApprovalRecord {
+        self.pipeline
+            .store
+            .approval(id)
+            .await
+            .expect("read the approval")
+            .unwrap_or_else(|| panic!("no approval {id}"))
     }
 
     /// The audit trail of `started`'s stack in its environment.
