@@ -9,14 +9,12 @@ use infra_agent_core::registry::StateMachine;
 use infra_agent_pipeline::aws::cloudformation::CloudFormation;
 use infra_agent_pipeline::aws::dynamodb::DynamoStore;
 use infra_agent_pipeline::aws::s3::S3Templates;
-use infra_agent_pipeline::aws::sfn::StepFunctions;
 
 pub struct Backend {
     pub store: DynamoStore,
     /// CloudFormation through the stacks port; `cfn` for what only the CLI does (deleting stacks).
     pub stacks: CloudFormation,
     pub templates: S3Templates,
-    pub executions: StepFunctions,
     pub sfn: aws_sdk_sfn::Client,
     pub sts: aws_sdk_sts::Client,
     pub cfn: aws_sdk_cloudformation::Client,
@@ -68,7 +66,6 @@ impl Backend {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table),
             stacks: CloudFormation::new(cfn.clone()),
             templates: S3Templates::new(s3.clone()),
-            executions: StepFunctions::new(sfn.clone()),
             sfn,
             sts: aws_sdk_sts::Client::new(&config),
             cfn,

@@ -3,12 +3,14 @@
 
 mod backend;
 mod commands;
+mod decisions;
 mod output;
 mod reconcile;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use infra_agent_core::approval::api::DecisionVerb;
 use output::Format;
 
 #[derive(Parser)]
@@ -36,9 +38,9 @@ enum Command {
     Destroy(commands::destroy::DestroyArgs),
     /// Follow a deployment until it ends.
     Wait(commands::deploy::WaitArgs),
-    /// Approve a pending change set.
+    /// Approve a pending change set or teardown, as your IAM identity (the decision endpoint).
     Approve(commands::approve::DecideArgs),
-    /// Reject a pending change set (it is deleted).
+    /// Reject a pending change set (it is deleted) or teardown, as your IAM identity.
     Reject(commands::approve::DecideArgs),
     /// Stacks of an environment with their latest deployment.
     Status(commands::status::StatusArgs),
@@ -129,39 +131,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         let backend = backend::Backend::connect().await.ok();
         return commands::plan::run(args, format, backend.as_ref()).await;
     }
-    // The pipeline's own stack: installed before any of its settings exist.
-    let command = match cli.command {
-        Command::Install(args) => return commands::install::install(args, format).await,
-        Command::Uninstall(args) => return commands::install::uninstall(args).await,
-        other => other,
-    };
-    let backend = backend::Backend::connect().await?;
-    match command {
-        Command::Deploy(args) => commands::deploy::deploy(&backend, args, format).await,
-        Command::Destroy(args) => commands::destroy::destroy(&backend, args).await,
-        Command::Wait(args) => commands::deploy::wait(&backend, args, format).await,
+    // The pipeline's own stack: installed before any of its settings exist. Decisions go to the
+    // decision endpoint only: no table, no Step Functions.
+    match cli.command {
+        Command::Install(args) => commands::install::install(args, format).await,
+        Command::Uninstall(args) => commands::install::uninstall(args).await,
         Command::Approve(args) => {
-            commands::approve::decide(
-                &backend,
-                args,
-                infra_agent_core::contract::approval::Decision::Approved,
-                format,
-            )
-            .await
+            commands::approve::decide(args, DecisionVerb::Approve, format).await
         }
         Command::Reject(args) => {
-            commands::approve::decide(
-                &backend,
-                args,
-                infra_agent_core::contract::approval::Decision::Rejected,
-                format,
-            )
-            .await
+            commands::approve::decide(args, DecisionVerb::Reject, format).await
         }
-        Command::Status(args) => commands::status::status(&backend, args, format).await,
-        Command::Unlock(args) => commands::unlock::unlock(&backend, args, format).await,
-        Command::History(args) => commands::status::history(&backend, args, format).await,
-        Command::Validate(_)
+        command => {
+            let backend = backend::Backend::connect().await?;
+            run_with(&backend, command, format).await
+        }
+    }
+}
+
+async fn run_with(
+    backend: &backend::Backend,
+    command: Command,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Deploy(args) => commands::deploy::deploy(backend, args, format).await,
+        Command::Destroy(args) => commands::destroy::destroy(backend, args).await,
+        Command::Wait(args) => commands::deploy::wait(backend, args, format).await,
+        Command::Status(args) => commands::status::status(backend, args, format).await,
+        Command::Unlock(args) => commands::unlock::unlock(backend, args, format).await,
+        Command::History(args) => commands::status::history(backend, args, format).await,
+        Command::Approve(_)
+        | Command::Reject(_)
+        | Command::Validate(_)
         | Command::Cost(_)
         | Command::Plan(_)
         | Command::Install(_)
@@ -181,6 +183,32 @@ fn restore_default_sigpipe() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The approver is whoever signs the request: no option names another.
+    #[test]
+    fn approve_and_reject_take_a_comment_but_no_approver_name() {
+        for verb in ["approve", "reject"] {
+            let named = Cli::try_parse_from([
+                "infra-agent",
+                verb,
+                "a1b2c3d4-0123456789ab",
+                "--as",
+                "tester",
+            ]);
+            let err = named
+                .err()
+                .unwrap_or_else(|| panic!("{verb} --as was accepted"));
+            assert!(err.to_string().contains("--as"), "{err}");
+            assert!(Cli::try_parse_from([
+                "infra-agent",
+                verb,
+                "a1b2c3d4-0123456789ab",
+                "--comment",
+                "ok"
+            ])
+            .is_ok());
+        }
+    }
 
     #[test]
     fn an_unreachable_backend_gets_a_hint_and_other_errors_do_not() {

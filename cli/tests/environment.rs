@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cli, text};
+use common::{cli, cli_as, text};
 
 use std::process::{Command, Output};
 
@@ -26,14 +26,14 @@ fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(output)))
 }
 
-/// Deploys a catalog stack to tst, approves it under a name and follows it to the end.
+/// Deploys a catalog stack to tst, approves it as tst's approver and follows it to the end.
 fn deploy_and_approve(stack: &str) -> serde_json::Value {
     let started = cli(&["deploy", stack, "--env", "tst", "--output", "json"]);
     assert!(started.status.success(), "{}", text(&started));
     let view = json(&started);
     assert_eq!(view["status"], "AWAITING_APPROVAL", "{view}");
     let approval = view["approval_id"].as_str().unwrap().to_string();
-    let approved = cli(&["approve", &approval, "--as", "tester"]);
+    let approved = cli_as("approver", &["approve", &approval]);
     assert!(approved.status.success(), "{}", text(&approved));
     let deployment = view["deployment_id"].as_str().unwrap();
     let ended = cli(&["wait", deployment, "--output", "json"]);
@@ -156,7 +156,7 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
         let line = line.expect("read progress");
         if let Some((_, rest)) = line.split_once("waits for approval ") {
             let approval = rest.split(':').next().unwrap_or_default().trim();
-            let approved = cli(&["approve", approval, "--as", "tester"]);
+            let approved = cli_as("approver", &["approve", approval]);
             assert!(approved.status.success(), "{}", text(&approved));
             approvals.push(approval.to_string());
         }
@@ -285,23 +285,15 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
     }
 }
 
-/// prd is torn down only on a teardown approval of exactly its stacks, by two distinct approvers,
-/// and an approval is used once.
+/// prd is torn down only on a teardown approval of exactly its stacks, by two distinct approvers
+/// of prd through the decision endpoint, and an approval is used once.
 #[test]
 fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
-    use infra_agent_core::contract::approval::Decision;
-    use infra_agent_pipeline::steps::decision::decide;
-
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let config = runtime.block_on(aws_config::load_defaults(
         aws_config::BehaviorVersion::latest(),
     ));
     let cfn = aws_sdk_cloudformation::Client::new(&config);
-    let store = infra_agent_pipeline::aws::dynamodb::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        std::env::var(infra_agent_pipeline::settings::VAR_TABLE).expect("table"),
-    );
-    let sfn = infra_agent_pipeline::aws::sfn::StepFunctions::new(aws_sdk_sfn::Client::new(&config));
     // A prd catalog stack, created directly: deploying to prd needs two IAM identities.
     let create = || {
         runtime
@@ -347,9 +339,24 @@ fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
     assert!(!pending.status.success());
     assert!(text(&pending).contains("0 of 2"), "{}", text(&pending));
 
-    let first = cli(&["approve", &approval]);
+    // The engineer who asked is no approver of prd: refused, nothing counted.
+    let engineer = cli(&["approve", &approval]);
+    assert!(!engineer.status.success(), "{}", text(&engineer));
+    assert!(
+        text(&engineer).contains("may not decide approvals in prd"),
+        "{}",
+        text(&engineer)
+    );
+    assert!(text(&cli(&with_approval)).contains("0 of 2"));
+
+    let first = cli_as("prd-approver-1", &["approve", &approval]);
     assert!(first.status.success(), "{}", text(&first));
-    let again = cli(&["approve", &approval]);
+    assert!(
+        text(&first).contains("1 more distinct approver"),
+        "{}",
+        text(&first)
+    );
+    let again = cli_as("prd-approver-1", &["approve", &approval]);
     assert!(
         !again.status.success(),
         "the same person twice: {}",
@@ -367,18 +374,13 @@ fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
         text(&one_of_two)
     );
 
-    runtime
-        .block_on(decide(
-            &store,
-            &sfn,
-            &approval,
-            Decision::Approved,
-            "arn:aws:iam::123456789012:user/second-approver",
-            None,
-            "cli",
-        ))
-        .expect("decide")
-        .expect("second approval decides");
+    let second = cli_as("prd-approver-2", &["approve", &approval]);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(
+        text(&second).contains(&format!("--approval {approval}")),
+        "the teardown's next step: {}",
+        text(&second)
+    );
     let destroyed = cli(&with_approval);
     let report = text(&destroyed);
     assert!(destroyed.status.success(), "{report}");

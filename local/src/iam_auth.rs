@@ -32,8 +32,8 @@ pub enum Refused {
     Unsigned,
     #[error("the authorization header is not a SigV4 one: {0}")]
     Malformed(&'static str),
-    #[error("access key {0} belongs to no local identity")]
-    UnknownKey(String),
+    #[error("the access key belongs to no local identity")]
+    UnknownKey,
     #[error("signed for {0}, not for lambda in this region")]
     WrongScope(String),
     #[error("x-amz-date is missing, malformed or not the credential's date")]
@@ -71,7 +71,7 @@ pub fn verify<'a>(
     let parts = Authorization::parse(authorization)?;
     let identity = identities
         .by_access_key(parts.access_key)
-        .ok_or_else(|| Refused::UnknownKey(parts.access_key.to_string()))?;
+        .ok_or(Refused::UnknownKey)?;
     if parts.region != region || parts.service != sigv4::SERVICE {
         return Err(Refused::WrongScope(format!(
             "{} in {}",
@@ -350,7 +350,7 @@ mod tests {
         };
         assert_eq!(
             check(&identities, &signed(&stranger, BODY, now), BODY, now),
-            Err(Refused::UnknownKey("AKIANOBODY".into()))
+            Err(Refused::UnknownKey)
         );
     }
 

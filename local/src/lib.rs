@@ -4,7 +4,6 @@
 
 pub mod bootstrap;
 pub mod emulator;
-pub mod function_urls;
 pub mod host;
 pub mod iam_auth;
 pub mod identities;

@@ -53,6 +53,16 @@ enum Command {
         #[arg(long)]
         write: std::path::PathBuf,
     },
+    /// Run a command signed as local identity NAME (.local/identities.json): its credentials in
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the rest of the environment as it is
+    /// (source .local/env first), e.g. `as approver -- infra-agent approve <id>`.
+    As {
+        /// engineer, approver, prd-approver-1, prd-approver-2 or outsider.
+        name: String,
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 #[tokio::main]
@@ -95,6 +105,23 @@ async fn main() -> anyhow::Result<()> {
                 &var("AWS_SECRET_ACCESS_KEY")?,
             )
             .write(&write)
+        }
+        Command::As { name, command } => {
+            let identities = identities::Identities::from_env()?;
+            let who = identities.by_name(&name).ok_or_else(|| {
+                anyhow::anyhow!("no local identity {name} in {}", identities::VAR_IDENTITIES)
+            })?;
+            let (program, args) = command
+                .split_first()
+                .ok_or_else(|| anyhow::anyhow!("no command to run"))?;
+            let status = std::process::Command::new(program)
+                .args(args)
+                .env("AWS_ACCESS_KEY_ID", &who.access_key_id)
+                .env("AWS_SECRET_ACCESS_KEY", &who.secret_access_key)
+                .env_remove("AWS_SESSION_TOKEN")
+                .status()
+                .map_err(|e| anyhow::anyhow!("run {program}: {e}"))?;
+            std::process::exit(status.code().unwrap_or(1));
         }
     }
 }

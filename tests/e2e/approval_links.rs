@@ -20,14 +20,7 @@ async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox:
 }
 
 async fn approval_status(backend: &Backend, id: &str) -> ApprovalStatus {
-    backend
-        .pipeline
-        .store
-        .approval(id)
-        .await
-        .unwrap()
-        .expect("approval")
-        .status
+    backend.approval(id).await.status
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -102,13 +95,7 @@ async fn reused_link_is_refused_after_the_first_decision() {
         Some("ApprovalRejected"),
         "the first decision stands"
     );
-    let approval = backend
-        .pipeline
-        .store
-        .approval(&message.approval_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let approval = backend.approval(&message.approval_id).await;
     assert_eq!(approval.status, ApprovalStatus::Rejected);
     assert_eq!(approval.approver.as_deref(), Some("Ada"));
 }
@@ -298,107 +285,6 @@ async fn decision_after_the_execution_stopped_waiting_expires_the_approval() {
         !trail.iter().any(|a| a.action == "stack.execute"),
         "nothing was executed: {trail:?}"
     );
-}
-
-/// prd needs two distinct approvers (infra/environments/prd.toml), under IAM identities: its
-/// links may reject but never approve, so approvals go through `decide` as the CLI calls it.
-#[tokio::test(flavor = "multi_thread")]
-async fn prd_change_needs_two_distinct_approvers() {
-    use infra_agent_core::contract::approval::Decision;
-    use infra_agent_core::records::DecideError;
-    use infra_agent_pipeline::steps::decision::decide;
-
-    let backend = Backend::connect().await;
-    let stack = unique_stack("two");
-    let started = backend
-        .start_in(
-            Env::Prd,
-            &stack,
-            &vpc_template(&BTreeMap::new()),
-            "1.0.0",
-            None,
-        )
-        .await;
-    let message = backend.awaiting_approval(&started).await;
-    let link_approval = inbox::post_form(
-        &message.link,
-        &[("decision", "approve"), ("approver", "Ada")],
-    )
-    .await
-    .unwrap();
-    assert_eq!(link_approval.status, 403, "a prd link cannot approve");
-
-    let (store, executions) = (
-        backend.pipeline.store.as_ref(),
-        backend.pipeline.executions.as_ref(),
-    );
-    let id = &message.approval_id;
-    let first = decide(
-        store,
-        executions,
-        id,
-        Decision::Approved,
-        "arn:aws:iam::1:user/ada",
-        None,
-        "cli",
-    )
-    .await
-    .unwrap()
-    .expect("first approval recorded");
-    assert_eq!(
-        first.status,
-        ApprovalStatus::Pending,
-        "one approver is not enough in prd"
-    );
-    assert_eq!(first.required_approvers, 2);
-    let again = decide(
-        store,
-        executions,
-        id,
-        Decision::Approved,
-        "arn:aws:iam::1:user/ada",
-        None,
-        "cli",
-    )
-    .await
-    .unwrap();
-    assert!(
-        matches!(again, Err(DecideError::AlreadyApprovedBy { .. })),
-        "{again:?}"
-    );
-    assert_eq!(
-        backend.record(&started).await.unwrap().status,
-        DeploymentStatus::AwaitingApproval,
-        "still waiting after one approver"
-    );
-    assert!(backend.lock_held(&started).await, "prd's lock is held");
-    assert_eq!(
-        backend.change_sets(&started).await.len(),
-        1,
-        "prd's change set waits"
-    );
-
-    let second = decide(
-        store,
-        executions,
-        id,
-        Decision::Approved,
-        "arn:aws:iam::1:user/bob",
-        None,
-        "cli",
-    )
-    .await
-    .unwrap()
-    .expect("second approval decides");
-    assert_eq!(second.status, ApprovalStatus::Approved);
-    let ended = backend.wait_for_end(&started).await;
-    assert_eq!(ended.status, "SUCCEEDED", "{ended:?}");
-    let record = backend.record(&started).await.unwrap();
-    assert_eq!(
-        record.approver.as_deref(),
-        Some("arn:aws:iam::1:user/ada, arn:aws:iam::1:user/bob")
-    );
-    assert!(!backend.lock_held(&started).await, "lock released");
 }
 
 /// A retried approval step stores its approval again: votes already cast survive, the new task

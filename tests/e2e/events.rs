@@ -1,5 +1,5 @@
 //! Malformed events reach every function through the Lambda Invoke API and come back as typed
-//! errors, never as a crash of the host.
+//! errors, never as a crash of the host; the functions behind a URL cannot be invoked at all.
 
 use infra_agent_core::registry::Function;
 use infra_agent_tests::Backend;
@@ -43,6 +43,13 @@ async fn malformed_events_to_every_function_get_typed_errors() {
         r#"{"request":{"version":"one"}}"#,
     ];
     for function in Function::ALL {
+        if function.url_auth().is_some() {
+            // Reached only through its URL: a direct invocation is refused, whatever it says.
+            let (status, _, payload) = invoke(&backend.endpoint, &function.name(), "{}").await;
+            assert_eq!(status, 403, "{} {payload}", function.name());
+            assert_eq!(payload["Type"], "User", "{payload}");
+            continue;
+        }
         for body in bodies {
             let (status, function_error, payload) =
                 invoke(&backend.endpoint, &function.name(), body).await;

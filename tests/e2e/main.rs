@@ -1,8 +1,9 @@
 //! End-to-end tests: the deploy state machine in `statemachine/` executed by the emulator, the
-//! pipeline's functions run by the local Lambda host, approvals decided over HTTP.
+//! pipeline's functions run by the local Lambda host, approvals decided over HTTP (signed links, and the decision endpoint signed as local identities).
 
 mod approval_links;
 mod console;
+mod decisions;
 mod deploy;
 mod emulator;
 mod environment;

@@ -11,11 +11,12 @@ use infra_agent_core::contract::deploy::DeployRequest;
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::naming::{new_execution_name, Env, StackKey};
-use infra_agent_core::records::DeploymentRecord;
+use infra_agent_core::records::{ApprovalRecord, AuditEntry, DeploymentRecord};
 use infra_agent_core::registry::StateMachine;
 use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
 
+pub use infra_agent_local::identities::{Identities, LocalIdentity};
 pub use infra_agent_local::inbox;
 
 /// The local backend as the tests see it.
@@ -30,6 +31,10 @@ pub struct Backend {
     pub environment_state_machine_arn: String,
     pub queue_url: String,
     pub endpoint: String,
+    /// The decision endpoint's function URL (AuthType AWS_IAM).
+    pub decision_url: String,
+    /// Who may sign requests to it.
+    pub identities: Identities,
 }
 
 fn required(name: &str) -> String {
@@ -54,7 +59,31 @@ impl Backend {
             environment_state_machine_arn: required(StateMachine::DeployEnvironment.arn_variable()),
             queue_url: required("INFRA_AGENT_APPROVAL_QUEUE_URL"),
             endpoint: required("AWS_ENDPOINT_URL"),
+            decision_url: required(infra_agent_pipeline::settings::VAR_DECISION_URL),
+            identities: Identities::from_env()
+                .unwrap_or_else(|e| panic!("{e:#}: run the tests with `scripts/test`")),
         }
+    }
+
+    /// Local identity `name`.
+    pub fn identity(&self, name: &str) -> LocalIdentity {
+        self.identities
+            .by_name(name)
+            .unwrap_or_else(|| panic!("no local identity {name}"))
+            .clone()
+    }
+
+    /// `{"decision": decision}` on `approval_id`, signed as local identity `name`, as
+    /// `infra-agent approve|reject` sends it; the endpoint's status and JSON answer.
+    pub async fn decide_as(
+        &self,
+        name: &str,
+        approval_id: &str,
+        decision: &str,
+    ) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({ "decision": decision }).to_string();
+        let url = format!("{}/decisions/{approval_id}", self.decision_url);
+        post_signed(&url, Some(&self.identity(name)), &body, &body, &[]).await
     }
 
     /// Stores `template` and starts a named deploy execution, as `infra-agent deploy` does.
@@ -182,17 +211,43 @@ impl Backend {
         }
     }
 
+    /// The execution as Step Functions describes it now.
+    pub async fn execution(
+        &self,
+        started: &Started,
+    ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+        self.sfn
+            .describe_execution()
+            .execution_arn(&started.execution_arn)
+            .send()
+            .await
+            .expect("describe execution")
+    }
+
+    /// Approval `id` as stored; the test fails if there is none.
+    pub async fn approval(&self, id: &str) -> ApprovalRecord {
+        self.pipeline
+            .store
+            .approval(id)
+            .await
+            .expect("read the approval")
+            .unwrap_or_else(|| panic!("no approval {id}"))
+    }
+
+    /// The audit trail of `started`'s stack in its environment.
+    pub async fn audit_trail(&self, started: &Started) -> Vec<AuditEntry> {
+        self.pipeline
+            .store
+            .audit_trail(started.env, started.stack.as_str())
+            .await
+            .expect("read the audit trail")
+    }
+
     /// Waits for the execution to end; returns its status and, for failures, the error name.
     pub async fn wait_for_end(&self, started: &Started) -> Ended {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            let out = self
-                .sfn
-                .describe_execution()
-                .execution_arn(&started.execution_arn)
-                .send()
-                .await
-                .expect("describe execution");
+            let out = self.execution(started).await;
             if out.status.as_str() != "RUNNING" {
                 return Ended {
                     status: out.status.as_str().to_string(),
@@ -279,6 +334,59 @@ impl Backend {
             Err(e) => panic!("ListChangeSets of {name}: {e:?}"),
         }
     }
+}
+
+/// POSTs `sent_body` to `url`, signed by `signer` over `signed_body` (none: unsigned), with
+/// `headers` besides; the status and the answer as JSON (`null` when it is not JSON).
+pub async fn post_signed(
+    url: &str,
+    signer: Option<&LocalIdentity>,
+    signed_body: &str,
+    sent_body: &str,
+    headers: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    use http_body_util::{BodyExt, Full};
+    use infra_agent_pipeline::aws::sigv4;
+    let content_type = ("content-type", "application/json");
+    let mut request = hyper::Request::post(url).header(content_type.0, content_type.1);
+    if let Some(who) = signer {
+        let signature = sigv4::sign(
+            &sigv4::Request {
+                service: sigv4::SERVICE,
+                method: "POST",
+                url,
+                headers: &[content_type],
+                body: signed_body.as_bytes(),
+            },
+            &who.credentials(),
+            "us-east-1",
+            std::time::SystemTime::now(),
+        )
+        .expect("signed");
+        for (name, value) in signature {
+            request = request.header(name, value);
+        }
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(bytes::Bytes::from(sent_body.to_string())))
+        .expect("a request");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let response = client.request(request).await.expect("the host answers");
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("an answer")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// CloudFormation's answer for a stack that does not exist: `ValidationError`, "… does not exist".

@@ -1,129 +1,106 @@
-//! `approve` and `reject`: decide a pending approval under your IAM identity. Same guarantees as
-//! the link: once only, before expiry, recorded with the approver.
+//! `approve` and `reject`: send a decision on a pending approval to the decision endpoint, signed
+//! with your AWS credentials. The endpoint decides: it records the signed caller as the approver,
+//! only if the approval's environment lists the caller among its approvers, once, before expiry.
 
-use infra_agent_pipeline::ports::Approvals;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
-use infra_agent_core::approval::text::{approver_name, comment_text};
+use anyhow::Context;
+use infra_agent_core::approval::api::{
+    DecisionAnswer, DecisionRefusal, DecisionRequest, DecisionVerb,
+};
 use infra_agent_core::contract::approval::Decision;
-use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalKind, ApprovalStatus};
-use infra_agent_pipeline::steps::decision::decide as decide_approval;
-use serde::Serialize;
 
-use crate::backend::Backend;
-use crate::output::{eprint_line, print_json, print_line, Format};
+use crate::decisions;
+use crate::output::{eprint_line, inert, print_json, print_line, Format};
 
 #[derive(clap::Args)]
 pub struct DecideArgs {
     /// Approval id (shown by `deploy` and in the approval message).
     approval_id: String,
-    /// Name to record as approver instead of your IAM identity (not allowed in prd).
-    #[arg(long = "as")]
-    approver: Option<String>,
     /// Comment to record with the decision.
     #[arg(long)]
     comment: Option<String>,
 }
 
-#[derive(Serialize)]
-struct DecisionView<'a> {
-    approval_id: &'a str,
-    deployment_id: &'a str,
-    decision: Decision,
-    approver: &'a str,
-}
-
 pub async fn decide(
-    backend: &Backend,
     args: DecideArgs,
-    decision: Decision,
+    verb: DecisionVerb,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let approval = backend
-        .store
-        .approval(&args.approval_id)
-        .await?
-        .with_context(|| format!("approval {} does not exist", args.approval_id))?;
-    let identity = backend.caller().await?;
-    let approver = match (&args.approver, approval.env) {
-        (Some(_), Env::Prd) => {
-            bail!("prd approvals are recorded under your IAM identity; drop --as")
-        }
-        (Some(name), _) => match approver_name(name) {
-            Some(name) => format!("{name} (via {identity})"),
-            None => {
-                bail!("--as needs a name of at most 100 characters, without control characters")
-            }
-        },
-        (None, _) => identity,
+    let endpoint = decisions::endpoint()?;
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let request = DecisionRequest {
+        decision: verb,
+        comment: args.comment,
     };
-    // The same rules as the approval link's form: a name is printable, a comment one line.
-    let comment = args.comment.as_deref().and_then(comment_text);
-    let outcome = decide_approval(
-        &backend.store,
-        &backend.executions,
-        &args.approval_id,
-        decision,
-        &approver,
-        comment.as_deref(),
-        "cli",
-    )
-    .await?;
-    let record = match outcome {
-        Ok(record) => record,
-        Err(refused) => {
-            eprint_line(format!("error: {refused}; nothing was changed"));
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let waiting_for = (record.required_approvers as usize).saturating_sub(record.approved_by.len());
-    if decision == Decision::Approved && record.status == ApprovalStatus::Pending {
-        if format == Format::Json {
-            print_json(&serde_json::json!({
-                "approval_id": record.approval_id,
-                "deployment_id": record.deployment_id,
-                "recorded_approver": approver,
-                "approved_by": record.approved_by,
-                "approvers_still_needed": waiting_for,
-            }))?;
-        } else {
-            print_line(format!(
-                "Recorded your approval of {} in {}; {waiting_for} more distinct approver(s) needed.",
-                record.stack_name, record.env
-            ));
-        }
+    let answer = decisions::send(&config, &endpoint, &args.approval_id, &request).await?;
+    if !(200..300).contains(&answer.status) {
+        refused(answer.status, &answer.body, format)?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let decided: DecisionAnswer = serde_json::from_str(&answer.body).with_context(|| {
+        format!(
+            "the decision endpoint answered HTTP {} with something else than a decision",
+            answer.status
+        )
+    })?;
+    if format == Format::Json {
+        print_json(&decided)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if format == Format::Json {
-        print_json(&DecisionView {
-            approval_id: &record.approval_id,
-            deployment_id: &record.deployment_id,
-            decision,
-            approver: &approver,
-        })?;
-    } else {
+    if decided.status == ApprovalStatus::Pending {
         print_line(format!(
-            "{} {} in {} (deployment {}) as {approver}",
-            match decision {
-                Decision::Approved => "Approved",
-                Decision::Rejected => "Rejected",
-            },
-            record.stack_name,
-            record.env,
-            record.deployment_id
+            "Recorded the approval of {} in {} by {}; {} more distinct approver(s) needed.",
+            decided.stack_name,
+            decided.env,
+            decided.recorded_approver,
+            decided.approvers_still_needed
         ));
-        match record.kind {
-            ApprovalKind::Teardown if decision == Decision::Approved => print_line(format!(
-                "Teardown: infra-agent destroy --env {} --allow-prd --approval {}",
-                record.env, record.approval_id
-            )),
-            ApprovalKind::Teardown => {}
-            ApprovalKind::Deployment => {
-                print_line(format!("Follow: infra-agent wait {}", record.deployment_id))
-            }
-        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_line(format!(
+        "{} {} in {} (deployment {}) as {}",
+        match decided.decision {
+            Decision::Approved => "Approved",
+            Decision::Rejected => "Rejected",
+        },
+        decided.stack_name,
+        decided.env,
+        decided.deployment_id,
+        decided.recorded_approver
+    ));
+    match decided.kind {
+        ApprovalKind::Teardown if decided.decision == Decision::Approved => print_line(format!(
+            "Teardown: infra-agent destroy --env {} --allow-prd --approval {}",
+            decided.env, decided.approval_id
+        )),
+        ApprovalKind::Teardown => {}
+        ApprovalKind::Deployment => print_line(format!(
+            "Follow: infra-agent wait {}",
+            decided.deployment_id
+        )),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says why the endpoint took no decision: its own refusal, or IAM's (the URL refuses requests
+/// it cannot authenticate before the function runs).
+fn refused(status: u16, body: &str, format: Format) -> anyhow::Result<()> {
+    match serde_json::from_str::<DecisionRefusal>(body) {
+        Ok(refusal) => {
+            if format == Format::Json {
+                print_json(&refusal)?;
+            }
+            eprint_line(format!("error: {} (HTTP {status})", refusal.message));
+        }
+        Err(_) if status == 403 => eprint_line(
+            "error: the decision endpoint refused the request (HTTP 403): IAM did not authenticate it, or your identity may not call the endpoint; nothing was changed",
+        ),
+        Err(_) => eprint_line(format!(
+            "error: the decision endpoint answered HTTP {status}: {}; nothing was decided",
+            inert(&body.chars().take(300).collect::<String>())
+        )),
+    }
+    Ok(())
 }

@@ -486,3 +486,41 @@ fn install_parameters_name_one_zip_per_function() {
         );
     }
 }
+
+#[test]
+fn functions_with_a_url_in_the_registry_have_it_in_the_template_with_its_auth_type() {
+    let template = template();
+    let urls = of_type(&template, "AWS::Lambda::Url");
+    for function in Function::ALL {
+        let (id, _) = function_resource(&template, function);
+        let declared: Vec<&str> = urls
+            .iter()
+            .filter(|(_, u)| target(&u["Properties"]["TargetFunctionArn"]) == Some(id.as_str()))
+            .filter_map(|(_, u)| u["Properties"]["AuthType"].as_str())
+            .collect();
+        let expected: Vec<&str> = function
+            .url_auth()
+            .map(|a| a.as_str())
+            .into_iter()
+            .collect();
+        assert_eq!(declared, expected, "{id}");
+    }
+    // Anyone may open a link (its signature authenticates it); nobody is granted the decision
+    // endpoint but the approver roles.
+    let public: Vec<(&str, &Value)> = of_type(&template, "AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, p)| p["Properties"]["Principal"] == "*")
+        .filter_map(|(_, p)| Some((target(&p["Properties"]["FunctionName"])?, &p["Properties"])))
+        .collect();
+    let link = function_resource(&template, Function::ApprovalLink).0;
+    assert!(!public.is_empty());
+    for (function, permission) in public {
+        assert_eq!(function, link.as_str());
+        let through_url = permission["FunctionUrlAuthType"] == "NONE"
+            || permission["InvokedViaFunctionUrl"] == true;
+        assert!(
+            through_url,
+            "a public permission not limited to the URL: {permission}"
+        );
+    }
+}

@@ -55,15 +55,6 @@ impl HttpResponse {
         }
     }
 
-    /// A plain-text answer, for requests that never reached the endpoint's logic.
-    pub fn text(status: u16, body: String) -> Self {
-        HttpResponse {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            body,
-        }
-    }
-
     /// Every header of the response, content type first.
     pub fn headers(&self) -> Vec<(&'static str, &'static str)> {
         let mut headers = vec![("content-type", self.content_type)];
@@ -99,7 +90,6 @@ mod tests {
     fn every_response_forbids_framing_and_caching() {
         for response in [
             HttpResponse::page(200, "<p>ok</p>".into()),
-            HttpResponse::text(400, "malformed".into()),
             HttpResponse::json(403, &serde_json::json!({"error": "NotAnApprover"})),
         ] {
             let headers: BTreeMap<_, _> = response.headers().into_iter().collect();
