@@ -183,11 +183,43 @@ pub async fn install(args: InstallArgs, format: Format) -> anyhow::Result<ExitCo
                 Applied::Created => format!("Installed {PIPELINE_STACK} (version {version})"),
                 _ => format!("Updated {PIPELINE_STACK} (version {version})"),
             });
+            let data = clients.stacks.stack_outputs(BOOTSTRAP_STACK).await?;
+            print_line("");
+            print_line("The CLI's settings for this pipeline:");
+            for line in cli_settings(&data, &outputs) {
+                print_line(format!("  export {line}"));
+            }
+            print_line("");
             let rows: Vec<Vec<String>> = outputs.into_iter().map(|(k, v)| vec![k, v]).collect();
             print_table(&["OUTPUT", "VALUE"], &rows);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `NAME=value` for each variable the CLI reads, from the two stacks' outputs.
+fn cli_settings(
+    data: &BTreeMap<String, String>,
+    pipeline: &BTreeMap<String, String>,
+) -> Vec<String> {
+    use infra_agent_pipeline::settings::{VAR_BUCKET, VAR_DECISION_URL, VAR_TABLE, VAR_TOPIC};
+    [
+        (VAR_TABLE, data.get("TableName")),
+        (VAR_BUCKET, data.get("TemplateBucketName")),
+        (
+            StateMachine::Deploy.arn_variable(),
+            pipeline.get("DeployStateMachineArn"),
+        ),
+        (
+            StateMachine::DeployEnvironment.arn_variable(),
+            pipeline.get("DeployEnvironmentStateMachineArn"),
+        ),
+        (VAR_DECISION_URL, pipeline.get("DecisionUrl")),
+        (VAR_TOPIC, pipeline.get("ApprovalTopicArn")),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some(format!("{name}={}", value?)))
+    .collect()
 }
 
 pub async fn uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {

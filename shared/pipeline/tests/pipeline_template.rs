@@ -524,3 +524,45 @@ fn functions_with_a_url_in_the_registry_have_it_in_the_template_with_its_auth_ty
         );
     }
 }
+
+#[test]
+fn every_role_the_environments_approvers_name_is_declared_and_may_call_the_decision_endpoint() {
+    let template = template();
+    let decision = function_resource(&template, Function::ApprovalDecision).0;
+    for env in Env::ALL {
+        let config = EnvironmentConfig::builtin(env).unwrap();
+        for pattern in &config.approvers {
+            let Some(role) = pattern
+                .as_str()
+                .split(":assumed-role/")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+            else {
+                continue;
+            };
+            let (id, resource) = of_type(&template, "AWS::IAM::Role")
+                .into_iter()
+                .find(|(_, r)| r["Properties"]["RoleName"] == role)
+                .unwrap_or_else(|| {
+                    panic!("{env}'s approvers name role {role}, not in the template")
+                });
+            let invokes: BTreeSet<String> = allow_statements(resource)
+                .into_iter()
+                .filter(|s| {
+                    resource_list(s)
+                        .iter()
+                        .any(|r| target(r) == Some(decision.as_str()))
+                })
+                .flat_map(actions)
+                .collect();
+            assert_eq!(
+                invokes,
+                BTreeSet::from([
+                    "lambda:InvokeFunction".to_string(),
+                    "lambda:InvokeFunctionUrl".to_string()
+                ]),
+                "{id}"
+            );
+        }
+    }
+}
