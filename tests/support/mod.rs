@@ -59,7 +59,10 @@ impl Backend {
             environment_state_machine_arn: required(StateMachine::DeployEnvironment.arn_variable()),
             queue_url: required("INFRA_AGENT_APPROVAL_QUEUE_URL"),
             endpoint: required("AWS_ENDPOINT_URL"),
-            decision_url: required(infra_agent_pipeline::settings::VAR_DECISION_URL),
+            // A function URL ends with "/", as CloudFormation gives it.
+            decision_url: required(infra_agent_pipeline::settings::VAR_DECISION_URL)
+                .trim_end_matches('/')
+                .to_string(),
             identities: Identities::from_env()
                 .unwrap_or_else(|e| panic!("{e:#}: run the tests with `scripts/test`")),
         }

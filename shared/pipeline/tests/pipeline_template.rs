@@ -45,7 +45,7 @@ fn target(value: &Value) -> Option<&str> {
         .or_else(|| value.pointer("/Fn::GetAtt/0").and_then(Value::as_str))
 }
 
-fn function_resource<'a>(template: &'a Template, function: Function) -> (&'a String, &'a Value) {
+fn function_resource(template: &Template, function: Function) -> (&String, &Value) {
     of_type(template, "AWS::Lambda::Function")
         .into_iter()
         .find(|(_, r)| r["Properties"]["FunctionName"] == function.name().as_str())
@@ -565,4 +565,19 @@ fn every_role_the_environments_approvers_name_is_declared_and_may_call_the_decis
             );
         }
     }
+}
+
+#[test]
+fn the_tables_time_to_live_is_the_attribute_the_store_writes() {
+    let template = Template::parse("infra/bootstrap.yaml", BOOTSTRAP_TEMPLATE).unwrap();
+    let (_, table) = of_type(&template, "AWS::DynamoDB::Table")
+        .into_iter()
+        .next()
+        .expect("the records table");
+    let ttl = &table["Properties"]["TimeToLiveSpecification"];
+    assert_eq!(ttl["Enabled"], true);
+    assert_eq!(
+        ttl["AttributeName"],
+        infra_agent_pipeline::aws::dynamodb::TTL_ATTRIBUTE
+    );
 }

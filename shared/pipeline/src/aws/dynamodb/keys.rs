@@ -61,3 +61,10 @@ pub fn price_partition(region: &str, query_id: &str) -> String {
 }
 
 pub const PRICE_SORT: &str = "PRICE";
+
+/// The table's time-to-live attribute (`infra/bootstrap.yaml`): only items that may vanish carry it
+/// — a lock a day after it expired (an expired lock is free anyway), a cached price a month
+/// after it went stale. Deployment, approval, audit and run records never do.
+pub const TTL_ATTRIBUTE: &str = "ttl_epoch";
+pub const LOCK_TTL_AFTER_EXPIRY_SECONDS: i64 = 24 * 3600;
+pub const PRICE_TTL_AFTER_EXPIRY_SECONDS: i64 = 30 * 24 * 3600;

@@ -15,11 +15,17 @@ impl Locks for DynamoStore {
     /// Takes the lock for `lock.holder`. Succeeds again for the same holder (a retried step), and
     /// over an expired lock; otherwise fails with `StackLocked` naming the holder.
     async fn acquire_lock(&self, lock: &StackLock, now_epoch: i64) -> Result<(), StepError> {
-        let item = to_item(
+        let mut item = to_item(
             lock,
             keys::lock_partition(lock.env, &lock.stack),
             keys::LOCK_SORT.to_string(),
         )?;
+        item.insert(
+            keys::TTL_ATTRIBUTE.into(),
+            AttributeValue::N(
+                (lock.expires_epoch + keys::LOCK_TTL_AFTER_EXPIRY_SECONDS).to_string(),
+            ),
+        );
         let result = self
             .client
             .put_item()

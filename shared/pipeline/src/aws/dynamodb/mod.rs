@@ -4,6 +4,7 @@
 mod approvals;
 mod audit;
 mod keys;
+pub use keys::TTL_ATTRIBUTE;
 mod locks;
 mod prices;
 mod records;

@@ -43,11 +43,17 @@ impl PriceCache for DynamoStore {
     }
 
     async fn cache_price(&self, price: &CachedPrice) -> Result<(), StepError> {
-        let item = to_item(
+        let mut item = to_item(
             price,
             keys::price_partition(&price.region, &price.query_id),
             keys::PRICE_SORT.to_string(),
         )?;
+        item.insert(
+            keys::TTL_ATTRIBUTE.into(),
+            AttributeValue::N(
+                (price.expires_epoch + keys::PRICE_TTL_AFTER_EXPIRY_SECONDS).to_string(),
+            ),
+        );
         self.put(item).await?;
         Ok(())
     }
