@@ -78,6 +78,33 @@ impl Emulator {
         Ok(Answer { status, body })
     }
 
+    /// The environment variables function `name` is configured with (GetFunction).
+    pub async fn function_environment(
+        &self,
+        name: &str,
+    ) -> anyhow::Result<std::collections::HashMap<String, String>> {
+        let path = format!("/2015-03-31/functions/{name}");
+        let answer = self
+            .call(sigv4::SERVICE, "GET", &path, "application/json", Vec::new())
+            .await?;
+        anyhow::ensure!(
+            (200..300).contains(&answer.status),
+            "GetFunction {name}: HTTP {}: {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        );
+        let function: serde_json::Value = serde_json::from_slice(&answer.body)
+            .with_context(|| format!("GetFunction {name} is not JSON"))?;
+        Ok(function["Configuration"]["Environment"]["Variables"]
+            .as_object()
+            .map(|vars| {
+                vars.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// How the URL of function `name` authenticates callers; none when it has no URL.
     pub async fn url_auth(&self, name: &str) -> anyhow::Result<Option<UrlAuth>> {
         let path = format!("/2021-10-31/functions/{name}/url");

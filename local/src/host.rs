@@ -3,10 +3,12 @@
 //! `/lambda-url/{function-name}/{path…}` as AWS does (AWS_IAM ones check SigV4 against the local
 //! identities first), and proxies every other request to the AWS emulator.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use anyhow::Context;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
@@ -18,7 +20,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use infra_agent_core::registry::{Function, UrlAuth};
 use infra_agent_pipeline::function_url::{self, UrlRequest};
 use infra_agent_pipeline::functions::handler;
-use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -48,7 +49,10 @@ const DISCARD_BYTES: usize = 8 * 1024 * 1024;
 const DISCARD_TIME: Duration = Duration::from_secs(2);
 
 struct Host {
-    pipeline: Pipeline,
+    /// Each function wired as in AWS: its own ports, and the settings its installed configuration
+    /// gives it (the variables of `infra/pipeline.yaml`), so a function missing a variable or a
+    /// port fails here as it would there.
+    pipelines: HashMap<Function, Pipeline>,
     upstream: hyper::Uri,
     client: Client<HttpConnector, Full<Bytes>>,
     /// The emulator's own APIs: the functions' URL configurations.
@@ -61,36 +65,62 @@ struct Host {
 type HostResponse = Response<Full<Bytes>>;
 
 pub async fn serve(listen: SocketAddr, upstream: String) -> anyhow::Result<()> {
-    let settings = PipelineSettings::from_lookup(|name| std::env::var(name).ok())?;
     let config = infra_agent_pipeline::aws::config().await;
     let region = config
         .region()
         .map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
+    let pipelines = installed_functions(&Emulator::new(&upstream, &region), &config).await?;
     let identities = Identities::from_env().unwrap_or_else(|e| {
         tracing::warn!(error = %e, "no local identities: every request to an AWS_IAM function URL is refused");
         Identities::default()
     });
-    let host = Host::new(
-        infra_agent_pipeline::aws::from_config(&config, settings),
-        upstream.parse()?,
-        identities,
-        &region,
-    );
+    let host = Host::new(pipelines, upstream.parse()?, identities, &region);
     let listener = TcpListener::bind(listen).await?;
     // The start script reads the bound address from this line.
     println!("listening on {}", listener.local_addr()?);
     host.run(listener).await
 }
 
+/// Every function of the registry as the emulator has it installed: its environment variables
+/// read from its configuration, the signing key from its secret, its ports as its binary wires
+/// them.
+async fn installed_functions(
+    emulator: &Emulator,
+    config: &aws_config::SdkConfig,
+) -> anyhow::Result<HashMap<Function, Pipeline>> {
+    let mut pipelines = HashMap::new();
+    for function in Function::ALL {
+        let name = function.name();
+        let variables = emulator
+            .function_environment(&name)
+            .await
+            .with_context(|| format!("{name} is not installed in the emulator"))?;
+        let settings = infra_agent_pipeline::aws::secrets::load_settings(config, |variable| {
+            variables.get(variable).cloned()
+        })
+        .await
+        .with_context(|| format!("settings of {name}"))?;
+        let adapters = infra_agent_pipeline::aws::Aws {
+            config: config.clone(),
+            settings,
+        };
+        pipelines.insert(
+            function,
+            infra_agent_pipeline::functions::wire(function, &adapters),
+        );
+    }
+    Ok(pipelines)
+}
+
 impl Host {
     fn new(
-        pipeline: Pipeline,
+        pipelines: HashMap<Function, Pipeline>,
         upstream: hyper::Uri,
         identities: Identities,
         region: &str,
     ) -> Arc<Host> {
         Arc::new(Host {
-            pipeline,
+            pipelines,
             emulator: Emulator::new(&upstream.to_string(), region),
             upstream,
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -184,7 +214,7 @@ impl Host {
                 }
             }
         };
-        match handler(function)(&self.pipeline, event).await {
+        match handler(function)(&self.pipelines[&function], event).await {
             Ok(result) => json_response(StatusCode::OK, &result, None),
             Err(err) => {
                 tracing::warn!(function = function.name(), error_type = err.error_type(), error = %err, "function error");
@@ -272,7 +302,7 @@ impl Host {
             &function.name(),
             (&at, now.unix_timestamp()),
         );
-        match handler(function)(&self.pipeline, event).await {
+        match handler(function)(&self.pipelines[&function], event).await {
             Ok(answer) => {
                 let (status, headers, body) = function_url::read_response(&answer);
                 let mut out = Response::new(Full::new(Bytes::from(body)));
@@ -576,8 +606,12 @@ mod tests {
         drop(gone);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
+        let fakes = Fakes::new();
         let host = Host::new(
-            Fakes::new().pipeline(),
+            Function::ALL
+                .into_iter()
+                .map(|f| (f, fakes.pipeline()))
+                .collect(),
             upstream.parse().expect("a URI"),
             Identities::fresh("local", "local"),
             "us-east-1",
