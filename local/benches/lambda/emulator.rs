@@ -30,7 +30,7 @@ impl Emulator {
         let python = root.join(".venv/bin/python");
         anyhow::ensure!(
             python.exists(),
-            "{} is missing: run scripts/local-backend start (or scripts/package) once to set up .venv",
+            "{} is missing: scripts/package (or scripts/local-backend start) sets up .venv",
             python.display()
         );
         let port = free_port()?;

@@ -182,7 +182,8 @@ fn print_table(figures: &[Figures], packaged: &Packaged) {
          of the runs; MB: 10^6 bytes"
     );
     println!(
-        "targets: init (median) < {} ms, peak RSS < {RSS_TARGET_MB} MB, zip < {ZIP_TARGET_MB} MB per function",
+        "targets: init (median) < {} ms, peak RSS < {RSS_TARGET_MB} MB, zip < {ZIP_TARGET_MB} MB \
+         per function",
         INIT_TARGET.as_millis()
     );
     let benched: Vec<String> = STEPS.iter().map(|s| s.function.name()).collect();

@@ -63,17 +63,18 @@ impl Sandbox {
         let mut child = command
             .spawn()
             .with_context(|| format!("start {}", bootstrap.display()))?;
+        let output = log.display();
         let init = tokio::select! {
             report = api.next_report(INIT_WAIT) => match report {
                 Some((at, Report::Polled)) => at - spawned,
                 Some((_, Report::InitError(error))) => {
-                    bail!("{name} failed to start: {}; its output is in {}", describe(&error), log.display())
+                    bail!("{name} failed to start: {}; see {output}", describe(&error))
                 }
                 Some((_, other)) => bail!("{name} answered before its first poll: {other:?}"),
-                None => bail!("{name} did not poll within {INIT_WAIT:?}; its output is in {}", log.display()),
+                None => bail!("{name} did not poll within {INIT_WAIT:?}; see {output}"),
             },
             status = child.wait() => {
-                bail!("{name} exited before its first poll ({}); its output is in {}", status?, log.display())
+                bail!("{name} exited before its first poll ({}); see {output}", status?)
             }
         };
         Ok(Sandbox {
@@ -91,6 +92,7 @@ impl Sandbox {
         let request_id = format!("{:08x}-bench-{:04}", std::process::id(), self.invocations);
         let handed = Instant::now();
         self.api.hand(request_id.clone(), event).await;
+        let output = self.log.display();
         loop {
             tokio::select! {
                 report = self.api.next_report(INVOKE_WAIT) => match report {
@@ -98,15 +100,18 @@ impl Sandbox {
                         return Ok((at - handed, Answer::Response(body)));
                     }
                     Some((at, Report::Error { request_id: id, error })) if id == request_id => {
-                        let text = |key: &str| error.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-                        return Ok((at - handed, Answer::Error(text("errorType"), text("errorMessage"))));
+                        let text = |key: &str| {
+                            error.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+                        };
+                        let answer = Answer::Error(text("errorType"), text("errorMessage"));
+                        return Ok((at - handed, answer));
                     }
                     // Its next poll, once it has answered, or an answer to nothing we asked.
                     Some(_) => continue,
-                    None => bail!("no answer within {INVOKE_WAIT:?}; the output is in {}", self.log.display()),
+                    None => bail!("no answer within {INVOKE_WAIT:?}; see {output}"),
                 },
                 status = self.child.wait() => {
-                    bail!("the process exited ({}) before answering; its output is in {}", status?, self.log.display())
+                    bail!("the process exited ({}) before answering; see {output}", status?)
                 }
             }
         }
