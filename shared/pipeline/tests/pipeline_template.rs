@@ -453,6 +453,17 @@ fn the_prd_approver_role_can_be_assumed_only_with_recent_mfa() {
     let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"];
     assert_eq!(trust["Bool"]["aws:MultiFactorAuthPresent"], "true");
     assert!(trust["NumericLessThan"]["aws:MultiFactorAuthAge"].is_string());
+    // And the policy that lets it call the decision endpoint requires MFA on every call.
+    let statements = allow_statements(role);
+    assert!(!statements.is_empty());
+    for statement in statements {
+        let condition = &statement["Condition"];
+        assert_eq!(
+            condition["Bool"]["aws:MultiFactorAuthPresent"], "true",
+            "{statement}"
+        );
+        assert!(condition["NumericLessThan"]["aws:MultiFactorAuthAge"].is_string());
+    }
 }
 
 #[test]
