@@ -73,6 +73,23 @@ pub fn prompt(question: impl AsRef<str>) {
     std::io::stderr().flush().ok();
 }
 
+/// Asks `question` in a terminal and returns the answer line, without its line end. Without a
+/// terminal there is nobody to answer: the error tells how to answer (`how`) or to pass --yes.
+pub fn answer(question: impl AsRef<str>, how: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        anyhow::bail!("confirmation needed: run in a terminal and {how}, or pass --yes");
+    }
+    prompt(question);
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| anyhow::anyhow!("read confirmation: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
 /// A table with a header row, columns padded to their widest cell; every cell made inert.
 pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
     for line in table_lines(headers, rows) {

@@ -2,7 +2,6 @@
 //! confirmation, stopping at the first stack that does not delete, and saying what survives.
 
 use infra_agent_pipeline::ports::{Approvals, AuditTrail};
-use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,7 +19,7 @@ use infra_agent_core::template::Template;
 use infra_agent_pipeline::ports::Stacks;
 
 use crate::backend::Backend;
-use crate::output::{eprint_line, inert, print_line, print_table, prompt};
+use crate::output::{answer, eprint_line, inert, print_line, print_table};
 
 #[derive(clap::Args)]
 pub struct DestroyArgs {
@@ -121,7 +120,7 @@ pub async fn destroy(backend: &Backend, args: DestroyArgs) -> anyhow::Result<Exi
             .await
             .unwrap_or_else(|e| vec![format!("unknown ({e:#})")]);
         eprint_line(format!("Deleting {name}..."));
-        let outcome = delete_and_wait(backend, name).await?;
+        let outcome = delete_and_wait(&backend.cfn, &backend.stacks, name).await?;
         let entry = AuditEntry::new(
             args.env,
             stack.as_str(),
@@ -241,29 +240,24 @@ async fn approved_teardown(
 
 fn confirm(env: Env) -> anyhow::Result<()> {
     let phrase = confirmation_phrase(env);
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!("confirmation needed: run in a terminal and type {phrase}, or pass --yes");
-    }
-    prompt(format!("Type {phrase} to delete these stacks: "));
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context("read confirmation")?;
-    if line.trim_end_matches(['\n', '\r']) != phrase {
+    let typed = answer(
+        format!("Type {phrase} to delete these stacks: "),
+        &format!("type {phrase}"),
+    )?;
+    if typed != phrase {
         bail!("confirmation did not match {phrase}; nothing was deleted");
     }
     Ok(())
 }
 
 /// Deletes a stack and waits for the outcome: its final status and, on failure, the reason.
-async fn delete_and_wait(
-    backend: &Backend,
+pub(crate) async fn delete_and_wait(
+    cfn: &aws_sdk_cloudformation::Client,
+    stacks: &dyn Stacks,
     name: &str,
 ) -> anyhow::Result<(String, Option<String>)> {
     // A refused DeleteStack is this stack not deleting: it stops the teardown like a failure.
-    if let Err(e) = backend.cfn.delete_stack().stack_name(name).send().await {
+    if let Err(e) = cfn.delete_stack().stack_name(name).send().await {
         return Ok((
             "DELETE_FAILED".into(),
             Some(format!(
@@ -273,7 +267,7 @@ async fn delete_and_wait(
         ));
     }
     loop {
-        match backend.stacks.describe_stack(name).await? {
+        match stacks.describe_stack(name).await? {
             None => return Ok(("DELETE_COMPLETE".into(), None)),
             Some(state) if state.status == StackStatus::DeleteComplete => {
                 return Ok((state.status.to_string(), None))
@@ -282,7 +276,7 @@ async fn delete_and_wait(
                 tokio::time::sleep(Duration::from_secs(2)).await
             }
             Some(state) => {
-                let events = backend.stacks.latest_operation_events(name).await?;
+                let events = stacks.latest_operation_events(name).await?;
                 let reason = first_failure(name, &events)
                     .map(|f| format!("{}: {}", f.resource.unwrap_or_default(), f.reason))
                     .or(state.status_reason);

@@ -4,7 +4,6 @@
 //! `infra-agent-pipeline` through a change set it shows before it runs.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,7 +22,8 @@ use infra_agent_pipeline::ports::{ChangeSetSpec, Stacks};
 use infra_agent_pipeline::steps::change_set::wait_for_change_set;
 use serde::Serialize;
 
-use crate::output::{eprint_line, print_json, print_line, print_table, prompt, Format};
+use super::destroy::delete_and_wait;
+use crate::output::{answer, eprint_line, print_json, print_line, print_table, Format};
 
 #[derive(clap::Args)]
 pub struct InstallArgs {
@@ -466,31 +466,19 @@ fn show_summary(stack: &str, kind: ChangeSetType, summary: &ChangeSummary) {
 }
 
 fn confirmed(stack: &str) -> anyhow::Result<bool> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!("confirmation needed: run in a terminal and answer yes, or pass --yes");
-    }
-    prompt(format!("Apply this change set to {stack}? Type yes: "));
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context("read confirmation")?;
-    Ok(line.trim() == "yes")
+    let typed = answer(
+        format!("Apply this change set to {stack}? Type yes: "),
+        "answer yes",
+    )?;
+    Ok(typed.trim() == "yes")
 }
 
 fn confirm_typed(phrase: &str) -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!("confirmation needed: run in a terminal and type {phrase}, or pass --yes");
-    }
-    prompt(format!("Type {phrase} to uninstall: "));
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context("read confirmation")?;
-    if line.trim_end_matches(['\n', '\r']) != phrase {
+    let typed = answer(
+        format!("Type {phrase} to uninstall: "),
+        &format!("type {phrase}"),
+    )?;
+    if typed != phrase {
         bail!("confirmation did not match {phrase}; nothing was deleted");
     }
     Ok(())
@@ -530,28 +518,11 @@ async fn follow(clients: &Clients, stack: &str) -> anyhow::Result<()> {
 }
 
 async fn delete_stack(clients: &Clients, stack: &str) -> anyhow::Result<()> {
-    clients
-        .cfn
-        .delete_stack()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("DeleteStack {stack}: {}", sdk_message(&e)))?;
-    loop {
-        match clients.stacks.describe_stack(stack).await? {
-            None => return Ok(()),
-            Some(s) if s.status == StackStatus::DeleteComplete => return Ok(()),
-            Some(s) if !s.status.is_terminal() => tokio::time::sleep(Duration::from_secs(2)).await,
-            Some(s) => {
-                let events = clients.stacks.latest_operation_events(stack).await?;
-                let reason = first_failure(stack, &events)
-                    .map(|f| format!("{}: {}", f.resource.unwrap_or_default(), f.reason))
-                    .or(s.status_reason)
-                    .unwrap_or_default();
-                bail!("{stack} ended {}: {reason}", s.status);
-            }
-        }
+    let (status, reason) = delete_and_wait(&clients.cfn, &clients.stacks, stack).await?;
+    if status != StackStatus::DeleteComplete.as_str() {
+        bail!("{stack} ended {status}: {}", reason.unwrap_or_default());
     }
+    Ok(())
 }
 
 async fn unprotect_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> anyhow::Result<()> {
