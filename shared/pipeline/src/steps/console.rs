@@ -3,7 +3,7 @@
 //! the CLI would have sent, from the catalog this pipeline version installed, and handed to a new
 //! execution named as the CLI names its own.
 
-use infra_agent_core::catalog::Catalog;
+use infra_agent_core::catalog::{Catalog, CatalogStack};
 use infra_agent_core::contract::console::{ConsoleDeploy, ConsoleEnvironment, TemplateLocation};
 use infra_agent_core::contract::deploy::{DeployRequest, TemplateRef};
 use infra_agent_core::contract::environment::{EnvironmentRequest, PlannedStack};
@@ -45,18 +45,7 @@ pub async fn expand_deploy(
     })?;
     let template = match &start.template {
         Some(location) => stored_template(pipeline, &start.stack, location).await?,
-        None => {
-            let body = bundle.template(&entry.template).ok_or_else(|| {
-                StepError::Configuration(format!(
-                    "the installed catalog has no template {}",
-                    entry.template.display()
-                ))
-            })?;
-            pipeline
-                .templates
-                .put_template(pipeline.settings.template_bucket()?, &start.stack, body)
-                .await?
-        }
+        None => store_catalog_template(pipeline, &bundle, entry).await?,
     };
     let outputs = deployed_outputs(
         pipeline.stacks.as_ref(),
@@ -93,18 +82,9 @@ pub async fn expand_environment(
             let Some(entry) = catalog.stack(key) else {
                 continue;
             };
-            let body = bundle.template(&entry.template).ok_or_else(|| {
-                StepError::Configuration(format!(
-                    "the installed catalog has no template {}",
-                    entry.template.display()
-                ))
-            })?;
             planned.push(PlannedStack {
                 stack: key.clone(),
-                template: pipeline
-                    .templates
-                    .put_template(pipeline.settings.template_bucket()?, key, body)
-                    .await?,
+                template: store_catalog_template(pipeline, &bundle, entry).await?,
                 upstreams: entry.upstreams().cloned().collect(),
                 wiring: entry.wiring.clone(),
                 skip: None,
@@ -140,6 +120,24 @@ async fn installed_bundle(pipeline: &Pipeline) -> Result<CatalogBundle, StepErro
             location.bucket, location.key
         ))
     })
+}
+
+/// The bundled template of a catalog stack, stored where deployments read templates.
+async fn store_catalog_template(
+    pipeline: &Pipeline,
+    bundle: &CatalogBundle,
+    entry: &CatalogStack,
+) -> Result<TemplateRef, StepError> {
+    let body = bundle.template(&entry.template).ok_or_else(|| {
+        StepError::Configuration(format!(
+            "the installed catalog has no template {}",
+            entry.template.display()
+        ))
+    })?;
+    pipeline
+        .templates
+        .put_template(pipeline.settings.template_bucket()?, &entry.key, body)
+        .await
 }
 
 fn checked_catalog(bundle: &CatalogBundle, env: Env) -> Result<Catalog, StepError> {
