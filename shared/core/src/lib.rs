@@ -10,6 +10,7 @@ pub mod clock;
 pub mod contract;
 pub mod cost;
 pub mod deploy;
+pub mod drift;
 pub mod environment;
 pub mod error;
 pub mod install;

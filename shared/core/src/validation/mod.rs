@@ -10,6 +10,7 @@ pub mod schema;
 pub mod structure;
 pub mod suppression;
 
+pub(crate) use report::COULD_NOT_RUN;
 pub use report::{ControlResult, Finding, Severity, ValidationReport};
 pub use suppression::{SuppressedFinding, Suppression};
 

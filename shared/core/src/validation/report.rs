@@ -94,15 +94,16 @@ impl Finding {
     }
 }
 
+/// How the finding of a report that failed closed opens.
+pub(crate) const COULD_NOT_RUN: &str = "validation could not run";
+
 impl ValidationReport {
     /// A report for a validator that could not run: a failed validation, never a pass.
     pub fn failed_closed(source: &str, reason: &str) -> Self {
         ValidationReport {
             source: source.to_string(),
             passed: false,
-            findings: vec![Finding::could_not_run(format!(
-                "validation could not run: {reason}"
-            ))],
+            findings: vec![Finding::could_not_run(format!("{COULD_NOT_RUN}: {reason}"))],
             controls: BTreeMap::new(),
             suppressed: Vec::new(),
         }
