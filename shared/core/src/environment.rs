@@ -33,6 +33,8 @@ pub struct EnvironmentConfig {
     /// How long a change set may execute before the deployment gives up waiting on it.
     pub stack_timeout_minutes: u32,
     pub poll_interval_seconds: u32,
+    /// Hours between scheduled drift scans of the environment (its `AWS::Scheduler::Schedule`).
+    pub drift_scan_interval_hours: u32,
     /// Who may decide this environment's approvals through the decision endpoint: IAM ARN
     /// patterns (`approval::approvers` has the matching rule).
     pub approvers: Vec<ArnPattern>,
@@ -86,6 +88,11 @@ impl EnvironmentConfig {
                 "approvers_required and approvers_required_over_budget must be at least 1".into(),
             ));
         }
+        if config.drift_scan_interval_hours == 0 || config.drift_scan_interval_hours > 24 * 7 {
+            return Err(invalid(
+                "drift_scan_interval_hours must be between 1 and 168 (a week)".into(),
+            ));
+        }
         if config.approval_timeout_minutes == 0
             || config.lock_ttl_minutes == 0
             || config.stack_timeout_minutes == 0
@@ -96,6 +103,14 @@ impl EnvironmentConfig {
             ));
         }
         Ok(config)
+    }
+
+    /// The schedule expression of the environment's drift scans.
+    pub fn drift_scan_schedule(&self) -> String {
+        match self.drift_scan_interval_hours {
+            1 => "rate(1 hour)".to_string(),
+            hours => format!("rate({hours} hours)"),
+        }
     }
 
     /// How long a deployment can take, approval window and stack operation included, besides

@@ -19,6 +19,8 @@ pub enum Function {
     Record,
     /// Between the waves of the deploy-environment machine.
     Environment,
+    /// The drift-scan machine's steps: plan, detect, poll, judge and record, notify.
+    DriftCheck,
 }
 
 /// How a function URL authenticates its callers (its `AuthType`).
@@ -49,7 +51,7 @@ impl UrlAuth {
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Validate,
         Function::CreateChangeSet,
         Function::CostEstimate,
@@ -59,6 +61,7 @@ impl Function {
         Function::Execute,
         Function::Record,
         Function::Environment,
+        Function::DriftCheck,
     ];
 
     /// The step's name: the crate under `functions/` and the name in its errors.
@@ -73,6 +76,7 @@ impl Function {
             Function::Execute => "execute",
             Function::Record => "record",
             Function::Environment => "environment",
+            Function::DriftCheck => "drift-check",
         }
     }
 
@@ -93,6 +97,7 @@ impl Function {
             Function::Execute => "${ExecuteFunctionArn}",
             Function::Record => "${RecordFunctionArn}",
             Function::Environment => "${EnvironmentFunctionArn}",
+            Function::DriftCheck => "${DriftCheckFunctionArn}",
         }
     }
 
@@ -109,7 +114,8 @@ impl Function {
             | Function::Approval
             | Function::Execute
             | Function::Record
-            | Function::Environment => None,
+            | Function::Environment
+            | Function::DriftCheck => None,
         }
     }
 
@@ -138,15 +144,22 @@ pub enum StateMachine {
     Deploy,
     /// Every stack of an environment, wave by wave, each through the deploy machine.
     DeployEnvironment,
+    /// Drift detection over the stacks of an environment, on a schedule or on demand.
+    DriftScan,
 }
 
 impl StateMachine {
-    pub const ALL: [StateMachine; 2] = [StateMachine::Deploy, StateMachine::DeployEnvironment];
+    pub const ALL: [StateMachine; 3] = [
+        StateMachine::Deploy,
+        StateMachine::DeployEnvironment,
+        StateMachine::DriftScan,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             StateMachine::Deploy => "infra-agent-deploy",
             StateMachine::DeployEnvironment => "infra-agent-deploy-environment",
+            StateMachine::DriftScan => "infra-agent-drift-scan",
         }
     }
 
@@ -155,6 +168,7 @@ impl StateMachine {
         match self {
             StateMachine::Deploy => "deploy.asl.json",
             StateMachine::DeployEnvironment => "deploy-environment.asl.json",
+            StateMachine::DriftScan => "drift-scan.asl.json",
         }
     }
 
@@ -165,6 +179,7 @@ impl StateMachine {
             StateMachine::DeployEnvironment => {
                 include_str!("../../../statemachine/deploy-environment.asl.json")
             }
+            StateMachine::DriftScan => include_str!("../../../statemachine/drift-scan.asl.json"),
         }
     }
 
@@ -173,6 +188,7 @@ impl StateMachine {
         match self {
             StateMachine::Deploy => "${DeployStateMachineArn}",
             StateMachine::DeployEnvironment => "${DeployEnvironmentStateMachineArn}",
+            StateMachine::DriftScan => "${DriftScanStateMachineArn}",
         }
     }
 
@@ -188,13 +204,14 @@ impl StateMachine {
                 Function::Execute,
             ],
             StateMachine::DeployEnvironment => &[Function::Environment],
+            StateMachine::DriftScan => &[Function::DriftCheck],
         }
     }
 
     /// The machines it starts as nested executions.
     pub fn machines(self) -> &'static [StateMachine] {
         match self {
-            StateMachine::Deploy => &[],
+            StateMachine::Deploy | StateMachine::DriftScan => &[],
             StateMachine::DeployEnvironment => &[StateMachine::Deploy],
         }
     }
@@ -204,6 +221,7 @@ impl StateMachine {
         match self {
             StateMachine::Deploy => "INFRA_AGENT_STATE_MACHINE_ARN",
             StateMachine::DeployEnvironment => "INFRA_AGENT_ENVIRONMENT_STATE_MACHINE_ARN",
+            StateMachine::DriftScan => "INFRA_AGENT_DRIFT_STATE_MACHINE_ARN",
         }
     }
 

@@ -10,10 +10,13 @@ use infra_agent_core::contract::console::{ConsoleDeploy, ConsoleEnvironment};
 use infra_agent_core::contract::cost::CostInput;
 use infra_agent_core::contract::decode;
 use infra_agent_core::contract::deploy::{DeployRequest, DeploymentPlan};
+use infra_agent_core::contract::drift::{
+    Detection, ScanPlan, ScanRequest, StackCheck, StackCheckResult,
+};
 use infra_agent_core::contract::environment::{AbandonedRun, EnvironmentState};
 use infra_agent_core::contract::execute::ExecuteInput;
 use infra_agent_core::contract::reconcile::ExecutionStatusChange;
-use infra_agent_core::contract::record::FinishInput;
+use infra_agent_core::contract::record::{CaughtError, FinishInput};
 use infra_agent_core::registry::Function;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -110,6 +113,18 @@ pub fn wire_environment(adapters: &impl Adapters) -> Pipeline {
     }
 }
 
+/// Drift checks read stacks, detect drift, read the deployed templates, record and notify.
+pub fn wire_drift_check(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        stacks: adapters.stacks(),
+        drift: adapters.drift(),
+        store: adapters.store(),
+        templates: adapters.templates(),
+        notifier: adapters.notifier(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
 /// The wiring of every function: the ports its binary links, and the actions its execution role
 /// in `infra/pipeline.yaml` must allow (the pipeline's tests derive them from this).
 pub fn wire(function: Function, adapters: &impl Adapters) -> Pipeline {
@@ -123,6 +138,7 @@ pub fn wire(function: Function, adapters: &impl Adapters) -> Pipeline {
         Function::Execute => wire_execute(adapters),
         Function::Record => wire_record(adapters),
         Function::Environment => wire_environment(adapters),
+        Function::DriftCheck => wire_drift_check(adapters),
     }
 }
 
@@ -138,6 +154,7 @@ pub fn handler(function: Function) -> Handler {
         Function::Execute => execute,
         Function::Record => record,
         Function::Environment => environment,
+        Function::DriftCheck => drift_check,
     }
 }
 
@@ -243,6 +260,30 @@ pub fn environment(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
     })
 }
 
+pub fn drift_check(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        use steps::drift;
+        match decode::<DriftEvent>(Function::DriftCheck.step(), event)? {
+            DriftEvent::Plan { request, scan_id } => {
+                encode(drift::plan(pipeline, &request, &scan_id).await?)
+            }
+            DriftEvent::Start { check } => encode(drift::start(pipeline, &check).await?),
+            DriftEvent::Poll { check, detection } => {
+                encode(drift::poll(pipeline, &check, &detection).await?)
+            }
+            DriftEvent::Collect { check, detection } => {
+                encode(drift::collect(pipeline, &check, &detection).await?)
+            }
+            DriftEvent::Fail { check, error } => {
+                encode(drift::fail(pipeline, &check, &error).await?)
+            }
+            DriftEvent::Finish { plan, results } => {
+                encode(drift::finish(pipeline, &plan, &results).await?)
+            }
+        }
+    })
+}
+
 #[derive(Deserialize)]
 struct StepInput {
     request: DeployRequest,
@@ -281,6 +322,36 @@ enum EnvironmentEvent {
     },
     Advance(Box<EnvironmentState>),
     Abandon(Box<AbandonedRun>),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum DriftEvent {
+    /// The scan's input and the execution's name, its id.
+    Plan {
+        request: ScanRequest,
+        scan_id: String,
+    },
+    Start {
+        check: StackCheck,
+    },
+    Poll {
+        check: StackCheck,
+        detection: Detection,
+    },
+    Collect {
+        check: StackCheck,
+        detection: Detection,
+    },
+    /// A stack's check broke; the Map caught the error.
+    Fail {
+        check: StackCheck,
+        error: CaughtError,
+    },
+    Finish {
+        plan: ScanPlan,
+        results: Vec<StackCheckResult>,
+    },
 }
 
 fn encode<T: Serialize>(value: T) -> Result<Value, StepError> {

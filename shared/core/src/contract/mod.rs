@@ -6,6 +6,7 @@ pub mod change_set;
 pub mod console;
 pub mod cost;
 pub mod deploy;
+pub mod drift;
 pub mod environment;
 pub mod execute;
 pub mod reconcile;

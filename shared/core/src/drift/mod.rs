@@ -4,10 +4,12 @@
 
 mod filter;
 mod impact;
+mod notify;
 mod recommend;
 
 pub use filter::{FilteredDifference, FILTER_RULES};
 pub use impact::{ImpactFinding, NistImpact};
+pub use notify::scan_notification;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -2,6 +2,7 @@
 //! configuration chain (`AWS_ENDPOINT_URL` points them at an emulator).
 
 pub mod cloudformation;
+pub mod drift;
 pub mod dynamodb;
 pub mod error;
 pub mod pricing;
@@ -14,7 +15,8 @@ pub mod sns;
 use std::sync::Arc;
 
 use crate::ports::{
-    Adapters, Executions, Notifier, Pipeline, PriceSource, Stacks, Store, TemplateStore,
+    Adapters, Executions, Notifier, Pipeline, PriceSource, StackDrifts, Stacks, Store,
+    TemplateStore,
 };
 use crate::settings::PipelineSettings;
 
@@ -32,6 +34,7 @@ pub async fn config() -> aws_config::SdkConfig {
 pub fn from_config(config: &aws_config::SdkConfig, settings: PipelineSettings) -> Pipeline {
     Pipeline {
         stacks: stacks(config),
+        drift: drift(config),
         store: store(config, &settings),
         notifier: notifier(config),
         templates: templates(config),
@@ -50,6 +53,9 @@ pub struct Aws {
 impl Adapters for Aws {
     fn stacks(&self) -> Arc<dyn Stacks> {
         stacks(&self.config)
+    }
+    fn drift(&self) -> Arc<dyn StackDrifts> {
+        drift(&self.config)
     }
     fn store(&self) -> Arc<dyn Store> {
         store(&self.config, &self.settings)
@@ -73,6 +79,12 @@ impl Adapters for Aws {
 
 pub fn stacks(config: &aws_config::SdkConfig) -> Arc<dyn Stacks> {
     Arc::new(cloudformation::CloudFormation::new(
+        aws_sdk_cloudformation::Client::new(config),
+    ))
+}
+
+pub fn drift(config: &aws_config::SdkConfig) -> Arc<dyn StackDrifts> {
+    Arc::new(drift::CloudFormationDrift::new(
         aws_sdk_cloudformation::Client::new(config),
     ))
 }

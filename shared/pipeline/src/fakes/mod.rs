@@ -1,6 +1,7 @@
 //! In-memory ports for tests: the store keeps DynamoDB's conditional-write semantics exactly as the
 //! adapter relies on them, so the rules that keep deployments safe are tested without an emulator.
 
+mod drift;
 mod executions;
 mod notifier;
 mod stacks;
@@ -18,19 +19,23 @@ use infra_agent_core::cost::PriceSource;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus};
 
+pub use drift::FakeDrift;
 pub use executions::RecordingExecutions;
 pub use notifier::RecordingNotifier;
 pub use stacks::FakeStacks;
 pub use store::MemoryStore;
 pub use templates::MemoryTemplates;
 
-use crate::ports::{Adapters, Executions, Notifier, Pipeline, Stacks, Store, TemplateStore};
+use crate::ports::{
+    Adapters, Executions, Notifier, Pipeline, StackDrifts, Stacks, Store, TemplateStore,
+};
 use crate::settings::PipelineSettings;
 
 /// Every port in memory, kept so a test can look at what a step did.
 #[derive(Clone, Default)]
 pub struct Fakes {
     pub stacks: Arc<FakeStacks>,
+    pub drift: Arc<FakeDrift>,
     pub store: Arc<MemoryStore>,
     pub notifier: Arc<RecordingNotifier>,
     pub templates: Arc<MemoryTemplates>,
@@ -46,6 +51,7 @@ impl Fakes {
     pub fn pipeline(&self) -> Pipeline {
         Pipeline {
             stacks: self.stacks.clone(),
+            drift: self.drift.clone(),
             store: self.store.clone(),
             notifier: self.notifier.clone(),
             templates: self.templates.clone(),
@@ -59,6 +65,9 @@ impl Fakes {
 impl Adapters for Fakes {
     fn stacks(&self) -> Arc<dyn Stacks> {
         self.stacks.clone()
+    }
+    fn drift(&self) -> Arc<dyn StackDrifts> {
+        self.drift.clone()
     }
     fn store(&self) -> Arc<dyn Store> {
         self.store.clone()

@@ -9,12 +9,12 @@ use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::cost::{CachedPrice, PriceCache};
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
-    ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, EnvironmentRun,
-    StackHead, StackLock,
+    ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, DriftHead,
+    DriftRecord, DriftScan, EnvironmentRun, StackHead, StackLock,
 };
 use infra_agent_core::StepError;
 
-use crate::ports::{Approvals, AuditTrail, Deployments, Locks, Runs};
+use crate::ports::{Approvals, AuditTrail, Deployments, DriftRecords, Locks, Runs};
 
 type StackId = (Env, String);
 
@@ -27,6 +27,9 @@ struct Tables {
     heads: BTreeMap<StackId, StackHead>,
     counters: BTreeMap<(StackId, String), u32>,
     runs: BTreeMap<(Env, String), EnvironmentRun>,
+    scans: BTreeMap<(Env, String), DriftScan>,
+    /// By stack, then `(checked_at, scan_id)` (the table's sort key order).
+    drifts: BTreeMap<StackId, BTreeMap<(String, String), DriftRecord>>,
     audit: Vec<AuditEntry>,
     prices: BTreeMap<(String, String), CachedPrice>,
 }
@@ -349,6 +352,79 @@ impl Runs for MemoryStore {
             Some(n) => newest_first.take(usize::try_from(n).unwrap_or(0)).collect(),
             None => newest_first.collect(),
         })
+    }
+}
+
+#[async_trait]
+impl DriftRecords for MemoryStore {
+    async fn put_scan(&self, scan: &DriftScan) -> Result<(), StepError> {
+        self.tables()
+            .scans
+            .insert((scan.env, scan.scan_id.clone()), scan.clone());
+        Ok(())
+    }
+
+    async fn scan(&self, env: Env, scan_id: &str) -> Result<Option<DriftScan>, StepError> {
+        Ok(self
+            .tables()
+            .scans
+            .get(&(env, scan_id.to_string()))
+            .cloned())
+    }
+
+    async fn put_drift(&self, record: &DriftRecord) -> Result<(), StepError> {
+        self.tables()
+            .drifts
+            .entry(key(record.drift.env, record.drift.stack.as_str()))
+            .or_default()
+            .insert(
+                (record.checked_at.clone(), record.scan_id.clone()),
+                record.clone(),
+            );
+        Ok(())
+    }
+
+    async fn drift(
+        &self,
+        env: Env,
+        stack: &str,
+        checked_at: &str,
+        scan_id: &str,
+    ) -> Result<Option<DriftRecord>, StepError> {
+        Ok(self
+            .tables()
+            .drifts
+            .get(&key(env, stack))
+            .and_then(|records| records.get(&(checked_at.to_string(), scan_id.to_string())))
+            .cloned())
+    }
+
+    async fn drift_history(
+        &self,
+        env: Env,
+        stack: &str,
+        limit: Option<i32>,
+    ) -> Result<Vec<DriftRecord>, StepError> {
+        let tables = self.tables();
+        let newest_first = tables
+            .drifts
+            .get(&key(env, stack))
+            .into_iter()
+            .flat_map(|records| records.values().rev().cloned());
+        Ok(match limit {
+            Some(n) => newest_first.take(usize::try_from(n).unwrap_or(0)).collect(),
+            None => newest_first.collect(),
+        })
+    }
+
+    async fn drift_heads(&self, env: Env) -> Result<Vec<DriftHead>, StepError> {
+        Ok(self
+            .tables()
+            .drifts
+            .iter()
+            .filter(|((e, _), _)| *e == env)
+            .filter_map(|(_, records)| records.values().next_back().map(DriftHead::of))
+            .collect())
     }
 }
 

@@ -1,7 +1,8 @@
-//! What a step needs from AWS, as traits: stacks (CloudFormation), records (DynamoDB),
+//! What a step needs from AWS, as traits: stacks and drift detection (CloudFormation), records (DynamoDB),
 //! notifications (SNS), template storage (S3), waiting executions (Step Functions) and prices.
 //! `crate::aws` implements them with the SDK, `crate::fakes` in memory with the same semantics.
 
+mod drift;
 mod executions;
 mod notifier;
 mod stacks;
@@ -11,11 +12,12 @@ mod unused;
 
 use std::sync::Arc;
 
+pub use drift::{DetectionState, StackDrifts};
 pub use executions::{Executions, TaskOutcome, TaskResumed};
 pub use infra_agent_core::cost::{PriceCache, PriceSource};
 pub use notifier::{Notification, Notifier};
 pub use stacks::{ChangeSetSpec, ExecuteStart, Stacks};
-pub use store::{Approvals, AuditTrail, Deployments, Locks, Runs, Store};
+pub use store::{Approvals, AuditTrail, Deployments, DriftRecords, Locks, Runs, Store};
 pub use templates::TemplateStore;
 pub use unused::Unused;
 
@@ -26,6 +28,8 @@ use crate::settings::PipelineSettings;
 #[derive(Clone)]
 pub struct Pipeline {
     pub stacks: Arc<dyn Stacks>,
+    /// CloudFormation's drift detection.
+    pub drift: Arc<dyn StackDrifts>,
     pub store: Arc<dyn Store>,
     pub notifier: Arc<dyn Notifier>,
     pub templates: Arc<dyn TemplateStore>,
@@ -39,6 +43,7 @@ pub struct Pipeline {
 /// in tests. Each function's wiring (`functions::wire_*`) takes only the ports its step uses.
 pub trait Adapters {
     fn stacks(&self) -> Arc<dyn Stacks>;
+    fn drift(&self) -> Arc<dyn StackDrifts>;
     fn store(&self) -> Arc<dyn Store>;
     fn notifier(&self) -> Arc<dyn Notifier>;
     fn templates(&self) -> Arc<dyn TemplateStore>;
@@ -52,6 +57,7 @@ impl Pipeline {
     pub fn unwired(settings: PipelineSettings) -> Pipeline {
         Pipeline {
             stacks: Arc::new(Unused),
+            drift: Arc::new(Unused),
             store: Arc::new(Unused),
             notifier: Arc::new(Unused),
             templates: Arc::new(Unused),

@@ -1,5 +1,5 @@
-//! The records port: locks, approvals, deployment records, environment runs and the audit trail
-//! (one DynamoDB table). The conditions below are the contract every implementation keeps: the
+//! The records port: locks, approvals, deployment records, environment runs, drift records and
+//! the audit trail (one DynamoDB table). The conditions below are the contract every implementation keeps: the
 //! safety of concurrent deployments and of approvals rests on them.
 
 use async_trait::async_trait;
@@ -7,8 +7,8 @@ use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::cost::PriceCache;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
-    ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, EnvironmentRun,
-    StackHead, StackLock,
+    ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, DriftHead,
+    DriftRecord, DriftScan, EnvironmentRun, StackHead, StackLock,
 };
 use infra_agent_core::StepError;
 
@@ -136,6 +136,36 @@ pub trait Runs: Send + Sync {
     ) -> Result<Vec<EnvironmentRun>, StepError>;
 }
 
+/// Drift scans, each stack's drift records and its latest check.
+#[async_trait]
+pub trait DriftRecords: Send + Sync {
+    async fn put_scan(&self, scan: &DriftScan) -> Result<(), StepError>;
+
+    async fn scan(&self, env: Env, scan_id: &str) -> Result<Option<DriftScan>, StepError>;
+
+    /// Writes a stack's drift record and makes it the stack's latest check.
+    async fn put_drift(&self, record: &DriftRecord) -> Result<(), StepError>;
+
+    async fn drift(
+        &self,
+        env: Env,
+        stack: &str,
+        checked_at: &str,
+        scan_id: &str,
+    ) -> Result<Option<DriftRecord>, StepError>;
+
+    /// A stack's drift records, newest first.
+    async fn drift_history(
+        &self,
+        env: Env,
+        stack: &str,
+        limit: Option<i32>,
+    ) -> Result<Vec<DriftRecord>, StepError>;
+
+    /// The latest check of every stack of `env` ever checked.
+    async fn drift_heads(&self, env: Env) -> Result<Vec<DriftHead>, StepError>;
+}
+
 /// The append-only audit trail.
 #[async_trait]
 pub trait AuditTrail: Send + Sync {
@@ -146,6 +176,12 @@ pub trait AuditTrail: Send + Sync {
 }
 
 /// The whole records port, as steps are handed it.
-pub trait Store: Locks + Approvals + Deployments + Runs + AuditTrail + PriceCache {}
+pub trait Store:
+    Locks + Approvals + Deployments + Runs + DriftRecords + AuditTrail + PriceCache
+{
+}
 
-impl<T: Locks + Approvals + Deployments + Runs + AuditTrail + PriceCache> Store for T {}
+impl<T: Locks + Approvals + Deployments + Runs + DriftRecords + AuditTrail + PriceCache> Store
+    for T
+{
+}

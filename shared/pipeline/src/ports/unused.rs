@@ -9,17 +9,19 @@ use infra_agent_core::contract::approval::TaskToken;
 use infra_agent_core::contract::deploy::TemplateRef;
 use infra_agent_core::cost::price_list::{ListedPrice, PriceApiError, ProductQuery};
 use infra_agent_core::cost::{CachedPrice, PriceCache, PriceSource};
+use infra_agent_core::drift::ResourceDrift;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
-    ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, EnvironmentRun,
-    StackHead, StackLock,
+    ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, DriftHead,
+    DriftRecord, DriftScan, EnvironmentRun, StackHead, StackLock,
 };
 use infra_agent_core::stack::{ChangeSetView, StackEvent, StackState};
 use infra_agent_core::StepError;
 
 use super::{
-    Approvals, AuditTrail, ChangeSetSpec, Deployments, ExecuteStart, Executions, Locks,
-    Notification, Notifier, Runs, Stacks, TaskOutcome, TaskResumed, TemplateStore,
+    Approvals, AuditTrail, ChangeSetSpec, Deployments, DetectionState, DriftRecords, ExecuteStart,
+    Executions, Locks, Notification, Notifier, Runs, StackDrifts, Stacks, TaskOutcome, TaskResumed,
+    TemplateStore,
 };
 
 /// Stands in for every port a function was not wired with.
@@ -57,6 +59,52 @@ impl Stacks for Unused {
     }
     async fn latest_operation_events(&self, _: &str) -> Result<Vec<StackEvent>, StepError> {
         missing("stacks")
+    }
+}
+
+#[async_trait]
+impl StackDrifts for Unused {
+    async fn detect_stack_drift(&self, _: &str) -> Result<String, StepError> {
+        missing("drift")
+    }
+    async fn detection_status(&self, _: &str) -> Result<DetectionState, StepError> {
+        missing("drift")
+    }
+    async fn resource_drifts(&self, _: &str) -> Result<Vec<ResourceDrift>, StepError> {
+        missing("drift")
+    }
+}
+
+#[async_trait]
+impl DriftRecords for Unused {
+    async fn put_scan(&self, _: &DriftScan) -> Result<(), StepError> {
+        missing("records")
+    }
+    async fn scan(&self, _: Env, _: &str) -> Result<Option<DriftScan>, StepError> {
+        missing("records")
+    }
+    async fn put_drift(&self, _: &DriftRecord) -> Result<(), StepError> {
+        missing("records")
+    }
+    async fn drift(
+        &self,
+        _: Env,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<DriftRecord>, StepError> {
+        missing("records")
+    }
+    async fn drift_history(
+        &self,
+        _: Env,
+        _: &str,
+        _: Option<i32>,
+    ) -> Result<Vec<DriftRecord>, StepError> {
+        missing("records")
+    }
+    async fn drift_heads(&self, _: Env) -> Result<Vec<DriftHead>, StepError> {
+        missing("records")
     }
 }
 

@@ -9,6 +9,7 @@ pub mod change_set;
 pub mod console;
 pub mod cost;
 pub mod decision;
+pub mod drift;
 pub mod environment;
 pub mod execute;
 pub mod finish;

@@ -37,6 +37,25 @@ pub fn environment_run_sort(run_id: &str) -> String {
 
 pub const ENVIRONMENT_RUN_PREFIX: &str = "RUN#";
 
+/// A stack's drift records, in its partition; check times sort them.
+pub fn drift_sort(checked_at: &str, scan_id: &str) -> String {
+    format!("DRIFT#{checked_at}#{scan_id}")
+}
+
+pub const DRIFT_PREFIX: &str = "DRIFT#";
+
+/// Each stack's latest drift check, beside its deployment head.
+pub fn drift_head_sort(stack: &str) -> String {
+    format!("DRIFTHEAD#{stack}")
+}
+
+pub const DRIFT_HEAD_PREFIX: &str = "DRIFTHEAD#";
+
+/// Drift scans, beside the environment's runs.
+pub fn scan_sort(scan_id: &str) -> String {
+    format!("SCAN#{scan_id}")
+}
+
 pub fn lock_partition(env: Env, stack: &str) -> String {
     format!("LOCK#{env}#{stack}")
 }

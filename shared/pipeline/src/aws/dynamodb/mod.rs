@@ -3,6 +3,7 @@
 
 mod approvals;
 mod audit;
+mod drift;
 mod keys;
 pub use keys::TTL_ATTRIBUTE;
 mod locks;

@@ -1,0 +1,108 @@
+//! Drift detection in memory: each stack answers with the results a test sets, after the number
+//! of in-progress polls it sets; a detection can be made to fail (throttled) a given number of
+//! times, as AWS does under load. Every call is logged.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use infra_agent_core::drift::ResourceDrift;
+use infra_agent_core::StepError;
+
+use crate::ports::{DetectionState, StackDrifts};
+
+#[derive(Default)]
+struct Detections {
+    /// Stack → what its detection finds.
+    results: BTreeMap<String, Vec<ResourceDrift>>,
+    /// Stack → polls answered "in progress" before the detection ends.
+    in_progress_polls: BTreeMap<String, u32>,
+    /// Stack → how many detections fail (throttled) before one completes.
+    failures: BTreeMap<String, (u32, String)>,
+    /// Detection id → (stack, polls answered so far).
+    started: BTreeMap<String, (String, u32)>,
+    calls: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct FakeDrift {
+    state: Mutex<Detections>,
+}
+
+impl FakeDrift {
+    fn state(&self) -> MutexGuard<'_, Detections> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What a detection of `stack_name` finds, after `in_progress_polls` polls.
+    pub fn set_results(
+        &self,
+        stack_name: &str,
+        results: Vec<ResourceDrift>,
+        in_progress_polls: u32,
+    ) {
+        let mut state = self.state();
+        state.results.insert(stack_name.into(), results);
+        state
+            .in_progress_polls
+            .insert(stack_name.into(), in_progress_polls);
+    }
+
+    /// The next `count` detections of `stack_name` end `DETECTION_FAILED` with `reason`.
+    pub fn fail_detections(&self, stack_name: &str, count: u32, reason: &str) {
+        self.state()
+            .failures
+            .insert(stack_name.into(), (count, reason.into()));
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.state().calls.clone()
+    }
+}
+
+#[async_trait]
+impl StackDrifts for FakeDrift {
+    async fn detect_stack_drift(&self, stack_name: &str) -> Result<String, StepError> {
+        let mut state = self.state();
+        let id = format!("detection-{}", state.started.len() + 1);
+        state.calls.push(format!("DetectStackDrift {stack_name}"));
+        state.started.insert(id.clone(), (stack_name.into(), 0));
+        Ok(id)
+    }
+
+    async fn detection_status(&self, detection_id: &str) -> Result<DetectionState, StepError> {
+        let mut state = self.state();
+        state
+            .calls
+            .push(format!("DescribeStackDriftDetectionStatus {detection_id}"));
+        let Some((stack, polls)) = state.started.get(detection_id).cloned() else {
+            return Err(StepError::Aws {
+                service: "cloudformation",
+                operation: "DescribeStackDriftDetectionStatus",
+                message: format!("ValidationError: no detection {detection_id}"),
+            });
+        };
+        let wait = state.in_progress_polls.get(&stack).copied().unwrap_or(0);
+        if polls < wait {
+            state
+                .started
+                .insert(detection_id.into(), (stack, polls + 1));
+            return Ok(DetectionState::InProgress);
+        }
+        if let Some((left, reason)) = state.failures.get(&stack).cloned() {
+            if left > 0 {
+                state.failures.insert(stack, (left - 1, reason.clone()));
+                return Ok(DetectionState::Failed(reason));
+            }
+        }
+        Ok(DetectionState::Complete)
+    }
+
+    async fn resource_drifts(&self, stack_name: &str) -> Result<Vec<ResourceDrift>, StepError> {
+        let mut state = self.state();
+        state
+            .calls
+            .push(format!("DescribeStackResourceDrifts {stack_name}"));
+        Ok(state.results.get(stack_name).cloned().unwrap_or_default())
+    }
+}

@@ -1,0 +1,26 @@
+//! The drift-detection port: CloudFormation compares a stack's resources with its template,
+//! asynchronously, and reports each resource's differences.
+
+use async_trait::async_trait;
+use infra_agent_core::drift::ResourceDrift;
+use infra_agent_core::StepError;
+
+/// Where a detection is, as `DescribeStackDriftDetectionStatus` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetectionState {
+    InProgress,
+    Complete,
+    /// `DETECTION_FAILED`, with AWS's reason; the resources it compared are still reported.
+    Failed(String),
+}
+
+#[async_trait]
+pub trait StackDrifts: Send + Sync {
+    /// Starts a detection of every resource of the stack; returns its id.
+    async fn detect_stack_drift(&self, stack_name: &str) -> Result<String, StepError>;
+
+    async fn detection_status(&self, detection_id: &str) -> Result<DetectionState, StepError>;
+
+    /// Every resource of the stack's latest detection, all pages.
+    async fn resource_drifts(&self, stack_name: &str) -> Result<Vec<ResourceDrift>, StepError>;
+}
