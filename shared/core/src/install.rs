@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogError, CATALOG_FILE, TEMPLATES_DIR};
 use crate::deploy::templates::sha256_hex;
+use crate::environment::EnvironmentConfig;
+use crate::naming::Env;
 use crate::registry::{Function, StateMachine};
 
 /// The pipeline's own stack.
@@ -60,7 +62,7 @@ impl CatalogBundle {
         };
         let infra = catalog_file.parent().unwrap_or(Path::new("."));
         let mut environments = BTreeMap::new();
-        for env in crate::naming::Env::ALL {
+        for env in Env::ALL {
             let path = infra.join("environments").join(format!("{env}.toml"));
             environments.insert(env.to_string(), read(&path)?);
         }
@@ -218,7 +220,17 @@ pub fn pipeline_parameters(
     if let Some(email) = approval_email {
         parameters.insert("ApprovalEmail".into(), email.into());
     }
+    for env in Env::ALL {
+        if let Ok(config) = EnvironmentConfig::builtin(env) {
+            parameters.insert(drift_schedule_parameter(env), config.drift_scan_schedule());
+        }
+    }
     parameters
+}
+
+/// The template parameter holding an environment's drift-scan schedule: `DriftScanRateDev`.
+pub fn drift_schedule_parameter(env: Env) -> String {
+    format!("DriftScanRate{}", pascal_case(env.as_str()))
 }
 
 #[cfg(test)]

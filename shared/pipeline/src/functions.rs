@@ -113,10 +113,10 @@ pub fn wire_environment(adapters: &impl Adapters) -> Pipeline {
     }
 }
 
-/// Drift checks read stacks, detect drift, read the deployed templates, record and notify.
+/// Drift checks detect drift (and read stacks' statuses, changing none), read the deployed
+/// templates, record and notify.
 pub fn wire_drift_check(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
-        stacks: adapters.stacks(),
         drift: adapters.drift(),
         store: adapters.store(),
         templates: adapters.templates(),

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use infra_agent_core::environment::{environment_parameters, EnvironmentConfig};
 use infra_agent_core::install::{
-    code_key_parameter, definition_key_parameter, BOOTSTRAP_TEMPLATE, PIPELINE_TEMPLATE,
+    code_key_parameter, definition_key_parameter, drift_schedule_parameter, pipeline_parameters,
+    BOOTSTRAP_TEMPLATE, PIPELINE_TEMPLATE,
 };
 use infra_agent_core::naming::Env;
 use infra_agent_core::registry::{Function, StateMachine};
@@ -17,7 +18,7 @@ use infra_agent_core::template::Template;
 use infra_agent_core::validation::{validate_template, ValidationContext};
 use infra_agent_pipeline::functions::wire;
 use infra_agent_pipeline::ports::{
-    Adapters, Executions, Notifier, PriceSource, Stacks, Store, TemplateStore, Unused,
+    Adapters, Executions, Notifier, PriceSource, StackDrifts, Stacks, Store, TemplateStore, Unused,
 };
 use infra_agent_pipeline::settings::{PipelineSettings, VAR_APPROVAL_KEY_SECRET};
 use serde_json::Value;
@@ -223,7 +224,21 @@ const NO_RESOURCE_LEVEL: &[&str] = &[
     "logs:UpdateLogDelivery",
     "kms:CreateKey",
     "eks:DescribeAddonVersions",
+    // Names a detection id, not a stack.
+    "cloudformation:DescribeStackDriftDetectionStatus",
 ];
+
+/// The statement of the drift-check role that lets CloudFormation read the stacks' resources
+/// (drift detection reads them with its caller's credentials).
+const READ_MANAGED_RESOURCES: &str = "ReadManagedResources";
+
+/// A read-only API: it can describe a resource, never change it.
+fn is_read_only(action: &str) -> bool {
+    let verb = action.split(':').nth(1).unwrap_or("");
+    ["Describe", "Get", "List"]
+        .iter()
+        .any(|v| verb.starts_with(v))
+}
 
 #[test]
 fn no_policy_allows_a_wildcard_action_and_star_resources_only_where_apis_have_no_other() {
@@ -236,8 +251,10 @@ fn no_policy_allows_a_wildcard_action_and_star_resources_only_where_apis_have_no
                     assert!(!action.contains('*'), "{id}: wildcard action {action}");
                     let star = resource_list(statement).iter().any(|r| *r == "*");
                     let ec2_read = action.starts_with("ec2:Describe");
+                    let drift_read =
+                        statement["Sid"] == READ_MANAGED_RESOURCES && is_read_only(&action);
                     assert!(
-                        !star || key_policy || ec2_read || NO_RESOURCE_LEVEL.contains(&action.as_str()),
+                        !star || key_policy || ec2_read || drift_read || NO_RESOURCE_LEVEL.contains(&action.as_str()),
                         "{id}: {action} on Resource \"*\", though it has resource-level permissions"
                     );
                 }
@@ -260,6 +277,9 @@ impl Recorder {
 impl Adapters for Recorder {
     fn stacks(&self) -> Arc<dyn Stacks> {
         self.take("stacks")
+    }
+    fn drift(&self) -> Arc<dyn StackDrifts> {
+        self.take("drift")
     }
     fn store(&self) -> Arc<dyn Store> {
         self.take("store")
@@ -295,12 +315,14 @@ fn adapter_sources(port: &str) -> (&'static str, Vec<&'static str>) {
             "cloudformation",
             vec![include_str!("../src/aws/cloudformation.rs")],
         ),
+        "drift" => ("cloudformation", vec![include_str!("../src/aws/drift.rs")]),
         "store" => (
             "dynamodb",
             vec![
                 include_str!("../src/aws/dynamodb/mod.rs"),
                 include_str!("../src/aws/dynamodb/approvals.rs"),
                 include_str!("../src/aws/dynamodb/audit.rs"),
+                include_str!("../src/aws/dynamodb/drift.rs"),
                 include_str!("../src/aws/dynamodb/locks.rs"),
                 include_str!("../src/aws/dynamodb/prices.rs"),
                 include_str!("../src/aws/dynamodb/records.rs"),
@@ -401,6 +423,9 @@ fn each_execution_role_allows_exactly_the_actions_its_wired_ports_call() {
         needed.extend(runtime_actions(&env, encrypted));
 
         let role = target(&resource["Properties"]["Role"]).unwrap();
+        if ports.contains("drift") {
+            needed.extend(drift_detection_actions(&template, role));
+        }
         let allowed: BTreeSet<String> = allow_statements(&resources(&template)[role])
             .into_iter()
             .flat_map(actions)
@@ -412,6 +437,45 @@ fn each_execution_role_allows_exactly_the_actions_its_wired_ports_call() {
             "{id} (ports {ports:?}): role {role} lacks {missing:?} and allows more than its code calls: {extra:?}"
         );
     }
+}
+
+/// What drift detection needs beyond the drift port's own calls: AWS authorizes
+/// `DetectStackResourceDrift` on every stack detection, and reads each resource with the caller's
+/// credentials. The read statement must hold only read-only APIs, of the services whose resource
+/// types the catalog's stacks hold, and cover every one of those services.
+fn drift_detection_actions(template: &Template, role: &str) -> BTreeSet<String> {
+    let reads: BTreeSet<String> = allow_statements(&resources(template)[role])
+        .into_iter()
+        .filter(|s| s["Sid"] == READ_MANAGED_RESOURCES)
+        .flat_map(actions)
+        .collect();
+    let catalog_services: BTreeSet<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/stacks"))
+            .unwrap()
+            .flat_map(|entry| {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                text.lines()
+                    .filter_map(|l| l.trim().strip_prefix("Type: AWS::"))
+                    .filter_map(|t| t.split("::").next().map(str::to_ascii_lowercase))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    for action in &reads {
+        let service = action.split(':').next().unwrap();
+        assert!(
+            is_read_only(action) && catalog_services.contains(service),
+            "{role}: {action} is not a read of a service the catalog's stacks use ({catalog_services:?})"
+        );
+    }
+    for service in &catalog_services {
+        assert!(
+            reads.iter().any(|a| a.starts_with(&format!("{service}:"))),
+            "{role}: drift detection cannot read the catalog's {service} resources"
+        );
+    }
+    let mut needed = reads;
+    needed.insert("cloudformation:DetectStackResourceDrift".into());
+    needed
 }
 
 #[test]
@@ -591,4 +655,42 @@ fn the_tables_time_to_live_is_the_attribute_the_store_writes() {
         ttl["AttributeName"],
         infra_agent_pipeline::aws::dynamodb::TTL_ATTRIBUTE
     );
+}
+
+#[test]
+fn each_environment_is_scanned_for_drift_on_its_own_schedule_and_the_scheduler_starts_only_scans() {
+    let template = template();
+    let parameters = pipeline_parameters(&[], "artifacts", "x86_64", "1.0.0", None);
+    let scan_machine = of_type(&template, "AWS::StepFunctions::StateMachine")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["StateMachineName"] == StateMachine::DriftScan.name())
+        .expect("the drift-scan machine is declared")
+        .0;
+    let schedules = of_type(&template, "AWS::Scheduler::Schedule");
+    assert_eq!(schedules.len(), Env::ALL.len());
+    for env in Env::ALL {
+        let config = EnvironmentConfig::builtin(env).unwrap();
+        let (id, schedule) = schedules
+            .iter()
+            .find(|(_, s)| s["Properties"]["Name"] == format!("infra-agent-drift-scan-{env}"))
+            .unwrap_or_else(|| panic!("no drift-scan schedule for {env}"));
+        let p = &schedule["Properties"];
+        let rate = p["ScheduleExpression"]["Ref"].as_str().unwrap();
+        assert_eq!(rate, drift_schedule_parameter(env), "{id}");
+        assert_eq!(parameters[rate], config.drift_scan_schedule(), "{id}");
+        assert_eq!(
+            target(&p["Target"]["Arn"]),
+            Some(scan_machine.as_str()),
+            "{id}"
+        );
+        let input: Value = serde_json::from_str(p["Target"]["Input"].as_str().unwrap()).unwrap();
+        assert_eq!(input, serde_json::json!({ "env": env.as_str() }), "{id}");
+    }
+    let starts: Vec<&Value> = allow_statements(&resources(&template)["SchedulerRole"])
+        .into_iter()
+        .filter(|s| actions(s).contains("states:StartExecution"))
+        .flat_map(resource_list)
+        .collect();
+    assert_eq!(starts.len(), 1);
+    assert_eq!(target(starts[0]), Some(scan_machine.as_str()));
 }

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use aws_sdk_cloudformation::operation::describe_stacks::{
+    DescribeStacksError, DescribeStacksOutput,
+};
 use aws_sdk_cloudformation::types::{Capability, ChangeAction, Parameter, Tag};
 use aws_sdk_cloudformation::Client;
 use infra_agent_core::contract::change_set::{ChangeSetType, ResourceChange};
@@ -33,26 +36,13 @@ impl CloudFormation {
 #[async_trait]
 impl Stacks for CloudFormation {
     async fn describe_stack(&self, stack_name: &str) -> Result<Option<StackState>, StepError> {
-        match self
-            .client
-            .describe_stacks()
-            .stack_name(stack_name)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.stacks().first().map(|s| StackState {
-                stack_id: s.stack_id().unwrap_or_default().to_string(),
-                status: StackStatus::parse(s.stack_status().map_or("", |st| st.as_str())),
-                status_reason: s.stack_status_reason().map(str::to_string),
-            })),
-            Err(e)
-                if sdk_code(&e) == Some("ValidationError")
-                    && sdk_message(&e).contains("does not exist") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(from_sdk("cloudformation", "DescribeStacks", &e)),
-        }
+        stack_state(
+            self.client
+                .describe_stacks()
+                .stack_name(stack_name)
+                .send()
+                .await,
+        )
     }
 
     async fn stack_outputs(&self, stack_name: &str) -> Result<BTreeMap<String, String>, StepError> {
@@ -278,6 +268,26 @@ impl Stacks for CloudFormation {
 }
 
 /// CloudFormation's change actions (`Add`, `Modify`, `Remove`, …) in the words approvers read.
+/// A `DescribeStacks` answer as the stack's state; "does not exist" is `None`, not an error.
+pub(crate) fn stack_state(
+    answer: Result<DescribeStacksOutput, super::error::SdkError<DescribeStacksError>>,
+) -> Result<Option<StackState>, StepError> {
+    match answer {
+        Ok(out) => Ok(out.stacks().first().map(|s| StackState {
+            stack_id: s.stack_id().unwrap_or_default().to_string(),
+            status: StackStatus::parse(s.stack_status().map_or("", |st| st.as_str())),
+            status_reason: s.stack_status_reason().map(str::to_string),
+        })),
+        Err(e)
+            if sdk_code(&e) == Some("ValidationError")
+                && sdk_message(&e).contains("does not exist") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(from_sdk("cloudformation", "DescribeStacks", &e)),
+    }
+}
+
 fn action_name(action: &ChangeAction) -> String {
     match action {
         ChangeAction::Add => "CREATE".into(),

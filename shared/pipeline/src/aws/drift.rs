@@ -9,8 +9,10 @@ use aws_sdk_cloudformation::Client;
 use infra_agent_core::drift::{
     DifferenceKind, PropertyDifference, ResourceDrift, ResourceDriftStatus,
 };
+use infra_agent_core::stack::StackState;
 use infra_agent_core::StepError;
 
+use super::cloudformation::stack_state;
 use super::error::from_sdk;
 use crate::ports::{DetectionState, StackDrifts};
 
@@ -27,6 +29,16 @@ impl CloudFormationDrift {
 
 #[async_trait]
 impl StackDrifts for CloudFormationDrift {
+    async fn describe_stack(&self, stack_name: &str) -> Result<Option<StackState>, StepError> {
+        stack_state(
+            self.client
+                .describe_stacks()
+                .stack_name(stack_name)
+                .send()
+                .await,
+        )
+    }
+
     async fn detect_stack_drift(&self, stack_name: &str) -> Result<String, StepError> {
         let out = self
             .client

@@ -3,13 +3,15 @@
 //! times, as AWS does under load. Every call is logged.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use infra_agent_core::drift::ResourceDrift;
+use infra_agent_core::stack::StackState;
 use infra_agent_core::StepError;
 
-use crate::ports::{DetectionState, StackDrifts};
+use super::FakeStacks;
+use crate::ports::{DetectionState, StackDrifts, Stacks};
 
 #[derive(Default)]
 struct Detections {
@@ -24,12 +26,21 @@ struct Detections {
     calls: Vec<String>,
 }
 
+/// Reads stack statuses from the fake CloudFormation it is built over.
 #[derive(Default)]
 pub struct FakeDrift {
     state: Mutex<Detections>,
+    stacks: Arc<FakeStacks>,
 }
 
 impl FakeDrift {
+    pub fn over(stacks: Arc<FakeStacks>) -> Self {
+        FakeDrift {
+            state: Mutex::default(),
+            stacks,
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, Detections> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -62,6 +73,10 @@ impl FakeDrift {
 
 #[async_trait]
 impl StackDrifts for FakeDrift {
+    async fn describe_stack(&self, stack_name: &str) -> Result<Option<StackState>, StepError> {
+        self.stacks.describe_stack(stack_name).await
+    }
+
     async fn detect_stack_drift(&self, stack_name: &str) -> Result<String, StepError> {
         let mut state = self.state();
         let id = format!("detection-{}", state.started.len() + 1);

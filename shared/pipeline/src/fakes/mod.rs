@@ -32,7 +32,7 @@ use crate::ports::{
 use crate::settings::PipelineSettings;
 
 /// Every port in memory, kept so a test can look at what a step did.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Fakes {
     pub stacks: Arc<FakeStacks>,
     pub drift: Arc<FakeDrift>,
@@ -40,6 +40,20 @@ pub struct Fakes {
     pub notifier: Arc<RecordingNotifier>,
     pub templates: Arc<MemoryTemplates>,
     pub executions: Arc<RecordingExecutions>,
+}
+
+impl Default for Fakes {
+    fn default() -> Self {
+        let stacks = Arc::new(FakeStacks::default());
+        Fakes {
+            drift: Arc::new(FakeDrift::over(stacks.clone())),
+            stacks,
+            store: Arc::default(),
+            notifier: Arc::default(),
+            templates: Arc::default(),
+            executions: Arc::default(),
+        }
+    }
 }
 
 impl Fakes {

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use infra_agent_core::drift::ResourceDrift;
+use infra_agent_core::stack::StackState;
 use infra_agent_core::StepError;
 
 /// Where a detection is, as `DescribeStackDriftDetectionStatus` says.
@@ -16,6 +17,10 @@ pub enum DetectionState {
 
 #[async_trait]
 pub trait StackDrifts: Send + Sync {
+    /// The stack's status (detection runs only on complete stacks), `None` when it does not
+    /// exist. Here as well as on the stacks port, so a drift check needs no right to change stacks.
+    async fn describe_stack(&self, stack_name: &str) -> Result<Option<StackState>, StepError>;
+
     /// Starts a detection of every resource of the stack; returns its id.
     async fn detect_stack_drift(&self, stack_name: &str) -> Result<String, StepError>;
 

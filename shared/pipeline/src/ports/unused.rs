@@ -64,6 +64,9 @@ impl Stacks for Unused {
 
 #[async_trait]
 impl StackDrifts for Unused {
+    async fn describe_stack(&self, _: &str) -> Result<Option<StackState>, StepError> {
+        missing("drift")
+    }
     async fn detect_stack_drift(&self, _: &str) -> Result<String, StepError> {
         missing("drift")
     }
@@ -274,7 +277,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_to_an_unwired_port_names_it() {
-        let err = Unused.describe_stack("s").await.unwrap_err();
+        let err = Stacks::describe_stack(&Unused, "s").await.unwrap_err();
         assert_eq!(err.error_type(), "ConfigurationError");
         assert!(err.to_string().contains("stacks port"), "{err}");
     }

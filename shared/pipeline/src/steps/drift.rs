@@ -112,7 +112,7 @@ pub async fn start(pipeline: &Pipeline, check: &StackCheck) -> Result<Detection,
             lock.holder, lock.acquired_at
         )));
     }
-    let Some(state) = pipeline.stacks.describe_stack(&check.stack_name).await? else {
+    let Some(state) = pipeline.drift.describe_stack(&check.stack_name).await? else {
         return Ok(skipped(format!(
             "stack {} does not exist",
             check.stack_name
