@@ -158,6 +158,7 @@ impl Backend {
             .expect("store template");
         let deployment_id = new_execution_name(env, stack);
         let request = DeployRequest {
+            kind: Default::default(),
             version: CONTRACT_VERSION,
             deployment_id: deployment_id.clone(),
             stack: stack.clone(),

@@ -130,6 +130,7 @@ async fn start(
         .await?;
     let deployment_id = new_execution_name(args.env, stack);
     let request = DeployRequest {
+        kind: Default::default(),
         version: CONTRACT_VERSION,
         deployment_id: deployment_id.clone(),
         stack: stack.clone(),

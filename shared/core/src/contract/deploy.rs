@@ -14,6 +14,29 @@ pub struct TemplateRef {
     pub sha256: String,
 }
 
+/// Why a deployment runs. A remediation puts the stack back to its deployed template, reverting
+/// drift (`DeploymentMode: REVERT_DRIFT`); it goes through the same approval as any change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeploymentKind {
+    #[default]
+    Deploy,
+    Remediation,
+}
+
+impl DeploymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentKind::Deploy => "deploy",
+            DeploymentKind::Remediation => "remediation",
+        }
+    }
+
+    pub fn is_deploy(&self) -> bool {
+        *self == DeploymentKind::Deploy
+    }
+}
+
 /// What a user asked for; the state machine's input is `{"request": DeployRequest}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +58,8 @@ pub struct DeployRequest {
     /// A shorter approval window than the environment's, in seconds; never a longer one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_timeout_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "DeploymentKind::is_deploy")]
+    pub kind: DeploymentKind,
 }
 
 impl DeployRequest {

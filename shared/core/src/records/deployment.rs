@@ -20,6 +20,9 @@ pub struct DeploymentRecord {
     pub stack: StackKey,
     pub stack_name: String,
     pub status: DeploymentStatus,
+    /// A deployment, or a remediation of drift.
+    #[serde(default)]
+    pub kind: crate::contract::deploy::DeploymentKind,
     pub requested_by: String,
     pub iac_version: String,
     pub template_bucket: String,

@@ -124,6 +124,7 @@ pub fn settings() -> PipelineSettings {
 /// A deployment request of stack `vpc` in dev, as `begin` accepts it (its template is not stored).
 pub fn deploy_request(deployment_id: &str) -> DeployRequest {
     DeployRequest {
+        kind: Default::default(),
         version: CONTRACT_VERSION,
         deployment_id: deployment_id.into(),
         stack: "vpc".parse().expect("a valid stack key"),

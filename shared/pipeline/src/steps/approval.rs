@@ -158,6 +158,7 @@ mod tests {
         ApprovalRequest {
             task_token: TaskToken::new(token.into()),
             request: DeployRequest {
+                kind: Default::default(),
                 version: 1,
                 deployment_id: deployment_id.into(),
                 stack: "vpc".parse().expect("a valid stack key"),

@@ -169,6 +169,7 @@ fn check_request(request: &DeployRequest) -> Result<(), StepError> {
 
 pub(crate) fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord {
     DeploymentRecord {
+        kind: request.kind,
         deployment_id: request.deployment_id.clone(),
         env: request.env,
         stack: request.stack.clone(),

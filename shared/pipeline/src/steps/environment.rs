@@ -288,6 +288,7 @@ fn plan_wave(
             });
             WaveDeployment {
                 request: DeployRequest {
+                    kind: Default::default(),
                     version: CONTRACT_VERSION,
                     deployment_id,
                     stack: stack.stack.clone(),
@@ -469,6 +470,7 @@ mod tests {
 
     fn record(id: &str, stack: &str, status: DeploymentStatus) -> DeploymentRecord {
         DeploymentRecord {
+            kind: Default::default(),
             deployment_id: id.into(),
             env: Env::Dev,
             stack: key(stack),
