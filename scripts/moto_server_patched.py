@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of seventeen moto gaps (CloudFormation, Step Functions), for the local backend only.
+"""`moto_server` with fixes of twenty-four moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -74,6 +74,45 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    creating the stack again fails with EntityAlreadyExists (`infra-agent install` after
    `uninstall`). The policy is detached from its roles, users and groups and deleted, as
    CloudFormation does.
+18. CloudFormation drift detection is not implemented (DetectStackDrift,
+   DescribeStackDriftDetectionStatus, DescribeStackResourceDrifts, DetectStackResourceDrift;
+   DescribeStacks' DriftInformation). It compares each resource's properties, resolved from the
+   stack's template and parameters, with the live state moto keeps, as CloudFormation does: only
+   properties the template sets; Tags, security group rules, Policies and ManagedPolicyArns as
+   sets (an extra element is an ADD, a missing one a REMOVE, a changed value NOT_EQUAL); 443 equals
+   "443". Compared: SecurityGroup (its inline rules less those of the stack's separate
+   SecurityGroupIngress/Egress resources), SecurityGroupIngress/Egress, VPC, Subnet, S3 Bucket,
+   IAM Role (ManagedPolicyArns that moto knows: it loads no AWS managed policy), LogGroup
+   (LogGroupName, RetentionInDays), FlowLog; every other type, and every type moto skips, is
+   NOT_CHECKED. Detection is asynchronous as in AWS: computed at DetectStackDrift, the first
+   status answer is DETECTION_IN_PROGRESS, the second (or any read a second later) completes it.
+19. `CreateChangeSet` with `DeploymentMode=REVERT_DRIFT` (drift-aware change sets) is not
+   implemented, and moto refuses an UPDATE with the deployed template and parameters ("No updates
+   are to be performed"). Such a change set lists, besides the template's own changes, a `Modify`
+   (Replacement False, Scope Properties, Details from ACTUAL_STATE to TEMPLATE) for each drifted
+   resource and an `Add` for a deleted one; DescribeChangeSet tells its DeploymentMode and
+   StackDriftStatus. Executing it writes the template's properties back into the live state (a
+   FlowLog, which cannot be changed, is replaced; a deleted resource is created again). Without
+   drift it has no changes and fails as any empty change set does.
+20. `AWS::Scheduler::Schedule` is not implemented in CloudFormation. It becomes a model over
+   moto's Scheduler backend (created, updated and deleted with the stack); `Ref` is its name.
+21. `AWS::EC2::SecurityGroup` ignores inline `SecurityGroupEgress` (the default allow-all rule
+   stays), `CidrIpv6` rules and rule descriptions; `AWS::EC2::SecurityGroupIngress` drops
+   `CidrIpv6` and the description of a source-group rule. They are created as declared, and
+   declared egress rules replace the default one, as in CloudFormation.
+22. `AWS::EC2::SecurityGroupEgress` is not implemented (skipped: its rule never exists). It
+   becomes a model that authorizes the rule and revokes it on delete; `Ref` is the rule id.
+23. Some declared properties are dropped when moto creates a resource: a VPC's
+   `EnableDnsSupport`/`EnableDnsHostnames`, a subnet's `MapPublicIpOnLaunch`, a bucket's
+   `VersioningConfiguration`, `PublicAccessBlockConfiguration` and `BucketKeyEnabled`, a role's
+   `ManagedPolicyArns`. They are applied; a role's managed policies are detached when it is
+   deleted, as CloudFormation does.
+24. An UPDATE leaves the live state of these compared types behind: moto replaces a security
+   group on any change (a new id: the stack's separate rules vanish with the old one), keeps a VPC,
+   subnet or log group as it was (patch 3), and updates only a role's description, so the next
+   drift detection reports the new `IaC_Version` tag as drift. Changes that CloudFormation makes
+   in place are made in place (rules, tags, attributes, policies, retention); a change of a
+   replacing property (a group's description, a bucket's name...) still goes through moto.
 
 `AWS::SNS::TopicPolicy` and `AWS::S3::BucketPolicy` stay unimplemented: the emulator enforces no
 resource policy, so they are accepted and skipped.
@@ -789,6 +828,1275 @@ def delete_managed_policy(self, account_id, region_name):
 
 
 ManagedPolicy.delete = delete_managed_policy
+
+
+# --- 18. CloudFormation drift detection ----------------------------------------------------------
+
+import copy  # noqa: E402
+import logging  # noqa: E402
+import uuid  # noqa: E402
+
+from moto.cloudformation.exceptions import ValidationError  # noqa: E402
+from moto.cloudformation.models import Stack  # noqa: E402
+from moto.cloudformation.responses import CloudFormationResponse  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+from moto.logs.models import logs_backends  # noqa: E402
+from moto.utilities.utils import get_partition  # noqa: E402
+
+_drift_log = logging.getLogger("moto_server_patched.drift")
+
+# The stack states CloudFormation runs drift detection in.
+_DRIFT_CHECKABLE = (
+    "CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
+    "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE",
+)
+
+
+class _Gone(Exception):
+    """The physical resource no longer exists (drift status DELETED)."""
+
+
+def _norm(value):
+    """A value as CloudFormation compares it: 443 equals "443", true equals "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, str):
+        return value.lower() if value.lower() in ("true", "false") else value
+    if isinstance(value, dict):
+        return {key: _norm(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_norm(item) for item in value]
+    return value
+
+
+def _text(value):
+    """A value as PropertyDifferences show it: a string bare, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, separators=(",", ":"))
+
+
+_PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
+              "icmpv6": "icmpv6", "58": "icmpv6", "-1": "-1", "all": "-1"}
+_RULE_PEERS = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId",
+               "SourcePrefixListId", "DestinationPrefixListId")
+
+
+def _rule_key(rule):
+    """What makes a security group rule itself (everything but its Description)."""
+    protocol = str(rule.get("IpProtocol", ""))
+    protocol = _PROTOCOLS.get(protocol.lower(), protocol)
+    ports = (None, None) if protocol == "-1" else (_norm(rule.get("FromPort")),
+                                                   _norm(rule.get("ToPort")))
+    return (protocol, ports, tuple(_norm(rule.get(peer)) for peer in _RULE_PEERS))
+
+
+def _whole(value):
+    return json.dumps(_norm(value), sort_keys=True)
+
+
+# Arrays CloudFormation compares as sets, and what matches an actual element to an expected one.
+_UNORDERED = {
+    "Tags": lambda tag: tag.get("Key"),
+    "SecurityGroupIngress": _rule_key,
+    "SecurityGroupEgress": _rule_key,
+    "Policies": lambda policy: policy.get("PolicyName"),
+    "ManagedPolicyArns": _whole,
+}
+
+
+def _difference(path, expected, actual, kind):
+    return {"PropertyPath": path, "ExpectedValue": _text(expected),
+            "ActualValue": _text(actual), "DifferenceType": kind}
+
+
+def _align(expected, actual):
+    """The actual value with set-like arrays in the expected order, extra elements last."""
+    aligned = dict(actual)
+    for name, key_of in _UNORDERED.items():
+        if isinstance(expected.get(name), list) and isinstance(actual.get(name), list):
+            left = list(actual[name])
+            ordered = []
+            for element in expected[name]:
+                match = next((a for a in left if key_of(a) == key_of(element)), None)
+                if match is not None:
+                    left.remove(match)
+                    ordered.append(match)
+            aligned[name] = ordered + left
+    return aligned
+
+
+def _differences(expected, actual, path=""):
+    """AWS's PropertyDifferences of one resource: ADD, REMOVE and NOT_EQUAL, JSON-pointer paths."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found = []
+        for key, value in expected.items():
+            if key not in actual:
+                found.append(_difference(f"{path}/{key}", value, None, "REMOVE"))
+            else:
+                found += _differences(value, actual[key], f"{path}/{key}")
+        for key, value in actual.items():
+            if key not in expected:
+                found.append(_difference(f"{path}/{key}", None, value, "ADD"))
+        return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        found = []
+        key_of = _UNORDERED.get(path[1:]) if path.count("/") == 1 else None
+        if key_of is None:  # an ordered list: element by element
+            for index, (want, have) in enumerate(zip(expected, actual)):
+                found += _differences(want, have, f"{path}/{index}")
+            for index in range(len(actual), len(expected)):
+                found.append(_difference(f"{path}/{index}", expected[index], None, "REMOVE"))
+            for index in range(len(expected), len(actual)):
+                found.append(_difference(f"{path}/{index}", None, actual[index], "ADD"))
+            return found
+        unmatched = list(range(len(actual)))
+        for index, want in enumerate(expected):
+            match = next((j for j in unmatched if key_of(actual[j]) == key_of(want)), None)
+            if match is None:
+                found.append(_difference(f"{path}/{index}", want, None, "REMOVE"))
+                continue
+            unmatched.remove(match)
+            have = actual[match]
+            if key_of is _rule_key:  # the rule matched: only its description can differ
+                want = {k: v for k, v in want.items() if k == "Description"}
+                have = {k: v for k, v in have.items() if k == "Description"}
+            found += _differences(want, have, f"{path}/{index}")
+        for index in unmatched:
+            found.append(_difference(f"{path}/{index}", None, actual[index], "ADD"))
+        return found
+    if _norm(expected) != _norm(actual):
+        return [_difference(path, expected, actual, "NOT_EQUAL")]
+    return []
+
+
+def _drop_nones(value):
+    if isinstance(value, dict):
+        return {k: _drop_nones(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nones(v) for v in value if v is not None]
+    return value
+
+
+def _resolved(resource_map, declared):
+    """A declared resource's Properties with intrinsic functions resolved, as moto created it."""
+    return _drop_nones(clean_json(copy.deepcopy(declared.get("Properties") or {}), resource_map))
+
+
+def _in_stack(resource_map, declared):
+    """False for a resource whose Condition is false: CloudFormation never created it."""
+    condition = declared.get("Condition")
+    return not condition or bool(resource_map.lazy_condition_map[condition])
+
+
+def _live_tags(pairs, resource_map, expected):
+    """The resource's own tags: without `aws:` tags and the stack's propagated tags."""
+    declared = {tag.get("Key") for tag in expected.get("Tags") or []}
+    stack_tags = resource_map.tags or {}
+    return [{"Key": key, "Value": value} for key, value in pairs
+            if key in declared
+            or not (key.startswith("aws:") or stack_tags.get(key, object()) == value)]
+
+
+def _ec2(account_id, region_name):
+    return ec2_backends[account_id][region_name]
+
+
+def _ec2_tags(resource):
+    return [(t["key"], t["value"]) for t in resource.get_tags()]
+
+
+def _live_group(resource):
+    group = resource.ec2_backend.get_security_group_from_id(resource.id)
+    if group is None:
+        raise _Gone()
+    return group
+
+
+def _rule_out(rule, egress):
+    """A live rule as CloudFormation writes it in a template."""
+    out = {"IpProtocol": rule.ip_protocol}
+    if rule.ip_protocol != "-1" and rule.from_port is not None:
+        out["FromPort"] = rule.from_port
+        out["ToPort"] = rule.to_port
+    if rule.ip_range.get("CidrIp"):
+        out["CidrIp"] = rule.ip_range["CidrIp"]
+    if rule.ip_range.get("CidrIpv6"):
+        out["CidrIpv6"] = rule.ip_range["CidrIpv6"]
+    if rule.source_group.get("GroupId"):
+        out["DestinationSecurityGroupId" if egress else "SourceSecurityGroupId"] = (
+            rule.source_group["GroupId"])
+    if rule.prefix_list_id:
+        out["DestinationPrefixListId" if egress else "SourcePrefixListId"] = rule.prefix_list_id
+    description = rule.ip_range.get("Description") or rule.source_group.get("Description")
+    if description:
+        out["Description"] = description
+    return out
+
+
+_STANDALONE_RULES = {False: "AWS::EC2::SecurityGroupIngress", True: "AWS::EC2::SecurityGroupEgress"}
+
+
+def _standalone_rule_keys(resource_map, group, egress):
+    """Rules that separate Ingress/Egress resources of the stack add to the group: CloudFormation
+    does not count them as drift of the group's inline rules."""
+    keys = []
+    for logical_id, declared in resource_map._resource_json_map.items():
+        if (declared.get("Type") != _STANDALONE_RULES[egress]
+                or logical_id not in resource_map._parsed_resources):
+            continue
+        properties = _resolved(resource_map, declared)
+        group_id, group_name = properties.get("GroupId"), properties.get("GroupName")
+        if group_id == group.id or (group_id is None and group_name == group.name):
+            keys.append(_rule_key(properties))
+    return keys
+
+
+def _inline_rules(resource_map, group, egress):
+    """The group's live rules less those of the stack's separate rule resources."""
+    rules = list(group.egress_rules if egress else group.ingress_rules)
+    for key in _standalone_rule_keys(resource_map, group, egress):
+        match = next((r for r in rules if _rule_key(_rule_out(r, egress)) == key), None)
+        if match is not None:
+            rules.remove(match)
+    return rules
+
+
+def _read_security_group(resource, expected, resource_map):
+    group = _live_group(resource)
+    return {
+        "GroupDescription": group.description,
+        "GroupName": group.name,
+        "VpcId": group.vpc_id,
+        "SecurityGroupIngress": [_rule_out(r, False)
+                                 for r in _inline_rules(resource_map, group, False)],
+        "SecurityGroupEgress": [_rule_out(r, True)
+                                for r in _inline_rules(resource_map, group, True)],
+        "Tags": _live_tags(_ec2_tags(group), resource_map, expected),
+    }
+
+
+def _standalone_group(resource):
+    group = resource.security_group
+    live = group.ec2_backend.get_security_group_from_id(group.id)
+    if live is None:
+        raise _Gone()
+    return live
+
+
+def _live_standalone_rule(group, properties, egress):
+    key = _rule_key(properties)
+    for rule in group.egress_rules if egress else group.ingress_rules:
+        if _rule_key(_rule_out(rule, egress)) == key:
+            return rule
+    raise _Gone()
+
+
+def _read_standalone_rule(egress):
+    def read(resource, expected, resource_map):
+        group = _standalone_group(resource)
+        actual = _rule_out(_live_standalone_rule(group, expected, egress), egress)
+        actual["GroupId"] = group.id
+        actual["GroupName"] = group.name
+        if "IpProtocol" in expected:  # the same protocol, as the template spells it
+            actual["IpProtocol"] = expected["IpProtocol"]
+        return actual
+    return read
+
+
+def _read_vpc(resource, expected, resource_map):
+    vpc = resource.ec2_backend.vpcs.get(resource.id)
+    if vpc is None:
+        raise _Gone()
+    return {
+        "CidrBlock": vpc.cidr_block,
+        "EnableDnsSupport": vpc.enable_dns_support,
+        "EnableDnsHostnames": vpc.enable_dns_hostnames,
+        "InstanceTenancy": vpc.instance_tenancy,
+        "Tags": _live_tags(_ec2_tags(vpc), resource_map, expected),
+    }
+
+
+def _read_subnet(resource, expected, resource_map):
+    try:
+        subnet = resource.ec2_backend.get_subnet(resource.id)
+    except Exception:
+        raise _Gone()
+    return {
+        "VpcId": subnet.vpc_id,
+        "CidrBlock": subnet.cidr_block,
+        "AvailabilityZone": subnet.availability_zone,
+        "MapPublicIpOnLaunch": subnet.map_public_ip_on_launch,
+        "Tags": _live_tags(_ec2_tags(subnet), resource_map, expected),
+    }
+
+
+def _s3(resource):
+    return s3_backends[resource.account_id][get_partition(resource.region_name)]
+
+
+def _s3_encryption_cfn(encryption):
+    rules = encryption.get("Rule") or []
+    rules = rules if isinstance(rules, list) else [rules]
+    out = []
+    for rule in rules:
+        default = dict(rule.get("ApplyServerSideEncryptionByDefault") or {})
+        default.pop("@xmlns", None)
+        item = {"ServerSideEncryptionByDefault": default}
+        if rule.get("BucketKeyEnabled") is not None:
+            item["BucketKeyEnabled"] = _norm(rule["BucketKeyEnabled"]) == "true"
+        out.append(item)
+    return {"ServerSideEncryptionConfiguration": out}
+
+
+def _read_bucket(resource, expected, resource_map):
+    backend = _s3(resource)
+    bucket = backend.buckets.get(resource.name)
+    if bucket is None:
+        raise _Gone()
+    actual = {"BucketName": bucket.name}
+    if bucket.encryption:
+        actual["BucketEncryption"] = _s3_encryption_cfn(bucket.encryption)
+    if bucket.versioning_status:
+        actual["VersioningConfiguration"] = {"Status": bucket.versioning_status}
+    block = bucket.public_access_block
+    if block is not None:
+        actual["PublicAccessBlockConfiguration"] = {
+            "BlockPublicAcls": block.block_public_acls,
+            "BlockPublicPolicy": block.block_public_policy,
+            "IgnorePublicAcls": block.ignore_public_acls,
+            "RestrictPublicBuckets": block.restrict_public_buckets,
+        }
+    tags = backend.tagger.list_tags_for_resource(bucket.arn).get("Tags", [])
+    actual["Tags"] = _live_tags([(t["Key"], t["Value"]) for t in tags], resource_map, expected)
+    return actual
+
+
+def _iam(resource):
+    return iam_backends[resource.account_id][resource.partition]
+
+
+def _live_role(resource):
+    role = next((r for r in _iam(resource).roles.values() if r.name == resource.name), None)
+    if role is None:
+        raise _Gone()
+    return role
+
+
+def _policy_document(document):
+    if isinstance(document, str):
+        try:
+            return json.loads(document)
+        except ValueError:
+            from urllib.parse import unquote
+
+            return json.loads(unquote(document))
+    return document
+
+
+def _read_role(resource, expected, resource_map):
+    role = _live_role(resource)
+    return {
+        "RoleName": role.name,
+        "Path": role.path,
+        "AssumeRolePolicyDocument": _policy_document(role.assume_role_policy_document),
+        "Policies": [{"PolicyName": name, "PolicyDocument": _policy_document(document)}
+                     for name, document in role.policies.items()],
+        "ManagedPolicyArns": list(role.managed_policies),
+        "Tags": _live_tags([(t["Key"], t["Value"]) for t in role.tags or []],
+                           resource_map, expected),
+    }
+
+
+def _comparable_role(resource, expected):
+    # moto does not load AWS managed policies: those ARNs can be neither attached nor detached
+    # here, so they cannot drift. Compare the ones moto knows.
+    arns = expected.get("ManagedPolicyArns")
+    if isinstance(arns, list):
+        known = _iam(resource).managed_policies
+        expected = {**expected, "ManagedPolicyArns": [a for a in arns if a in known]}
+    for field in ("AssumeRolePolicyDocument",):
+        if field in expected:
+            expected = {**expected, field: _policy_document(expected[field])}
+    if isinstance(expected.get("Policies"), list):
+        expected = {**expected, "Policies": [
+            {**p, "PolicyDocument": _policy_document(p.get("PolicyDocument"))}
+            for p in expected["Policies"]]}
+    return expected
+
+
+def _read_log_group(resource, expected, resource_map):
+    group = logs_backends[resource.account_id][resource.region].groups.get(resource.name)
+    if group is None:
+        raise _Gone()
+    actual = {"LogGroupName": group.name}
+    if group.retention_in_days is not None:
+        actual["RetentionInDays"] = group.retention_in_days
+    return actual
+
+
+_FLOW_LOG_RESOURCE_TYPES = {"vpc-": "VPC", "subnet-": "Subnet", "eni-": "NetworkInterface"}
+
+
+def _read_flow_log(resource, expected, resource_map):
+    flow_log = resource.ec2_backend.flow_logs.get(resource.id)
+    if flow_log is None:
+        raise _Gone()
+    actual = {
+        "ResourceId": flow_log.resource_id,
+        "ResourceType": next((kind for prefix, kind in _FLOW_LOG_RESOURCE_TYPES.items()
+                              if str(flow_log.resource_id).startswith(prefix)), None),
+        "TrafficType": flow_log.traffic_type,
+        "LogDestinationType": flow_log.log_destination_type,
+        "LogDestination": flow_log.log_destination,
+        "LogGroupName": flow_log.log_group_name,
+        "DeliverLogsPermissionArn": flow_log.deliver_logs_permission_arn,
+        "LogFormat": flow_log.log_format,
+        "MaxAggregationInterval": flow_log.max_aggregation_interval,
+    }
+    return {key: value for key, value in actual.items() if value is not None}
+
+
+# What is compared, per type: the live state's reader and the properties it reads.
+_DRIFT_READERS = {
+    "AWS::EC2::SecurityGroup": (_read_security_group, (
+        "GroupDescription", "GroupName", "VpcId", "SecurityGroupIngress", "SecurityGroupEgress",
+        "Tags")),
+    "AWS::EC2::SecurityGroupIngress": (_read_standalone_rule(False), (
+        "IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6", "SourceSecurityGroupId",
+        "SourcePrefixListId", "Description", "GroupId", "GroupName")),
+    "AWS::EC2::SecurityGroupEgress": (_read_standalone_rule(True), (
+        "IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6", "DestinationSecurityGroupId",
+        "DestinationPrefixListId", "Description", "GroupId")),
+    "AWS::EC2::VPC": (_read_vpc, (
+        "CidrBlock", "EnableDnsSupport", "EnableDnsHostnames", "InstanceTenancy", "Tags")),
+    "AWS::EC2::Subnet": (_read_subnet, (
+        "VpcId", "CidrBlock", "AvailabilityZone", "MapPublicIpOnLaunch", "Tags")),
+    "AWS::S3::Bucket": (_read_bucket, (
+        "BucketName", "BucketEncryption", "VersioningConfiguration",
+        "PublicAccessBlockConfiguration", "Tags")),
+    "AWS::IAM::Role": (_read_role, (
+        "RoleName", "Path", "AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns", "Tags")),
+    "AWS::Logs::LogGroup": (_read_log_group, ("LogGroupName", "RetentionInDays")),
+    "AWS::EC2::FlowLog": (_read_flow_log, (
+        "ResourceId", "ResourceType", "TrafficType", "LogDestinationType", "LogDestination",
+        "LogGroupName", "DeliverLogsPermissionArn", "LogFormat", "MaxAggregationInterval")),
+}
+_DRIFT_COMPARABLE = {"AWS::IAM::Role": _comparable_role}
+
+
+def _compare(resource_map, logical_id, resource, declared):
+    """(expected, actual, differences) of one resource; raises _Gone when it no longer exists."""
+    kind = declared["Type"]
+    read, fields = _DRIFT_READERS[kind]
+    expected = _resolved(resource_map, declared)
+    compared = {k: v for k, v in expected.items() if k in fields}
+    compared = _DRIFT_COMPARABLE.get(kind, lambda r, e: e)(resource, compared)
+    live = read(resource, compared, resource_map)
+    actual = _align(compared, {k: v for k, v in live.items() if k in compared})
+    return expected, actual, _differences(compared, actual)
+
+
+def _resource_drift(stack, logical_id, now):
+    """One StackResourceDrift, as DescribeStackResourceDrifts returns it."""
+    resource_map = stack.resource_map
+    declared = resource_map._resource_json_map[logical_id]
+    drift = {"StackId": stack.stack_id, "LogicalResourceId": logical_id,
+             "ResourceType": declared.get("Type"), "Timestamp": now}
+    resource = resource_map._parsed_resources.get(logical_id)
+    physical_id = getattr(resource, "physical_resource_id", None)
+    if isinstance(physical_id, str):
+        drift["PhysicalResourceId"] = physical_id
+    if resource is None or declared.get("Type") not in _DRIFT_READERS:
+        # Types moto does not implement (skipped at creation) and types not compared here.
+        return {**drift, "StackResourceDriftStatus": "NOT_CHECKED"}
+    try:
+        expected, actual, differences = _compare(resource_map, logical_id, resource, declared)
+    except _Gone:
+        return {**drift, "StackResourceDriftStatus": "DELETED"}
+    except Exception:
+        _drift_log.exception("drift detection of %s (%s) failed", logical_id, declared["Type"])
+        return {**drift, "StackResourceDriftStatus": "NOT_CHECKED"}
+    return {
+        **drift,
+        "ExpectedProperties": json.dumps(expected, separators=(",", ":")),
+        "ActualProperties": json.dumps(actual, separators=(",", ":")),
+        "PropertyDifferences": differences,
+        "StackResourceDriftStatus": "MODIFIED" if differences else "IN_SYNC",
+    }
+
+
+def _stack_logical_ids(stack):
+    """The stack's resources: declared, and not left out by a false Condition."""
+    resource_map = stack.resource_map
+    return [logical_id for logical_id, declared in resource_map._resource_json_map.items()
+            if isinstance(declared, dict) and _in_stack(resource_map, declared)]
+
+
+def _drift_stack(backend, stack_name):
+    """The stack drift detection can run on, or the ValidationError CloudFormation answers."""
+    stack = next((s for s in backend.stacks.values()
+                  if stack_name in (s.name, s.stack_id) and s.status != "DELETE_COMPLETE"), None)
+    if stack is None:
+        raise ValidationError(stack_name)
+    return stack
+
+
+def _detections(backend):
+    if not hasattr(backend, "drift_detections"):
+        backend.drift_detections = {}
+    return backend.drift_detections
+
+
+def _complete_detection(stack, detection):
+    """Reveal a detection: its results become the stack's (DescribeStackResourceDrifts,
+    DescribeStacks' DriftInformation)."""
+    if detection["DetectionStatus"] == "DETECTION_COMPLETE":
+        return
+    detection["DetectionStatus"] = "DETECTION_COMPLETE"
+    stack.drift_results = {d["LogicalResourceId"]: d for d in detection["results"]}
+    stack.drift_information_value = {"StackDriftStatus": detection["StackDriftStatus"],
+                                     "LastCheckTimestamp": detection["Timestamp"]}
+
+
+def _complete_due_detections(backend, stack):
+    # A client that waits instead of polling still gets its results (one second is "long enough").
+    for detection in _detections(backend).values():
+        if (detection["StackId"] == stack.stack_id
+                and (utcnow() - detection["Timestamp"]).total_seconds() >= 1):
+            _complete_detection(stack, detection)
+
+
+def detect_stack_drift(self):
+    backend = self.cloudformation_backend
+    stack = _drift_stack(backend, self._get_param("StackName"))
+    if stack.status not in _DRIFT_CHECKABLE:
+        raise ValidationError(message=(
+            f"Drift detection cannot be performed on stack [{stack.stack_id}] in "
+            f"{stack.status} state"))
+    logical_ids = self._get_param("LogicalResourceIds") or _stack_logical_ids(stack)
+    in_stack = _stack_logical_ids(stack)
+    for logical_id in logical_ids:
+        if logical_id not in in_stack:
+            raise ValidationError(message=(
+                f"Resource {logical_id} does not exist for stack {stack.name}"))
+    now = utcnow()
+    # Computed now, revealed on the second DescribeStackDriftDetectionStatus (asynchronous, as
+    # CloudFormation is: the first answer is DETECTION_IN_PROGRESS).
+    results = [_resource_drift(stack, logical_id, now) for logical_id in logical_ids]
+    drifted = [d for d in results if d["StackResourceDriftStatus"] in ("MODIFIED", "DELETED")]
+    detection_id = str(uuid.uuid4())
+    _detections(backend)[detection_id] = {
+        "StackId": stack.stack_id,
+        "StackDriftDetectionId": detection_id,
+        "StackDriftStatus": "DRIFTED" if drifted else "IN_SYNC",
+        "DetectionStatus": "DETECTION_IN_PROGRESS",
+        "DriftedStackResourceCount": len(drifted),
+        "Timestamp": now,
+        "results": results,
+        "polls": 0,
+    }
+    return ActionResult({"StackDriftDetectionId": detection_id})
+
+
+def describe_stack_drift_detection_status(self):
+    backend = self.cloudformation_backend
+    detection_id = self._get_param("StackDriftDetectionId")
+    detection = _detections(backend).get(detection_id)
+    if detection is None:
+        raise ValidationError(message=f"Drift detection with id {detection_id} does not exist")
+    detection["polls"] += 1
+    stack = backend.stacks.get(detection["StackId"]) or backend.deleted_stacks.get(
+        detection["StackId"])
+    if detection["polls"] >= 2 and stack is not None:
+        _complete_detection(stack, detection)
+    answer = {key: detection[key] for key in ("StackId", "StackDriftDetectionId", "Timestamp")}
+    if detection["DetectionStatus"] == "DETECTION_COMPLETE":
+        answer.update(StackDriftStatus=detection["StackDriftStatus"],
+                      DetectionStatus="DETECTION_COMPLETE",
+                      DriftedStackResourceCount=detection["DriftedStackResourceCount"])
+    else:
+        answer.update(StackDriftStatus="NOT_CHECKED", DetectionStatus="DETECTION_IN_PROGRESS",
+                      DetectionStatusReason="User Initiated")
+    return ActionResult(answer)
+
+
+def describe_stack_resource_drifts(self):
+    backend = self.cloudformation_backend
+    stack = _drift_stack(backend, self._get_param("StackName"))
+    _complete_due_detections(backend, stack)
+    statuses = self._get_param("StackResourceDriftStatusFilters") or []
+    drifts = [d for d in getattr(stack, "drift_results", {}).values()
+              if not statuses or d["StackResourceDriftStatus"] in statuses]
+    size = min(int(self._get_param("MaxResults") or 100), 100)
+    start = int(self._get_param("NextToken") or 0)
+    page = drifts[start:start + size]
+    next_token = str(start + size) if start + size < len(drifts) else None
+    return ActionResult({"StackResourceDrifts": page, "NextToken": next_token})
+
+
+def detect_stack_resource_drift(self):
+    backend = self.cloudformation_backend
+    stack = _drift_stack(backend, self._get_param("StackName"))
+    if stack.status not in _DRIFT_CHECKABLE:
+        raise ValidationError(message=(
+            f"Drift detection cannot be performed on stack [{stack.stack_id}] in "
+            f"{stack.status} state"))
+    logical_id = self._get_param("LogicalResourceId")
+    if logical_id not in _stack_logical_ids(stack):
+        raise ValidationError(message=(
+            f"Resource {logical_id} does not exist for stack {stack.name}"))
+    drift = _resource_drift(stack, logical_id, utcnow())
+    if hasattr(stack, "drift_results"):
+        stack.drift_results[logical_id] = drift
+    return ActionResult({"StackResourceDrift": drift})
+
+
+for _action in (detect_stack_drift, describe_stack_drift_detection_status,
+                describe_stack_resource_drifts, detect_stack_resource_drift):
+    assert not hasattr(CloudFormationResponse, _action.__name__), (
+        f"moto now implements {_action.__name__}: drop patch 18")
+    setattr(CloudFormationResponse, _action.__name__, _action)
+
+_describe_stacks_kept = CloudFormationResponse.describe_stacks
+
+
+def describe_stacks_after_due_detections(self):
+    backend = self.cloudformation_backend
+    for stack in list(backend.stacks.values()):
+        _complete_due_detections(backend, stack)
+    return _describe_stacks_kept(self)
+
+
+CloudFormationResponse.describe_stacks = describe_stacks_after_due_detections
+Stack.drift_information = property(
+    lambda self: getattr(self, "drift_information_value", None)
+    or {"StackDriftStatus": "NOT_CHECKED"})
+
+
+# --- 19. Drift-aware change sets (DeploymentMode REVERT_DRIFT) -----------------------------------
+
+from moto.cloudformation.models import Change  # noqa: E402
+from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError  # noqa: E402
+
+
+def _set_rule_description(rule, description):
+    for peer in (rule.ip_range, rule.source_group):
+        if peer:
+            if description:
+                peer["Description"] = description
+            else:
+                peer.pop("Description", None)
+
+
+def _authorize(group, rule, egress):
+    """Adds one rule, written as in a template, to a live group; the rules it made."""
+    described = {"Description": rule["Description"]} if rule.get("Description") else {}
+    ip_ranges, source_groups, prefix_lists = [], [], []
+    if rule.get("CidrIp"):
+        ip_ranges.append({"CidrIp": rule["CidrIp"], **described})
+    if rule.get("CidrIpv6"):
+        ip_ranges.append({"CidrIpv6": rule["CidrIpv6"], **described})
+    peer_group = rule.get("DestinationSecurityGroupId" if egress else "SourceSecurityGroupId")
+    if peer_group:
+        source_groups.append({"GroupId": peer_group, **described})
+    if not egress and rule.get("SourceSecurityGroupName"):
+        source_groups.append({"GroupName": rule["SourceSecurityGroupName"], **described})
+    prefix_list = rule.get("DestinationPrefixListId" if egress else "SourcePrefixListId")
+    if prefix_list:
+        prefix_lists.append({"PrefixListId": prefix_list})
+    protocol = str(rule["IpProtocol"])
+    backend = group.ec2_backend
+    authorize = (backend.authorize_security_group_egress if egress
+                 else backend.authorize_security_group_ingress)
+    added, _ = authorize(
+        group_name_or_id=group.id,
+        ip_protocol=_PROTOCOLS.get(protocol.lower(), protocol),
+        from_port=rule.get("FromPort"),
+        to_port=rule.get("ToPort"),
+        ip_ranges=ip_ranges,
+        source_groups=source_groups,
+        prefix_list_ids=prefix_lists,
+        vpc_id=group.vpc_id,
+    )
+    return added
+
+
+def _sync_rules(resource_map, group, desired, egress):
+    """Makes the group's inline rules those of the template (the stack's separate rule resources
+    are left alone; resource_map None: there are none yet)."""
+    live = (_inline_rules(resource_map, group, egress) if resource_map is not None
+            else list(group.egress_rules if egress else group.ingress_rules))
+    wanted = list(desired or [])
+    revoked = []
+    for rule in live:
+        key = _rule_key(_rule_out(rule, egress))
+        match = next((w for w in wanted if _rule_key(w) == key), None)
+        if match is None:
+            revoked.append(rule)
+        else:
+            wanted.remove(match)
+            _set_rule_description(rule, match.get("Description"))
+    attribute = "egress_rules" if egress else "ingress_rules"
+    setattr(group, attribute, [r for r in getattr(group, attribute)
+                               if not any(r is gone for gone in revoked)])
+    for rule in wanted:
+        _authorize(group, rule, egress)
+
+
+def _tags_to_keep(pairs, resource_map, desired):
+    """Live tags a tag reset keeps: `aws:` tags and the stack's propagated tags."""
+    own = {(t["Key"], t["Value"]) for t in _live_tags(pairs, resource_map, {"Tags": desired})}
+    return {key: value for key, value in pairs if (key, value) not in own}
+
+
+def _set_ec2_tags(resource, desired, resource_map):
+    backend = resource.ec2_backend
+    pairs = _ec2_tags(resource)
+    kept = _tags_to_keep(pairs, resource_map, desired) if resource_map is not None else {}
+    backend.delete_tag_keys([resource.id], [k for k, _ in pairs if k not in kept])
+    wanted = {**kept, **{t["Key"]: t["Value"] for t in desired}}
+    if wanted:
+        backend.create_tags([resource.id], wanted)
+
+
+def _write_security_group(resource, properties, resource_map):
+    group = _live_group(resource)
+    for name, egress in (("SecurityGroupIngress", False), ("SecurityGroupEgress", True)):
+        if name in properties:
+            _sync_rules(resource_map, group, properties[name], egress)
+    if "Tags" in properties:
+        _set_ec2_tags(group, properties["Tags"], resource_map)
+
+
+def _write_standalone_rule(egress):
+    def write(resource, properties, resource_map):
+        rule = _live_standalone_rule(_standalone_group(resource), properties, egress)
+        _set_rule_description(rule, properties.get("Description"))
+    return write
+
+
+def _write_vpc(resource, properties, resource_map):
+    vpc = resource.ec2_backend.vpcs.get(resource.id)
+    if vpc is None:
+        raise _Gone()
+    for name, attribute in (("EnableDnsSupport", "enable_dns_support"),
+                            ("EnableDnsHostnames", "enable_dns_hostnames")):
+        if name in properties:
+            setattr(vpc, attribute, _norm(properties[name]) == "true")
+    if "Tags" in properties:
+        _set_ec2_tags(vpc, properties["Tags"], resource_map)
+
+
+def _write_subnet(resource, properties, resource_map):
+    try:
+        subnet = resource.ec2_backend.get_subnet(resource.id)
+    except Exception:
+        raise _Gone()
+    if "MapPublicIpOnLaunch" in properties:
+        subnet.map_public_ip_on_launch = _norm(properties["MapPublicIpOnLaunch"]) == "true"
+    if "Tags" in properties:
+        _set_ec2_tags(subnet, properties["Tags"], resource_map)
+
+
+def _s3_encryption_api(encryption):
+    rules = []
+    for rule in encryption.get("ServerSideEncryptionConfiguration") or []:
+        default = rule.get("ServerSideEncryptionByDefault") or {}
+        api_rule = {"ApplyServerSideEncryptionByDefault": {
+            key: default[key] for key in ("SSEAlgorithm", "KMSMasterKeyID") if default.get(key)}}
+        if rule.get("BucketKeyEnabled") is not None:
+            api_rule["BucketKeyEnabled"] = _norm(rule["BucketKeyEnabled"])
+        rules.append(api_rule)
+    return {"@xmlns": "http://s3.amazonaws.com/doc/2006-03-01/", "Rule": rules[0]}
+
+
+def _write_bucket(resource, properties, resource_map):
+    backend = _s3(resource)
+    bucket = backend.buckets.get(resource.name)
+    if bucket is None:
+        raise _Gone()
+    if properties.get("BucketEncryption"):
+        backend.put_bucket_encryption(bucket.name, _s3_encryption_api(
+            properties["BucketEncryption"]))
+    if "VersioningConfiguration" in properties:
+        backend.put_bucket_versioning(bucket.name,
+                                      properties["VersioningConfiguration"].get("Status"))
+    if "PublicAccessBlockConfiguration" in properties:
+        backend.put_public_access_block(bucket.name, properties["PublicAccessBlockConfiguration"])
+    if "Tags" in properties:
+        pairs = [(t["Key"], t["Value"])
+                 for t in backend.tagger.list_tags_for_resource(bucket.arn).get("Tags", [])]
+        kept = _tags_to_keep(pairs, resource_map, properties["Tags"]) if resource_map else {}
+        backend.put_bucket_tagging(
+            bucket.name, {**kept, **{t["Key"]: t["Value"] for t in properties["Tags"]}})
+
+
+def _write_role(resource, properties, resource_map):
+    role = _live_role(resource)
+    backend = _iam(resource)
+    if "AssumeRolePolicyDocument" in properties:
+        document = properties["AssumeRolePolicyDocument"]
+        role.assume_role_policy_document = (
+            document if isinstance(document, str) else json.dumps(document))
+    if "Description" in properties:
+        role.description = properties["Description"]
+    if "Policies" in properties:
+        role.policies = {}
+        for policy in properties["Policies"] or []:
+            document = policy["PolicyDocument"]
+            role.put_policy(policy["PolicyName"],
+                            document if isinstance(document, str) else json.dumps(document))
+    if "ManagedPolicyArns" in properties:
+        wanted = [arn for arn in properties["ManagedPolicyArns"] or []
+                  if arn in backend.managed_policies]
+        for arn in list(role.managed_policies):
+            if arn not in wanted:
+                role.managed_policies[arn].detach_from(role)
+        for arn in wanted:
+            if arn not in role.managed_policies:
+                backend.managed_policies[arn].attach_to(role)
+    if "Tags" in properties:
+        pairs = [(t["Key"], t["Value"]) for t in role.tags or []]
+        kept = _tags_to_keep(pairs, resource_map, properties["Tags"]) if resource_map else {}
+        role.tags = [{"Key": k, "Value": v} for k, v in kept.items()] + [
+            {"Key": t["Key"], "Value": t["Value"]} for t in properties["Tags"]]
+
+
+def _write_log_group(resource, properties, resource_map):
+    group = logs_backends[resource.account_id][resource.region].groups.get(resource.name)
+    if group is None:
+        raise _Gone()
+    if "RetentionInDays" in properties:
+        days = properties["RetentionInDays"]
+        group.set_retention_policy(int(days) if days is not None else None)
+
+
+# How expected properties are put back into the live state. Types without a writer (FlowLog:
+# CloudFormation replaces a flow log on any change) are replaced.
+_DRIFT_WRITERS = {
+    "AWS::EC2::SecurityGroup": _write_security_group,
+    "AWS::EC2::SecurityGroupIngress": _write_standalone_rule(False),
+    "AWS::EC2::SecurityGroupEgress": _write_standalone_rule(True),
+    "AWS::EC2::VPC": _write_vpc,
+    "AWS::EC2::Subnet": _write_subnet,
+    "AWS::S3::Bucket": _write_bucket,
+    "AWS::IAM::Role": _write_role,
+    "AWS::Logs::LogGroup": _write_log_group,
+}
+_DRIFT_ATTRIBUTE_CHANGE = {"ADD": "Remove", "REMOVE": "Add", "NOT_EQUAL": "Modify"}
+
+
+def _drift_change(drift, now):
+    """The change a drift-aware change set lists for a drifted resource."""
+    status = drift["StackResourceDriftStatus"]
+    change = Change(action="Add" if status == "DELETED" else "Modify",
+                    logical_resource_id=drift["LogicalResourceId"],
+                    resource_type=drift["ResourceType"])
+    change.resource_drift_status = status
+    if status == "DELETED":
+        return change
+    replaced = drift["ResourceType"] not in _DRIFT_WRITERS
+    change.physical_resource_id = drift.get("PhysicalResourceId")
+    change.replacement = "True" if replaced else "False"
+    change.scope = ["Properties"]
+    change.details = []
+    for difference in drift["PropertyDifferences"]:
+        target = {
+            "Attribute": "Properties",
+            "Name": difference["PropertyPath"].split("/")[1],
+            "RequiresRecreation": "Always" if replaced else "Never",
+            "Path": difference["PropertyPath"],
+            "BeforeValueFrom": "ACTUAL_STATE",
+            "AfterValueFrom": "TEMPLATE",
+            "AttributeChangeType": _DRIFT_ATTRIBUTE_CHANGE[difference["DifferenceType"]],
+            "Drift": {"PreviousValue": difference["ExpectedValue"],
+                      "ActualValue": difference["ActualValue"],
+                      "DriftDetectionTimestamp": now},
+        }
+        if difference["ActualValue"] != "null":
+            target["BeforeValue"] = difference["ActualValue"]
+        if difference["ExpectedValue"] != "null":
+            target["AfterValue"] = difference["ExpectedValue"]
+        change.details.append({"Target": target, "Evaluation": "Static",
+                               "ChangeSource": "DirectModification"})
+    return change
+
+
+def _make_drift_aware(change_set):
+    """Adds to an UPDATE change set the changes that put drifted resources back as the template
+    says: the resources the template change itself leaves alone are compared with their live
+    state; a MODIFIED one is a `Modify`, a DELETED one an `Add`."""
+    stack = change_set.stack
+    change_set.deployment_mode = "REVERT_DRIFT"
+    listed = {change.logical_resource_id for change in change_set.changes}
+    declared = (change_set.template_dict or {}).get("Resources") or {}
+    now = utcnow()
+    drifted, reverts = False, []
+    for logical_id in _stack_logical_ids(stack):
+        drift = _resource_drift(stack, logical_id, now)
+        if drift["StackResourceDriftStatus"] not in ("MODIFIED", "DELETED"):
+            continue
+        drifted = True
+        if logical_id in listed or logical_id not in declared:
+            continue  # the template change updates or removes it anyway
+        change_set.changes.append(_drift_change(drift, now))
+        reverts.append(logical_id)
+    change_set.stack_drift_status = "DRIFTED" if drifted else "IN_SYNC"
+    change_set.drift_reverts = reverts
+    if reverts and change_set.status == "FAILED":  # "didn't contain changes": now it does
+        change_set.status = "CREATE_COMPLETE"
+        change_set.execution_status = "AVAILABLE"
+        change_set.status_reason = None
+
+
+def _resource_event(stack, logical_id, resource, status):
+    declared = stack.resource_map._resource_json_map.get(logical_id, {})
+    stack.events.append(Event(
+        stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id,
+        physical_resource_id=getattr(resource, "physical_resource_id", None),
+        resource_type=declared.get("Type", ""), resource_status=status,
+        resource_status_reason=None, resource_properties=None))
+
+
+def _revert_drift(stack, logical_id):
+    """Puts one resource back as the stack's template says: properties written into the live
+    state, or the resource created anew (DELETED) or replaced (a type without a writer)."""
+    resource_map = stack.resource_map
+    declared = resource_map._resource_json_map[logical_id]
+    resource = resource_map._parsed_resources.get(logical_id)
+    drift = _resource_drift(stack, logical_id, utcnow())
+    status = drift["StackResourceDriftStatus"]
+    if status not in ("MODIFIED", "DELETED"):
+        return
+    kind = declared["Type"]
+    event = "CREATE" if status == "DELETED" else "UPDATE"
+    _resource_event(stack, logical_id, resource, f"{event}_IN_PROGRESS")
+    if status == "MODIFIED" and kind in _DRIFT_WRITERS:
+        _DRIFT_WRITERS[kind](resource, _resolved(resource_map, declared), resource_map)
+    else:
+        if status == "MODIFIED":  # replaced: the old one goes
+            resource_map._delete_resource(resource, declared)
+        resource = parsing.parse_and_create_resource(
+            logical_id, declared, resource_map,
+            account_id=stack.account_id, region_name=stack.region_name)
+        resource_map._parsed_resources[logical_id] = resource
+    _resource_event(stack, logical_id, resource, f"{event}_COMPLETE")
+
+
+_create_change_set_response_kept = CloudFormationResponse.create_change_set
+
+
+def create_change_set_with_deployment_mode(self):
+    mode = self._get_param("DeploymentMode")
+    if not mode:
+        return _create_change_set_response_kept(self)
+    if mode != "REVERT_DRIFT":
+        raise ValidationError(message=f"Invalid DeploymentMode: {mode}")
+    if self._get_param("ChangeSetType", "CREATE") != "UPDATE":
+        raise ValidationError(message=(
+            "DeploymentMode REVERT_DRIFT is only supported for UPDATE change sets"))
+    # The deployed template and parameters again: not "No updates are to be performed" (moto's
+    # check of an unchanged UpdateStack) but a change set of the drift, if any.
+    self._validate_different_update = lambda *args, **kwargs: None
+    result = _create_change_set_response_kept(self)
+    backend = self.cloudformation_backend
+    _make_drift_aware(backend.change_sets[result.result["Id"]])
+    return result
+
+
+CloudFormationResponse.create_change_set = create_change_set_with_deployment_mode
+
+_execute_change_set_kept = CloudFormationBackend.execute_change_set
+
+
+def execute_change_set_reverting_drift(self, change_set_name, stack_name=None):
+    change_set = self.describe_change_set(change_set_name)
+    _execute_change_set_kept(self, change_set_name, stack_name)
+    stack = self.stacks[change_set.stack_id]
+    for logical_id in getattr(change_set, "drift_reverts", None) or []:
+        _revert_drift(stack, logical_id)
+
+
+CloudFormationBackend.execute_change_set = execute_change_set_reverting_drift
+
+
+# --- 20. AWS::Scheduler::Schedule --------------------------------------------------------------
+
+
+def _epoch(value):
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+class SchedulerSchedule(CloudFormationModel):
+    __module__ = "moto.scheduler.models"
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    @property
+    def physical_resource_id(self):
+        return self.schedule.name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Scheduler::Schedule"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ["Arn"]
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.schedule.arn
+
+    @staticmethod
+    def _arguments(properties):
+        return dict(
+            description=properties.get("Description"),
+            end_date=_epoch(properties.get("EndDate")),
+            flexible_time_window=properties.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+            kms_key_arn=properties.get("KmsKeyArn"),
+            schedule_expression=properties["ScheduleExpression"],
+            schedule_expression_timezone=properties.get("ScheduleExpressionTimezone"),
+            start_date=_epoch(properties.get("StartDate")),
+            state=properties.get("State") or "ENABLED",
+            target=properties["Target"],
+        )
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json.get("Properties", {})
+        backend = scheduler_backends[account_id][region_name]
+        return cls(backend.create_schedule(
+            name=resource_name,
+            group_name=properties.get("GroupName"),
+            action_after_completion=properties.get("ActionAfterCompletion"),
+            **cls._arguments(properties),
+        ))
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        properties = cloudformation_json.get("Properties", {})
+        schedule = original_resource.schedule
+        if (properties.get("Name", schedule.name) != schedule.name
+                or (properties.get("GroupName") or "default") != schedule.group_name):
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name)
+        scheduler_backends[account_id][region_name].update_schedule(
+            group_name=schedule.group_name, name=schedule.name, **cls._arguments(properties))
+        return original_resource
+
+    def delete(self, account_id, region_name):
+        backend = scheduler_backends[account_id][region_name]
+        try:
+            backend.delete_schedule(self.schedule.group_name, self.schedule.name)
+        except Exception:  # gone with its group
+            pass
+
+
+# --- 21. Inline rules of AWS::EC2::SecurityGroup and AWS::EC2::SecurityGroupIngress as declared ---
+
+from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupIngress  # noqa: E402
+
+_create_security_group_kept = SecurityGroup.create_from_cloudformation_json.__func__
+
+
+def create_security_group_as_declared(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    properties = cloudformation_json.get("Properties") or {}
+    rules = {name: properties[name] for name in ("SecurityGroupIngress", "SecurityGroupEgress")
+             if name in properties}
+    bare = {**cloudformation_json,
+            "Properties": {k: v for k, v in properties.items() if k not in rules}}
+    group = _create_security_group_kept(
+        cls, resource_name, bare, account_id, region_name, **kwargs)
+    # As CloudFormation: declared egress rules replace the default allow-all rule.
+    for name, egress in (("SecurityGroupIngress", False), ("SecurityGroupEgress", True)):
+        if name in rules:
+            _sync_rules(None, group, rules[name], egress)
+    return group
+
+
+SecurityGroup.create_from_cloudformation_json = classmethod(create_security_group_as_declared)
+
+
+def _rule_group(account_id, region_name, properties):
+    backend = ec2_backends[account_id][region_name]
+    group_id = properties.get("GroupId")
+    group = (backend.get_security_group_from_id(group_id) if group_id
+             else backend.get_security_group_from_name(properties.get("GroupName")))
+    if group is None:
+        raise InvalidSecurityGroupNotFoundError(group_id or properties.get("GroupName"))
+    return group
+
+
+def create_ingress_as_declared(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    properties = cloudformation_json["Properties"]
+    group = _rule_group(account_id, region_name, properties)
+    _authorize(group, properties, egress=False)
+    return cls(group, properties)
+
+
+SecurityGroupIngress.create_from_cloudformation_json = classmethod(create_ingress_as_declared)
+
+
+# --- 22. AWS::EC2::SecurityGroupEgress ---------------------------------------------------------
+
+
+class SecurityGroupEgress(CloudFormationModel):
+    """One egress rule of a group; `Ref` is the rule's id, as in CloudFormation."""
+
+    __module__ = "moto.ec2.models.security_groups"
+
+    def __init__(self, security_group, properties, rule_id):
+        self.security_group = security_group
+        self.properties = properties
+        self.id = rule_id
+
+    @property
+    def physical_resource_id(self):
+        return self.id
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::EC2::SecurityGroupEgress"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ["Id"]
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.id
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json["Properties"]
+        group = _rule_group(account_id, region_name, properties)
+        added = _authorize(group, properties, egress=True)
+        return cls(group, properties, added[0].id if added else resource_name)
+
+    def delete(self, account_id, region_name):
+        group = self.security_group
+        if group.ec2_backend.get_security_group_from_id(group.id) is None:
+            return  # gone with its group
+        key = _rule_key(self.properties)
+        group.egress_rules = [r for r in group.egress_rules
+                              if _rule_key(_rule_out(r, True)) != key]
+
+
+parsing.get_model_list.cache_clear()
+parsing.get_model_map.cache_clear()
+parsing.get_name_type_map.cache_clear()
+for _type in ("AWS::Scheduler::Schedule", "AWS::EC2::SecurityGroupEgress"):
+    assert _type in parsing.get_model_map(), f"{_type} not registered"
+
+
+# --- 23. Properties moto's VPC, Subnet, Bucket and Role models drop when created ---------------
+
+from moto.ec2.models.subnets import Subnet as Ec2Subnet  # noqa: E402
+from moto.ec2.models.vpcs import VPC as Ec2Vpc  # noqa: E402
+from moto.iam.models import Role as IamRole  # noqa: E402
+from moto.s3.models import FakeBucket  # noqa: E402
+
+
+def _complete_creation(model, write, names):
+    kept = model.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        resource = kept(cls, resource_name, cloudformation_json, account_id, region_name,
+                        **kwargs)
+        properties = _drop_nones(cloudformation_json.get("Properties") or {})
+        dropped = {name: properties[name] for name in names if name in properties}
+        if dropped:
+            write(resource, dropped, None)
+        return resource
+
+    model.create_from_cloudformation_json = classmethod(create)
+
+
+_complete_creation(Ec2Vpc, _write_vpc, ("EnableDnsSupport", "EnableDnsHostnames"))
+_complete_creation(Ec2Subnet, _write_subnet, ("MapPublicIpOnLaunch",))
+_complete_creation(FakeBucket, _write_bucket, (
+    "BucketEncryption", "VersioningConfiguration", "PublicAccessBlockConfiguration"))
+_complete_creation(IamRole, _write_role, ("ManagedPolicyArns",))
+
+_delete_role_kept = IamRole.delete_from_cloudformation_json.__func__
+
+
+def delete_role_detaching_policies(cls, resource_name, cloudformation_json, account_id,
+                                   region_name):
+    # CloudFormation detaches the role's ManagedPolicyArns before deleting it.
+    backend = iam_backends[account_id][get_partition(region_name)]
+    for role in list(backend.roles.values()):
+        if role.name == resource_name:
+            for policy in list(role.managed_policies.values()):
+                policy.detach_from(role)
+    _delete_role_kept(cls, resource_name, cloudformation_json, account_id, region_name)
+
+
+IamRole.delete_from_cloudformation_json = classmethod(delete_role_detaching_policies)
+
+
+# --- 24. In-place updates of the drift-compared types ------------------------------------------
+
+# Properties whose change makes CloudFormation replace the resource; any other change is made in
+# place.
+_REPLACED_BY = {
+    "AWS::EC2::SecurityGroup": ("GroupName", "GroupDescription", "VpcId"),
+    "AWS::EC2::VPC": ("CidrBlock", "InstanceTenancy"),
+    "AWS::EC2::Subnet": ("CidrBlock", "AvailabilityZone", "VpcId"),
+    "AWS::S3::Bucket": ("BucketName",),
+    "AWS::IAM::Role": ("RoleName", "Path"),
+    "AWS::Logs::LogGroup": ("LogGroupName",),
+}
+_parse_and_update_before_24 = parsing.parse_and_update_resource
+
+
+def parse_and_update_in_place(logical_id, resource_json, resources_map, account_id, region_name):
+    kind = resource_json.get("Type")
+    resource = resources_map._parsed_resources.get(logical_id)
+    if (kind in _REPLACED_BY and resource is not None
+            and _in_stack(resources_map, resource_json)):
+        try:
+            properties = _resolved(resources_map, resource_json)
+            live = _DRIFT_READERS[kind][0](resource, properties, resources_map)
+            if all(_norm(properties[name]) == _norm(live.get(name))
+                   for name in _REPLACED_BY[kind] if name in properties):
+                _DRIFT_WRITERS[kind](resource, properties, resources_map)
+                return resource
+        except _Gone:
+            pass
+    return _parse_and_update_before_24(
+        logical_id, resource_json, resources_map, account_id=account_id, region_name=region_name
+    )
+
+
+parsing.parse_and_update_resource = parse_and_update_in_place
 
 
 if __name__ == "__main__":
