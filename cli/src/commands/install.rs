@@ -395,6 +395,7 @@ async fn apply(
             description: "infra-agent install",
             // The installer's own credentials: the pipeline's roles do not exist before it.
             role_arn: None,
+            revert_drift: false,
         })
         .await?;
     let outcome = wait_for_change_set(

@@ -31,6 +31,7 @@ pub fn compose(
     change_set: &ChangeSetResult,
     validation: Option<&ValidationSummary>,
     cost: Option<&CostReport>,
+    drift: &[String],
     link: &str,
     expires_at: &str,
 ) -> ApprovalMessage {
@@ -60,6 +61,13 @@ pub fn compose(
     }
     if !summary.deletions.is_empty() {
         body.push_str(&format!("\nDELETED: {}\n", summary.deletions.join(", ")));
+    }
+    if !drift.is_empty() {
+        body.push('\n');
+        for (i, line) in drift.iter().enumerate() {
+            let indent = if i == 0 { "" } else { "  " };
+            body.push_str(&format!("{indent}{line}\n"));
+        }
     }
     body.push_str(&match validation {
         Some(v) if v.passed => format!("\nValidation: passed ({} warnings)\n", v.warnings),

@@ -110,6 +110,16 @@ pub fn confirmation(approval: &ApprovalRecord, report: ReportView<'_>, action_ur
             escape(reason)
         )),
     }
+    if let Some((headline, lines)) = approval.drift.split_first() {
+        body.push_str(&format!(
+            "<h2>Drift</h2><p class=\"warn\">{}</p><table>",
+            escape(headline)
+        ));
+        for line in lines {
+            body.push_str(&format!("<tr><td>{}</td></tr>", escape(line)));
+        }
+        body.push_str("</table>");
+    }
     body.push_str("<h2>Changes</h2><table>");
     for line in &approval.summary_lines {
         body.push_str(&format!("<tr><td>{}</td></tr>", escape(line)));

@@ -2,11 +2,13 @@
 //! positives filtered with their reason, NIST impact from the validation policy, a recommendation
 //! per drifted resource. Pure: the pipeline hands it AWS's answers and the deployed template.
 
+mod approval;
 mod filter;
 mod impact;
 mod notify;
 mod recommend;
 
+pub use approval::approval_lines;
 pub use filter::{FilteredDifference, FILTER_RULES};
 pub use impact::{ImpactFinding, NistImpact};
 pub use notify::scan_notification;

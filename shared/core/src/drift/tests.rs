@@ -404,3 +404,43 @@ fn statuses_and_kinds_read_as_aws_writes_them() {
     }
     assert_eq!(ResourceDriftStatus::parse("UNKNOWN"), None);
 }
+
+#[test]
+fn approvers_of_a_drifted_stack_are_told_what_is_overwritten_or_reverted() {
+    use crate::contract::deploy::DeploymentKind;
+    let drift = analyse_sg(
+        vec![alb(
+            ResourceDriftStatus::Modified,
+            vec![difference(
+                "/SecurityGroupIngress/2",
+                None,
+                Some(PORT_80),
+                DifferenceKind::Add,
+            )],
+        )],
+        None,
+    );
+    let deploy = approval_lines(
+        DeploymentKind::Deploy,
+        &drift,
+        "scan-1",
+        "2026-12-05T01:00:00Z",
+    );
+    assert_eq!(
+        deploy[0],
+        "DRIFT: this change set overwrites manual changes to AlbSecurityGroup (drift scan scan-1, 2026-12-05T01:00:00Z)"
+    );
+    assert_eq!(
+        deploy[1],
+        format!("AlbSecurityGroup ADD /SecurityGroupIngress/2: expected (none), actual {PORT_80} [breaks SC-7, SC-8]")
+    );
+    let revert = approval_lines(
+        DeploymentKind::Remediation,
+        &drift,
+        "scan-1",
+        "2026-12-05T01:00:00Z",
+    );
+    assert!(revert[0].starts_with("Reverts the drift of AlbSecurityGroup"));
+    let in_sync = analyse_sg(Vec::new(), None);
+    assert!(approval_lines(DeploymentKind::Deploy, &in_sync, "scan-2", "now").is_empty());
+}

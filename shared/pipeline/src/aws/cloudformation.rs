@@ -79,7 +79,11 @@ impl Stacks for CloudFormation {
             })
             .capabilities(Capability::CapabilityNamedIam)
             .description(spec.description)
-            .set_role_arn(spec.role_arn.clone());
+            .set_role_arn(spec.role_arn.clone())
+            .set_deployment_mode(
+                spec.revert_drift
+                    .then_some(aws_sdk_cloudformation::types::DeploymentMode::RevertDrift),
+            );
         call = match &spec.template_url {
             Some(url) => call.template_url(url),
             None => call.template_body(spec.template_body),
@@ -884,6 +888,7 @@ mod sdk_fake_tests {
             template_body: "Resources: {}",
             template_url: None,
             role_arn: None,
+            revert_drift: false,
             parameters: &no_values,
             tags: &no_values,
             description: "test",

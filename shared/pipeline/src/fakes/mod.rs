@@ -149,6 +149,7 @@ pub fn pending_approval(
     expires_epoch: i64,
 ) -> ApprovalRecord {
     ApprovalRecord {
+        drift: Vec::new(),
         approval_id: approval_id.into(),
         kind: ApprovalKind::Deployment,
         deployment_id: "prd-vpc-20270115T080000-abcd".into(),

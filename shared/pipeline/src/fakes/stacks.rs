@@ -161,8 +161,14 @@ impl Stacks for FakeStacks {
             spec.change_set_name.to_string(),
         );
         cloud.calls.push(format!(
-            "CreateChangeSet {}/{}",
-            spec.stack_name, spec.change_set_name
+            "CreateChangeSet {}/{}{}",
+            spec.stack_name,
+            spec.change_set_name,
+            if spec.revert_drift {
+                " REVERT_DRIFT"
+            } else {
+                ""
+            }
         ));
         if cloud.change_sets.contains_key(&id) {
             return Ok(());

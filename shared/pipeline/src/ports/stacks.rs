@@ -23,6 +23,9 @@ pub struct ChangeSetSpec<'a> {
     /// The CloudFormation service role the stack's operations run as (`RoleARN`); CloudFormation
     /// keeps using it for the stack's later operations.
     pub role_arn: Option<String>,
+    /// `DeploymentMode: REVERT_DRIFT`: compare the template with the resources' actual state, so
+    /// the change set puts drifted properties back.
+    pub revert_drift: bool,
 }
 
 /// How a request to execute a change set was answered.

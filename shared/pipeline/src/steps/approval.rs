@@ -11,9 +11,29 @@ use infra_agent_core::clock::{now, rfc3339};
 use infra_agent_core::contract::approval::{ApprovalRequest, ApprovalRequested};
 use infra_agent_core::contract::cost::CostReport;
 use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::drift::approval_lines;
 use infra_agent_core::environment::EnvironmentConfig;
 use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus, AuditEntry};
 use std::collections::BTreeMap;
+
+/// The stack's drift as its last scan found it, for the approvers.
+async fn drift_lines(
+    pipeline: &Pipeline,
+    request: &infra_agent_core::contract::deploy::DeployRequest,
+) -> Result<Vec<String>, StepError> {
+    let last = pipeline
+        .store
+        .drift_history(request.env, request.stack.as_str(), Some(1))
+        .await?;
+    Ok(last.first().map_or_else(Vec::new, |record| {
+        approval_lines(
+            request.kind,
+            &record.drift,
+            &record.scan_id,
+            &record.checked_at,
+        )
+    }))
+}
 
 pub async fn request_approval(
     pipeline: &Pipeline,
@@ -40,6 +60,7 @@ pub async fn request_approval(
         summary_lines: summary.count_lines(),
         replacements: summary.replacements.clone(),
         deletions: summary.deletions.clone(),
+        drift: drift_lines(pipeline, request).await?,
         validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
         validation_report: input.validation.as_ref().and_then(|v| v.report.clone()),
         cost_line: input.cost.as_ref().map(CostReport::headline),
@@ -69,6 +90,7 @@ pub async fn request_approval(
         &input.change_set,
         input.validation.as_ref(),
         input.cost.as_ref(),
+        &record.drift,
         &link,
         &record.expires_at,
     );

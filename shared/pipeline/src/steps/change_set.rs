@@ -7,8 +7,8 @@ use crate::ports::Pipeline;
 use crate::ports::{ChangeSetSpec, Stacks};
 use crate::StepError;
 use infra_agent_core::clock::now;
-use infra_agent_core::contract::change_set::{ChangeSetResult, ChangeSummary};
-use infra_agent_core::contract::deploy::{DeployRequest, DeploymentPlan};
+use infra_agent_core::contract::change_set::{ChangeSetResult, ChangeSetType, ChangeSummary};
+use infra_agent_core::contract::deploy::{DeployRequest, DeploymentKind, DeploymentPlan};
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::deploy::parameters::{offered_parameters, resolve_parameters, stack_tags};
 use infra_agent_core::deploy::templates::template_url;
@@ -38,6 +38,13 @@ pub async fn create_change_set(
     let tags = stack_tags(&config, request);
     let existing = pipeline.stacks.describe_stack(&plan.stack_name).await?;
     let change_set_type = change_set_type_for(existing.as_ref()).map_err(failed)?;
+    let revert_drift = request.kind == DeploymentKind::Remediation;
+    if revert_drift && change_set_type == ChangeSetType::Create {
+        return Err(failed(format!(
+            "{} does not exist: there is no drift to revert; deploy the stack instead",
+            plan.stack_name
+        )));
+    }
     let spec = ChangeSetSpec {
         stack_name: &plan.stack_name,
         change_set_name: &plan.change_set_name,
@@ -47,8 +54,13 @@ pub async fn create_change_set(
             .then(|| template_url(&request.template)),
         parameters: &parameters,
         tags: &tags,
-        description: &format!("infra-agent deployment {}", request.deployment_id),
+        description: &format!(
+            "infra-agent {} {}",
+            request.kind.as_str(),
+            request.deployment_id
+        ),
         role_arn: pipeline.settings.cloudformation_role(request.env),
+        revert_drift,
     };
     pipeline.stacks.create_change_set(&spec).await?;
     let outcome = wait_for_change_set(

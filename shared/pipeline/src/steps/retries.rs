@@ -209,3 +209,54 @@ async fn a_change_set_runs_as_its_environments_cloudformation_service_role() {
         Some("arn:aws:iam::123456789012:role/infra-agent-cloudformation-dev")
     );
 }
+
+#[tokio::test]
+async fn a_remediation_reverts_drift_of_an_existing_stack_and_refuses_a_missing_one() {
+    use infra_agent_core::contract::deploy::DeploymentKind;
+    use infra_agent_core::stack::StackStatus;
+    use infra_agent_core::StepError;
+
+    let fakes = Fakes::new();
+    let stack: StackKey = "logs".parse().unwrap();
+    let request = DeployRequest {
+        kind: DeploymentKind::Remediation,
+        ..request(&fakes, &stack).await
+    };
+    let plan = begin::begin(&functions::wire_record(&fakes), &request)
+        .await
+        .unwrap();
+    let wired = functions::wire_create_change_set(&fakes);
+
+    // Nothing deployed: nothing to revert, and no change set is created.
+    let refused = change_set::create_change_set(&wired, &request, &plan)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, StepError::ChangeSetFailed { reason, .. } if reason.contains("no drift to revert")),
+        "{refused}"
+    );
+    assert!(fakes.stacks.change_sets(&plan.stack_name).is_empty());
+
+    fakes
+        .stacks
+        .put_stack(&plan.stack_name, StackStatus::UpdateComplete, &[]);
+    change_set::create_change_set(&wired, &request, &plan)
+        .await
+        .unwrap();
+    let created = format!(
+        "CreateChangeSet {}/{} REVERT_DRIFT",
+        plan.stack_name, plan.change_set_name
+    );
+    assert!(
+        fakes.stacks.calls().contains(&created),
+        "{:?}",
+        fakes.stacks.calls()
+    );
+    let record = fakes
+        .store
+        .deployment(Env::Dev, "logs", &request.deployment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.kind, DeploymentKind::Remediation);
+}
