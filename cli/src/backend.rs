@@ -23,6 +23,8 @@ pub struct Backend {
     pub state_machine_arn: String,
     /// The deploy-environment machine (`deploy --all`).
     pub environment_state_machine_arn: String,
+    /// The drift-scan machine (`drift`).
+    pub drift_state_machine_arn: String,
     /// The local emulator: stacks it cannot deploy are skipped there, loudly.
     pub is_emulator: bool,
     pub sns: aws_sdk_sns::Client,
@@ -51,13 +53,16 @@ impl Backend {
         let template_bucket = var(infra_agent_pipeline::settings::VAR_BUCKET)?;
         let state_machine_arn = var(StateMachine::Deploy.arn_variable())?;
         // Beside the deploy machine unless set: both are deployed together.
-        let environment_state_machine_arn = var(StateMachine::DeployEnvironment.arn_variable())
-            .unwrap_or_else(|_| {
+        let beside_deploy = |machine: StateMachine| {
+            var(machine.arn_variable()).unwrap_or_else(|_| {
                 let prefix = state_machine_arn
                     .rsplit_once(':')
                     .map_or(state_machine_arn.as_str(), |(prefix, _)| prefix);
-                format!("{prefix}:{}", StateMachine::DeployEnvironment.name())
-            });
+                format!("{prefix}:{}", machine.name())
+            })
+        };
+        let environment_state_machine_arn = beside_deploy(StateMachine::DeployEnvironment);
+        let drift_state_machine_arn = beside_deploy(StateMachine::DriftScan);
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let cfn = aws_sdk_cloudformation::Client::new(&config);
         let s3 = infra_agent_pipeline::aws::s3::s3_client(&config);
@@ -73,6 +78,7 @@ impl Backend {
             template_bucket,
             state_machine_arn,
             environment_state_machine_arn,
+            drift_state_machine_arn,
             is_emulator: std::env::var_os(EMULATOR_VAR).is_some(),
             sns: aws_sdk_sns::Client::new(&config),
             approval_topic_arn: var(infra_agent_pipeline::settings::VAR_TOPIC).ok(),

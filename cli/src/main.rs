@@ -48,6 +48,9 @@ enum Command {
     Unlock(commands::unlock::UnlockArgs),
     /// Deployments of one stack, newest first.
     History(commands::status::HistoryArgs),
+    /// Scan an environment (or one stack) for drift and show expected vs actual with the NIST
+    /// controls it breaks; `drift history`, `drift remediate` (through the approval).
+    Drift(commands::drift::DriftArgs),
     /// Validate templates locally, as the pipeline's validate step does.
     Validate(commands::validate::ValidateArgs),
     /// Estimate the monthly cost of a stack or template in an environment (offline list prices).
@@ -161,6 +164,7 @@ async fn run_with(
         Command::Status(args) => commands::status::status(backend, args, format).await,
         Command::Unlock(args) => commands::unlock::unlock(backend, args, format).await,
         Command::History(args) => commands::status::history(backend, args, format).await,
+        Command::Drift(args) => commands::drift::drift(backend, args, format).await,
         Command::Approve(_)
         | Command::Reject(_)
         | Command::Validate(_)

@@ -24,18 +24,54 @@ const WALK_VISIBILITY_SECONDS: i32 = 10;
 /// Batches of ten read in one walk: the queue holds at most a few hundred messages in tests.
 const WALK_BATCHES: usize = 50;
 
+/// A message of the approval topic as a subscriber receives it.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub subject: String,
+    pub body: String,
+}
+
 /// Waits up to `timeout` for the approval message of `deployment_id`.
-///
-/// Approvals decided from the CLI (or never) leave their messages in the queue, and a read sees
-/// only the first ten, so each attempt walks the whole queue: batches stay hidden while the walk
-/// goes on (so the next batch reaches past them), and every message that is another deployment's
-/// is made visible again right after, for its own reader.
 pub async fn find_approval_message(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     deployment_id: &str,
     timeout: Duration,
 ) -> anyhow::Result<ApprovalMessage> {
+    let (notification, approval_id) =
+        find_notification(sqs, queue_url, "deployment_id", deployment_id, "approval_id", timeout)
+            .await?;
+    let link = notification
+        .body
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("http://") || l.starts_with("https://"))
+        .with_context(|| format!("the approval message of {deployment_id} has no link"))?
+        .to_string();
+    Ok(ApprovalMessage {
+        subject: notification.subject,
+        body: notification.body,
+        approval_id: approval_id.unwrap_or_default(),
+        link,
+    })
+}
+
+/// Waits up to `timeout` for the message whose attribute `name` is `value` (a deployment's
+/// approval request, a drift scan's report), takes it off the queue and returns it with the
+/// value of its attribute `also`.
+///
+/// Approvals decided from the CLI (or never) leave their messages in the queue, and a read sees
+/// only the first ten, so each attempt walks the whole queue: batches stay hidden while the walk
+/// goes on (so the next batch reaches past them), and every message that is another deployment's
+/// is made visible again right after, for its own reader.
+pub async fn find_notification(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    name: &str,
+    value: &str,
+    also: &str,
+    timeout: Duration,
+) -> anyhow::Result<(Notification, Option<String>)> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         let mut others = Vec::new();
@@ -55,7 +91,7 @@ pub async fn find_approval_message(
             }
             for message in out.messages() {
                 let handle = message.receipt_handle().unwrap_or_default().to_string();
-                match parse_notification(message.body().unwrap_or_default(), deployment_id) {
+                match parse_notification(message.body().unwrap_or_default(), name, value, also) {
                     Some(mine) if found.is_none() => found = Some((mine, handle)),
                     _ => others.push(handle),
                 }
@@ -84,37 +120,36 @@ pub async fn find_approval_message(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    bail!("no approval message for {deployment_id} within {timeout:?}")
+    bail!("no message with {name} {value} within {timeout:?}")
 }
 
-/// Reads an SNS notification (as delivered to SQS) if it is `deployment_id`'s approval request.
-fn parse_notification(envelope: &str, deployment_id: &str) -> Option<ApprovalMessage> {
-    let value: serde_json::Value = serde_json::from_str(envelope).ok()?;
+/// Reads an SNS notification (as delivered to SQS) if its attribute `name` is `value`, with the
+/// value of its attribute `also`.
+fn parse_notification(
+    envelope: &str,
+    name: &str,
+    value: &str,
+    also: &str,
+) -> Option<(Notification, Option<String>)> {
+    let envelope: serde_json::Value = serde_json::from_str(envelope).ok()?;
     let attribute = |name: &str| {
-        value
+        envelope
             .pointer(&format!("/MessageAttributes/{name}/Value"))
             .and_then(|v| v.as_str())
             .map(str::to_string)
     };
-    if attribute("deployment_id")? != deployment_id {
+    if attribute(name)? != value {
         return None;
     }
-    let body = value.get("Message")?.as_str()?.to_string();
-    let link = body
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("http://") || l.starts_with("https://"))?
-        .to_string();
-    Some(ApprovalMessage {
-        subject: value
+    let notification = Notification {
+        subject: envelope
             .get("Subject")
             .and_then(|s| s.as_str())
             .unwrap_or_default()
             .to_string(),
-        approval_id: attribute("approval_id")?,
-        body,
-        link,
-    })
+        body: envelope.get("Message")?.as_str()?.to_string(),
+    };
+    Some((notification, attribute(also)))
 }
 
 /// An HTTP response's status and text.
@@ -223,9 +258,10 @@ mod tests {
             }
         })
         .to_string();
-        let found = parse_notification(&envelope, "dev-vpc-20260101T000000-aaaa").unwrap();
-        assert_eq!(found.link, "http://127.0.0.1:1/approvals/a?exp=1&sig=2");
-        assert_eq!(found.approval_id, "a");
-        assert!(parse_notification(&envelope, "dev-vpc-20260101T000000-bbbb").is_none());
+        let mine = |id: &str| parse_notification(&envelope, "deployment_id", id, "approval_id");
+        let (found, approval_id) = mine("dev-vpc-20260101T000000-aaaa").unwrap();
+        assert!(found.body.contains("http://127.0.0.1:1/approvals/a?exp=1&sig=2"));
+        assert_eq!(approval_id.as_deref(), Some("a"));
+        assert!(mine("dev-vpc-20260101T000000-bbbb").is_none());
     }
 }

@@ -5,6 +5,7 @@ mod approval_links;
 mod console;
 mod decisions;
 mod deploy;
+mod drift;
 mod emulator;
 mod environment;
 mod events;

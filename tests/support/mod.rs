@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use infra_agent_core::contract::deploy::DeployRequest;
+use infra_agent_core::contract::deploy::{DeployRequest, DeploymentKind};
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::naming::{new_execution_name, Env, StackKey};
@@ -29,6 +29,7 @@ pub struct Backend {
     pub sqs: aws_sdk_sqs::Client,
     pub state_machine_arn: String,
     pub environment_state_machine_arn: String,
+    pub drift_state_machine_arn: String,
     pub queue_url: String,
     pub endpoint: String,
     /// The decision endpoint's function URL (AuthType AWS_IAM).
@@ -57,6 +58,7 @@ impl Backend {
             sqs: aws_sdk_sqs::Client::new(&config),
             state_machine_arn: required(StateMachine::Deploy.arn_variable()),
             environment_state_machine_arn: required(StateMachine::DeployEnvironment.arn_variable()),
+            drift_state_machine_arn: required(StateMachine::DriftScan.arn_variable()),
             queue_url: required("INFRA_AGENT_APPROVAL_QUEUE_URL"),
             endpoint: required("AWS_ENDPOINT_URL"),
             // A function URL ends with "/", as CloudFormation gives it.
@@ -143,6 +145,30 @@ impl Backend {
         approval_timeout_seconds: Option<u32>,
         parameters: BTreeMap<String, String>,
     ) -> Started {
+        self.start_kind(
+            DeploymentKind::Deploy,
+            env,
+            stack,
+            template,
+            iac_version,
+            approval_timeout_seconds,
+            parameters,
+        )
+        .await
+    }
+
+    /// Starts a deployment or a remediation, as the CLI does.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_kind(
+        &self,
+        kind: DeploymentKind,
+        env: Env,
+        stack: &StackKey,
+        template: &str,
+        iac_version: &str,
+        approval_timeout_seconds: Option<u32>,
+        parameters: BTreeMap<String, String>,
+    ) -> Started {
         let template_ref = self
             .pipeline
             .templates
@@ -158,7 +184,7 @@ impl Backend {
             .expect("store template");
         let deployment_id = new_execution_name(env, stack);
         let request = DeployRequest {
-            kind: Default::default(),
+            kind,
             version: CONTRACT_VERSION,
             deployment_id: deployment_id.clone(),
             stack: stack.clone(),
@@ -184,6 +210,60 @@ impl Backend {
             stack: stack.clone(),
             env,
         }
+    }
+
+    /// Starts the drift-scan machine on `input` under a new scan id; waits for it to end and
+    /// returns the scan id, the execution's status and its output.
+    pub async fn scan(&self, input: &serde_json::Value) -> (String, String, serde_json::Value) {
+        let scan_id = new_execution_name(Env::Dev, &"drift".parse().expect("a stack key"));
+        let out = self
+            .sfn
+            .start_execution()
+            .state_machine_arn(&self.drift_state_machine_arn)
+            .name(&scan_id)
+            .input(input.to_string())
+            .send()
+            .await
+            .expect("start the drift scan");
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let execution = self
+                .sfn
+                .describe_execution()
+                .execution_arn(&out.execution_arn)
+                .send()
+                .await
+                .expect("describe the drift scan");
+            if execution.status.as_str() != "RUNNING" {
+                let output = execution
+                    .output
+                    .as_deref()
+                    .map(|o| serde_json::from_str(o).expect("JSON output"))
+                    .unwrap_or_default();
+                return (scan_id, execution.status.as_str().to_string(), output);
+            }
+            assert!(Instant::now() < deadline, "drift scan {scan_id} still running");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Runs `script` with boto3 against the emulator, as a person with console access changes
+    /// resources by hand; `args` are its `sys.argv[1:]`. Returns what it prints.
+    pub fn by_hand(&self, script: &str, args: &[&str]) -> String {
+        let out = std::process::Command::new(venv_tool("python"))
+            .arg("-c")
+            .arg(format!(
+                "import sys, boto3\nec2 = boto3.client('ec2', region_name='us-east-1')\ncfn = boto3.client('cloudformation', region_name='us-east-1')\n{script}"
+            ))
+            .args(args)
+            .output()
+            .expect("run the venv's python");
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     pub async fn record(&self, started: &Started) -> Option<DeploymentRecord> {

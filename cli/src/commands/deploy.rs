@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use infra_agent_core::catalog::Catalog;
-use infra_agent_core::contract::deploy::DeployRequest;
+use infra_agent_core::contract::deploy::{DeployRequest, DeploymentKind};
 use infra_agent_core::contract::environment::{EnvironmentRequest, PlannedStack};
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
@@ -141,21 +141,37 @@ async fn start(
         approval_timeout_seconds: args.approval_timeout,
         parameters,
     };
+    let execution_arn = start_deployment(backend, &request).await?;
+    Ok((execution_arn, deployment_id))
+}
+
+/// Starts the deploy machine on `request`, in an execution named by its deployment id; returns
+/// the execution's ARN.
+pub(crate) async fn start_deployment(
+    backend: &Backend,
+    request: &DeployRequest,
+) -> anyhow::Result<String> {
     let started = backend
         .sfn
         .start_execution()
         .state_machine_arn(&backend.state_machine_arn)
-        .name(&deployment_id)
+        .name(&request.deployment_id)
         .input(request.machine_input().to_string())
         .send()
         .await
         .context("could not start the deploy state machine")?;
     eprint_line(format!(
-        "Deployment {deployment_id} started: {stack} to {} (template {})",
-        args.env,
+        "{} {} started: {} to {} (template {})",
+        match request.kind {
+            DeploymentKind::Deploy => "Deployment",
+            DeploymentKind::Remediation => "Remediation",
+        },
+        request.deployment_id,
+        request.stack,
+        request.env,
         &request.template.sha256[..12]
     ));
-    Ok((started.execution_arn, deployment_id))
+    Ok(started.execution_arn)
 }
 
 pub fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
@@ -363,7 +379,7 @@ fn execution_arn(state_machine_arn: &str, deployment_id: &str) -> String {
 
 /// Prints each state as the execution enters it; returns when it ends, or — when
 /// `stop_at_approval` — once it waits for a human decision.
-async fn follow(
+pub(crate) async fn follow(
     backend: &Backend,
     execution_arn: &str,
     deployment_id: &str,
@@ -557,7 +573,7 @@ fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyho
 }
 
 /// The IaC_Version tag: the git commit of the working tree, else the CLI's own version.
-fn iac_version() -> String {
+pub(crate) fn iac_version() -> String {
     std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()

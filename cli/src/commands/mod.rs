@@ -4,6 +4,7 @@ pub mod approve;
 pub mod cost;
 pub mod deploy;
 pub mod destroy;
+pub mod drift;
 pub mod install;
 pub mod plan;
 pub mod status;

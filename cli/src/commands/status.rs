@@ -1,6 +1,6 @@
 //! `status` and `history`: what is deployed where, read with Queries on the records table.
 
-use infra_agent_pipeline::ports::Deployments;
+use infra_agent_pipeline::ports::{Deployments, DriftRecords};
 use std::process::ExitCode;
 
 use infra_agent_core::contract::record::DeploymentStatus;
@@ -36,6 +36,9 @@ struct StackStatusView {
     last_updated: String,
     last_deployment: String,
     last_deployment_status: String,
+    /// `IN_SYNC`, `DRIFTED`, … as the stack's last drift check found it; `NEVER` if never checked.
+    drift: String,
+    drift_checked_at: Option<String>,
 }
 
 /// The status of `head`'s deployment after reconciling it, if its execution ended without
@@ -77,6 +80,7 @@ pub async fn status(
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let heads = backend.store.environment_status(args.env).await?;
+    let drifts = backend.store.drift_heads(args.env).await?;
     let mut views = Vec::with_capacity(heads.len());
     let mut actor = None;
     for mut head in heads {
@@ -87,6 +91,7 @@ pub async fn status(
                 head.last_status = status;
             }
         }
+        let drift = drifts.iter().find(|d| d.stack == head.stack);
         // The live status, which may have moved since the last deployment (drift, manual change).
         let live = backend.stacks.describe_stack(&head.stack_name).await?;
         views.push(StackStatusView {
@@ -96,6 +101,8 @@ pub async fn status(
             last_updated: head.updated_at,
             last_deployment: head.last_deployment_id,
             last_deployment_status: head.last_status.as_str().to_string(),
+            drift: drift.map_or_else(|| "NEVER".to_string(), |d| d.status.as_str().to_string()),
+            drift_checked_at: drift.map(|d| d.checked_at.clone()),
         });
     }
     if format == Format::Json {
@@ -109,15 +116,30 @@ pub async fn status(
                     cell(v.status.as_deref()),
                     v.last_updated.clone(),
                     format!("{} ({})", v.last_deployment, v.last_deployment_status),
+                    match &v.drift_checked_at {
+                        Some(at) => format!("{} ({at})", drift_word(&v.drift)),
+                        None => "never checked".to_string(),
+                    },
                 ]
             })
             .collect();
         print_table(
-            &["Stack Name", "Status", "Last Updated", "Last deployment"],
+            &["Stack Name", "Status", "Last Updated", "Last deployment", "Drift"],
             &rows,
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the Drift column reads a stack's last check.
+fn drift_word(status: &str) -> &str {
+    match status {
+        "IN_SYNC" => "in sync",
+        "DRIFTED" => "drifted",
+        "SKIPPED" => "not checked",
+        "FAILED" => "check failed",
+        other => other,
+    }
 }
 
 pub async fn history(

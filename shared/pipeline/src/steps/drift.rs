@@ -411,6 +411,7 @@ pub async fn finish(
                 attributes: [
                     ("kind".to_string(), "drift".to_string()),
                     ("env".to_string(), plan.env.to_string()),
+                    ("scan_id".to_string(), plan.scan_id.clone()),
                 ]
                 .into_iter()
                 .collect(),
