@@ -335,7 +335,8 @@ fn show_scan(view: &ScanView, notified: bool) {
         }
     }
     if notified {
-        print_line("\nThe approval topic's subscribers were told.");
+        println!();
+        print_line("The approval topic's subscribers were told.");
     }
 }
 

@@ -167,7 +167,8 @@ fn check_request(request: &DeployRequest) -> Result<(), StepError> {
     Ok(())
 }
 
-pub(crate) fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord {
+/// The record a deployment opens with, before any step has run.
+pub fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord {
     DeploymentRecord {
         kind: request.kind,
         deployment_id: request.deployment_id.clone(),
