@@ -38,9 +38,15 @@ pub async fn find_approval_message(
     deployment_id: &str,
     timeout: Duration,
 ) -> anyhow::Result<ApprovalMessage> {
-    let (notification, approval_id) =
-        find_notification(sqs, queue_url, "deployment_id", deployment_id, "approval_id", timeout)
-            .await?;
+    let (notification, approval_id) = find_notification(
+        sqs,
+        queue_url,
+        "deployment_id",
+        deployment_id,
+        "approval_id",
+        timeout,
+    )
+    .await?;
     let link = notification
         .body
         .lines()
@@ -260,7 +266,9 @@ mod tests {
         .to_string();
         let mine = |id: &str| parse_notification(&envelope, "deployment_id", id, "approval_id");
         let (found, approval_id) = mine("dev-vpc-20260101T000000-aaaa").unwrap();
-        assert!(found.body.contains("http://127.0.0.1:1/approvals/a?exp=1&sig=2"));
+        assert!(found
+            .body
+            .contains("http://127.0.0.1:1/approvals/a?exp=1&sig=2"));
         assert_eq!(approval_id.as_deref(), Some("a"));
         assert!(mine("dev-vpc-20260101T000000-bbbb").is_none());
     }

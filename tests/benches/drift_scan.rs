@@ -167,7 +167,8 @@ async fn main() {
         approval_timeout_seconds: None,
         parameters: Default::default(),
     };
-    let mut record = infra_agent_pipeline::steps::begin::new_record(&request, "2026-01-01T00:00:00Z");
+    let mut record =
+        infra_agent_pipeline::steps::begin::new_record(&request, "2026-01-01T00:00:00Z");
     record.status = DeploymentStatus::Succeeded;
     record.stack_status = Some("CREATE_COMPLETE".into());
     record.parameters = parameters();
@@ -208,6 +209,10 @@ async fn main() {
         );
     }
     println!();
-    println!("  (wall time on the emulator, whose detection completes on the second poll; AWS takes");
-    println!("   seconds to minutes per stack. Transitions and invocations are what AWS would bill.)");
+    println!(
+        "  (wall time on the emulator, whose detection completes on the second poll; AWS takes"
+    );
+    println!(
+        "   seconds to minutes per stack. Transitions and invocations are what AWS would bill.)"
+    );
 }

@@ -119,16 +119,31 @@ async fn port_80_opened_by_hand_is_found_by_the_scheduled_scan_with_sc8_and_repo
         .iter()
         .find(|d| d.kind == DifferenceKind::Add)
         .expect("an added rule");
-    assert!(added.path.starts_with("/SecurityGroupIngress/"), "{added:?}");
-    assert!(added.actual.as_deref().unwrap().contains("\"FromPort\":80"), "{added:?}");
-    assert!(alb.controls.contains(&"SC-8".to_string()), "{:?}", alb.controls);
+    assert!(
+        added.path.starts_with("/SecurityGroupIngress/"),
+        "{added:?}"
+    );
+    assert!(
+        added.actual.as_deref().unwrap().contains("\"FromPort\":80"),
+        "{added:?}"
+    );
+    assert!(
+        alb.controls.contains(&"SC-8".to_string()),
+        "{:?}",
+        alb.controls
+    );
     assert!(
         alb.recommendation.contains("tcp 80 from 0.0.0.0/0"),
         "{}",
         alb.recommendation
     );
     // Only the ALB group was touched: every other group is in sync.
-    assert_eq!(record.drift.resources.len(), 1, "{:?}", record.drift.resources);
+    assert_eq!(
+        record.drift.resources.len(),
+        1,
+        "{:?}",
+        record.drift.resources
+    );
 
     let scan = backend
         .pipeline
@@ -147,11 +162,13 @@ async fn port_80_opened_by_hand_is_found_by_the_scheduled_scan_with_sc8_and_repo
         .expect("the scan's report");
     assert!(message.body.contains(&stack_name), "{}", message.body);
     assert!(message.body.contains("SC-8"), "{}", message.body);
-    assert!(message.body.contains(&format!(
-        "infra-agent drift remediate {stack} --env dev"
-    )));
+    assert!(message
+        .body
+        .contains(&format!("infra-agent drift remediate {stack} --env dev")));
     assert!(
-        report(&backend, &scan_id, Duration::from_secs(2)).await.is_none(),
+        report(&backend, &scan_id, Duration::from_secs(2))
+            .await
+            .is_none(),
         "one report per scan"
     );
 }
@@ -172,7 +189,9 @@ async fn a_stack_in_sync_is_in_sync_and_nobody_is_told() {
         .unwrap()[0];
     assert_eq!(record.drift.status, StackDriftStatus::InSync);
     assert!(record.drift.in_sync > 0);
-    assert!(report(&backend, &scan_id, Duration::from_secs(2)).await.is_none());
+    assert!(report(&backend, &scan_id, Duration::from_secs(2))
+        .await
+        .is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -214,9 +233,12 @@ async fn a_stack_locked_by_a_deployment_is_skipped_with_its_holder() {
         record.drift.reason
     );
 
-    let rejected = inbox::post_form(&message.link, &[("decision", "reject"), ("approver", "Bob")])
-        .await
-        .unwrap();
+    let rejected = inbox::post_form(
+        &message.link,
+        &[("decision", "reject"), ("approver", "Bob")],
+    )
+    .await
+    .unwrap();
     assert_eq!(rejected.status, 200, "{}", rejected.body);
     backend.wait_for_end(&waiting).await;
 }
@@ -229,7 +251,10 @@ async fn remediation_goes_through_the_approval_and_puts_the_stack_back_in_sync()
     let group = backend.by_hand(OPEN_PORT_80, &[&record.stack_name]);
     assert_eq!(backend.by_hand(INTERNET_PORTS, &[&group]), "[80, 443]");
     let (_, status, output) = backend.scan(&only(&stack)).await;
-    assert_eq!((status.as_str(), &output["drifted"]), ("SUCCEEDED", &serde_json::json!(1)));
+    assert_eq!(
+        (status.as_str(), &output["drifted"]),
+        ("SUCCEEDED", &serde_json::json!(1))
+    );
 
     let template = SECURITY_GROUPS;
     let vpc = BTreeMap::from([("VpcId".to_string(), record.parameters["VpcId"].clone())]);
@@ -264,11 +289,17 @@ async fn remediation_goes_through_the_approval_and_puts_the_stack_back_in_sync()
     let rejected = remediation("1.0.0").await;
     let message = backend.awaiting_approval(&rejected).await;
     assert!(
-        message.body.contains("Reverts the drift of AlbSecurityGroup"),
+        message
+            .body
+            .contains("Reverts the drift of AlbSecurityGroup"),
         "{}",
         message.body
     );
-    assert!(message.body.contains("ADD /SecurityGroupIngress/"), "{}", message.body);
+    assert!(
+        message.body.contains("ADD /SecurityGroupIngress/"),
+        "{}",
+        message.body
+    );
     reject(&message).await;
     assert_eq!(backend.wait_for_end(&rejected).await.status, "FAILED");
     assert_eq!(backend.by_hand(INTERNET_PORTS, &[&group]), "[80, 443]");
@@ -287,8 +318,11 @@ async fn remediation_goes_through_the_approval_and_puts_the_stack_back_in_sync()
 }
 
 async fn reject(message: &inbox::ApprovalMessage) {
-    let rejected = inbox::post_form(&message.link, &[("decision", "reject"), ("approver", "Bob")])
-        .await
-        .unwrap();
+    let rejected = inbox::post_form(
+        &message.link,
+        &[("decision", "reject"), ("approver", "Bob")],
+    )
+    .await
+    .unwrap();
     assert_eq!(rejected.status, 200, "{}", rejected.body);
 }

@@ -242,7 +242,10 @@ impl Backend {
                     .unwrap_or_default();
                 return (scan_id, execution.status.as_str().to_string(), output);
             }
-            assert!(Instant::now() < deadline, "drift scan {scan_id} still running");
+            assert!(
+                Instant::now() < deadline,
+                "drift scan {scan_id} still running"
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }

@@ -66,6 +66,7 @@ pub struct WaitArgs {
 #[derive(Serialize)]
 struct DeploymentView<'a> {
     deployment_id: &'a str,
+    kind: DeploymentKind,
     status: DeploymentStatus,
     stack_name: &'a str,
     stack_status: Option<&'a str>,
@@ -507,6 +508,7 @@ async fn state_entries(backend: &Backend, execution_arn: &str) -> anyhow::Result
 fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyhow::Result<()> {
     let view = DeploymentView {
         deployment_id: &record.deployment_id,
+        kind: record.kind,
         status: record.status,
         stack_name: &record.stack_name,
         stack_status: record.stack_status.as_deref(),
@@ -520,7 +522,11 @@ fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyho
         return print_json(&view);
     }
     print_line(format!(
-        "Deployment {}: {}",
+        "{} {}: {}",
+        match record.kind {
+            DeploymentKind::Deploy => "Deployment",
+            DeploymentKind::Remediation => "Remediation",
+        },
         record.deployment_id,
         record.status.as_str()
     ));

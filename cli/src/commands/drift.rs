@@ -253,10 +253,12 @@ pub(crate) async fn scan(
         show_scan(&view, record.notified);
     }
     let drifted = view.stacks.iter().any(|s| !s.resources.is_empty());
-    let unchecked = view
-        .stacks
-        .iter()
-        .any(|s| matches!(s.status, StackDriftStatus::Failed | StackDriftStatus::Skipped));
+    let unchecked = view.stacks.iter().any(|s| {
+        matches!(
+            s.status,
+            StackDriftStatus::Failed | StackDriftStatus::Skipped
+        )
+    });
     Ok(if drifted {
         ExitCode::from(1)
     } else if unchecked {
@@ -291,7 +293,14 @@ fn show_scan(view: &ScanView, notified: bool) {
         .collect();
     print_line(format!("Drift scan {} of {}", view.scan_id, view.env));
     print_table(
-        &["Stack", "Drift", "Drifted", "Not checked", "Filtered", "Reason"],
+        &[
+            "Stack",
+            "Drift",
+            "Drifted",
+            "Not checked",
+            "Filtered",
+            "Reason",
+        ],
         &rows,
     );
     for stack in view.stacks.iter().filter(|s| !s.resources.is_empty()) {
@@ -324,7 +333,9 @@ fn show_scan(view: &ScanView, notified: bool) {
             }
         }
         print_table(
-            &["Resource", "Status", "Property", "Change", "Expected", "Actual", "NIST"],
+            &[
+                "Resource", "Status", "Property", "Change", "Expected", "Actual", "NIST",
+            ],
             &rows,
         );
         for r in &stack.resources {
@@ -373,7 +384,14 @@ async fn history(backend: &Backend, args: HistoryArgs, format: Format) -> anyhow
         })
         .collect();
     print_table(
-        &["Checked", "Scan", "Drift", "Drifted resources", "NIST", "Reason"],
+        &[
+            "Checked",
+            "Scan",
+            "Drift",
+            "Drifted resources",
+            "NIST",
+            "Reason",
+        ],
         &rows,
     );
     Ok(ExitCode::SUCCESS)
@@ -452,9 +470,14 @@ async fn remediate(
         kind: DeploymentKind::Remediation,
     };
     let execution_arn = super::deploy::start_deployment(backend, &request).await?;
-    let ended =
-        super::deploy::follow(backend, &execution_arn, &request.deployment_id, false, format)
-            .await?;
+    let ended = super::deploy::follow(
+        backend,
+        &execution_arn,
+        &request.deployment_id,
+        false,
+        format,
+    )
+    .await?;
     if ended != ExitCode::SUCCESS {
         return Ok(ended);
     }

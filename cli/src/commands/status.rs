@@ -124,7 +124,13 @@ pub async fn status(
             })
             .collect();
         print_table(
-            &["Stack Name", "Status", "Last Updated", "Last deployment", "Drift"],
+            &[
+                "Stack Name",
+                "Status",
+                "Last Updated",
+                "Last deployment",
+                "Drift",
+            ],
             &rows,
         );
     }
@@ -180,6 +186,7 @@ pub async fn history(
         .map(|r| {
             vec![
                 r.deployment_id.clone(),
+                r.kind.as_str().to_string(),
                 r.status.as_str().to_string(),
                 r.started_at.clone(),
                 cell(r.finished_at.as_deref()),
@@ -192,6 +199,7 @@ pub async fn history(
     print_table(
         &[
             "Deployment",
+            "Kind",
             "Status",
             "Started",
             "Finished",
