@@ -30,14 +30,13 @@ async fn change_set_deployments_give_the_stack_its_outputs_and_exports() {
     assert!(outputs["VpcId"].starts_with("vpc-"), "{outputs:?}");
     assert_eq!(outputs["PrivateSubnetIds"].split(',').count(), 3);
 
-    let exports = backend
-        .cfn
-        .list_exports()
-        .send()
-        .await
-        .expect("list exports");
+    // Every page: the other tests' stacks export too.
+    let mut exports = Vec::new();
+    let mut pages = backend.cfn.list_exports().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        exports.extend(page.expect("list exports").exports().to_vec());
+    }
     let exported = exports
-        .exports()
         .iter()
         .find(|e| e.name() == Some(format!("{stack_name}-VpcId").as_str()))
         .and_then(|e| e.value());
