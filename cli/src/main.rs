@@ -48,6 +48,9 @@ enum Command {
     Unlock(commands::unlock::UnlockArgs),
     /// Deployments of one stack, newest first.
     History(commands::status::HistoryArgs),
+    /// Return a stack to an earlier successful deployment (default: the one before the current),
+    /// through validation and approval like any change.
+    Rollback(commands::rollback::RollbackArgs),
     /// Scan an environment (or one stack) for drift and show expected vs actual with the NIST
     /// controls it breaks; `drift history`, `drift remediate` (through the approval).
     Drift(commands::drift::DriftArgs),
@@ -165,6 +168,7 @@ async fn run_with(
         Command::Unlock(args) => commands::unlock::unlock(backend, args, format).await,
         Command::History(args) => commands::status::history(backend, args, format).await,
         Command::Drift(args) => commands::drift::drift(backend, args, format).await,
+        Command::Rollback(args) => commands::rollback::rollback(backend, args, format).await,
         Command::Approve(_)
         | Command::Reject(_)
         | Command::Validate(_)

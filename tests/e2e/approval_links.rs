@@ -104,7 +104,7 @@ async fn reused_link_is_refused_after_the_first_decision() {
 async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> ApprovalRecord {
     let (at, _) = now();
     let record = ApprovalRecord {
-        drift: Vec::new(),
+        notes: Vec::new(),
         approval_id: id.to_string(),
         kind: ApprovalKind::Deployment,
         deployment_id: format!("dev-{id}-20260101T000000-00000000"),

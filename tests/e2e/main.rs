@@ -13,3 +13,4 @@ mod lint;
 mod locking;
 mod redeploy;
 mod reports;
+mod rollback;

@@ -182,11 +182,11 @@ impl Backend {
             )
             .await
             .expect("store template");
-        let deployment_id = new_execution_name(env, stack);
         let request = DeployRequest {
+            returns_to: None,
             kind,
             version: CONTRACT_VERSION,
-            deployment_id: deployment_id.clone(),
+            deployment_id: new_execution_name(env, stack),
             stack: stack.clone(),
             env,
             template: template_ref,
@@ -195,20 +195,25 @@ impl Backend {
             approval_timeout_seconds,
             parameters,
         };
+        self.start_request(&request).await
+    }
+
+    /// Starts the deploy machine on `request`, as the CLI does.
+    pub async fn start_request(&self, request: &DeployRequest) -> Started {
         let out = self
             .sfn
             .start_execution()
             .state_machine_arn(&self.state_machine_arn)
-            .name(&deployment_id)
+            .name(&request.deployment_id)
             .input(request.machine_input().to_string())
             .send()
             .await
             .expect("start execution");
         Started {
-            deployment_id,
+            deployment_id: request.deployment_id.clone(),
             execution_arn: out.execution_arn,
-            stack: stack.clone(),
-            env,
+            stack: request.stack.clone(),
+            env: request.env,
         }
     }
 

@@ -67,6 +67,8 @@ pub struct WaitArgs {
 struct DeploymentView<'a> {
     deployment_id: &'a str,
     kind: DeploymentKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    returns_to: Option<&'a str>,
     status: DeploymentStatus,
     stack_name: &'a str,
     stack_status: Option<&'a str>,
@@ -131,6 +133,7 @@ async fn start(
         .await?;
     let deployment_id = new_execution_name(args.env, stack);
     let request = DeployRequest {
+        returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,
         deployment_id: deployment_id.clone(),
@@ -163,10 +166,7 @@ pub(crate) async fn start_deployment(
         .context("could not start the deploy state machine")?;
     eprint_line(format!(
         "{} {} started: {} to {} (template {})",
-        match request.kind {
-            DeploymentKind::Deploy => "Deployment",
-            DeploymentKind::Remediation => "Remediation",
-        },
+        request.kind.label(),
         request.deployment_id,
         request.stack,
         request.env,
@@ -509,6 +509,7 @@ fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyho
     let view = DeploymentView {
         deployment_id: &record.deployment_id,
         kind: record.kind,
+        returns_to: record.returns_to.as_deref(),
         status: record.status,
         stack_name: &record.stack_name,
         stack_status: record.stack_status.as_deref(),
@@ -523,13 +524,13 @@ fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyho
     }
     print_line(format!(
         "{} {}: {}",
-        match record.kind {
-            DeploymentKind::Deploy => "Deployment",
-            DeploymentKind::Remediation => "Remediation",
-        },
+        record.kind.label(),
         record.deployment_id,
         record.status.as_str()
     ));
+    if let Some(target) = &record.returns_to {
+        print_line(format!("  Returns to: {target}"));
+    }
     print_line(format!(
         "  Stack:      {} {}",
         record.stack_name,

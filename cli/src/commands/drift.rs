@@ -454,6 +454,7 @@ async fn remediate(
         )),
     }
     let request = DeployRequest {
+        returns_to: None,
         version: CONTRACT_VERSION,
         deployment_id: new_execution_name(env, &stack),
         stack: stack.clone(),

@@ -189,6 +189,7 @@ impl Chain {
             )
             .await?;
         let request = DeployRequest {
+            returns_to: None,
             kind: Default::default(),
             version: CONTRACT_VERSION,
             deployment_id: new_execution_name(Env::Dev, &stack),

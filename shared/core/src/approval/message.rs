@@ -31,7 +31,7 @@ pub fn compose(
     change_set: &ChangeSetResult,
     validation: Option<&ValidationSummary>,
     cost: Option<&CostReport>,
-    drift: &[String],
+    notes: &[String],
     link: &str,
     expires_at: &str,
 ) -> ApprovalMessage {
@@ -62,9 +62,9 @@ pub fn compose(
     if !summary.deletions.is_empty() {
         body.push_str(&format!("\nDELETED: {}\n", summary.deletions.join(", ")));
     }
-    if !drift.is_empty() {
+    if !notes.is_empty() {
         body.push('\n');
-        for (i, line) in drift.iter().enumerate() {
+        for (i, line) in notes.iter().enumerate() {
             let indent = if i == 0 { "" } else { "  " };
             body.push_str(&format!("{indent}{line}\n"));
         }

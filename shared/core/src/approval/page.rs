@@ -110,9 +110,9 @@ pub fn confirmation(approval: &ApprovalRecord, report: ReportView<'_>, action_ur
             escape(reason)
         )),
     }
-    if let Some((headline, lines)) = approval.drift.split_first() {
+    if let Some((headline, lines)) = approval.notes.split_first() {
         body.push_str(&format!(
-            "<h2>Drift</h2><p class=\"warn\">{}</p><table>",
+            "<h2>Before you decide</h2><p class=\"warn\">{}</p><table>",
             escape(headline)
         ));
         for line in lines {

@@ -22,6 +22,8 @@ pub enum DeploymentKind {
     #[default]
     Deploy,
     Remediation,
+    /// Back to an earlier successful deployment's template and parameters (`returns_to`).
+    Rollback,
 }
 
 impl DeploymentKind {
@@ -29,6 +31,16 @@ impl DeploymentKind {
         match self {
             DeploymentKind::Deploy => "deploy",
             DeploymentKind::Remediation => "remediation",
+            DeploymentKind::Rollback => "rollback",
+        }
+    }
+
+    /// How people call one: "Deployment", "Remediation", "Rollback".
+    pub fn label(self) -> &'static str {
+        match self {
+            DeploymentKind::Deploy => "Deployment",
+            DeploymentKind::Remediation => "Remediation",
+            DeploymentKind::Rollback => "Rollback",
         }
     }
 
@@ -60,6 +72,9 @@ pub struct DeployRequest {
     pub approval_timeout_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "DeploymentKind::is_deploy")]
     pub kind: DeploymentKind,
+    /// The deployment a rollback returns to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns_to: Option<String>,
 }
 
 impl DeployRequest {

@@ -2,5 +2,6 @@
 //! stored, and when a teardown may proceed. The steps that act on them live in the pipeline crate.
 
 pub mod parameters;
+pub mod rollback;
 pub mod teardown;
 pub mod templates;

@@ -28,7 +28,7 @@ pub fn teardown_approval(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let expires = created + time::Duration::minutes(i64::from(config.approval_timeout_minutes));
     ApprovalRecord {
-        drift: Vec::new(),
+        notes: Vec::new(),
         approval_id: format!("{}-{}", &id[..8], &id[8..20]),
         kind: ApprovalKind::Teardown,
         deployment_id: teardown_id,

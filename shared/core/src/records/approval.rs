@@ -55,10 +55,10 @@ pub struct ApprovalRecord {
     pub summary_lines: Vec<String>,
     pub replacements: Vec<String>,
     pub deletions: Vec<String>,
-    /// The stack's drift, when its last scan found any: what this change overwrites (or, for a
-    /// remediation, reverts).
+    /// What approvers must know beyond the change, headline first: the version a rollback
+    /// returns to; the drift a deployment overwrites or a remediation reverts.
     #[serde(default)]
-    pub drift: Vec<String>,
+    pub notes: Vec<String>,
     pub validation_passed: bool,
     /// The full validation report, listed on the confirmation page.
     #[serde(default)]

@@ -23,6 +23,9 @@ pub struct DeploymentRecord {
     /// A deployment, or a remediation of drift.
     #[serde(default)]
     pub kind: crate::contract::deploy::DeploymentKind,
+    /// The deployment a rollback returned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns_to: Option<String>,
     pub requested_by: String,
     pub iac_version: String,
     pub template_bucket: String,

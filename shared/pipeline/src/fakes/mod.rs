@@ -124,6 +124,7 @@ pub fn settings() -> PipelineSettings {
 /// A deployment request of stack `vpc` in dev, as `begin` accepts it (its template is not stored).
 pub fn deploy_request(deployment_id: &str) -> DeployRequest {
     DeployRequest {
+        returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,
         deployment_id: deployment_id.into(),
@@ -149,7 +150,7 @@ pub fn pending_approval(
     expires_epoch: i64,
 ) -> ApprovalRecord {
     ApprovalRecord {
-        drift: Vec::new(),
+        notes: Vec::new(),
         approval_id: approval_id.into(),
         kind: ApprovalKind::Deployment,
         deployment_id: "prd-vpc-20270115T080000-abcd".into(),

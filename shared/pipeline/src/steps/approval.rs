@@ -11,28 +11,44 @@ use infra_agent_core::clock::{now, rfc3339};
 use infra_agent_core::contract::approval::{ApprovalRequest, ApprovalRequested};
 use infra_agent_core::contract::cost::CostReport;
 use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::deploy::rollback::rollback_lines;
 use infra_agent_core::drift::approval_lines;
 use infra_agent_core::environment::EnvironmentConfig;
 use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus, AuditEntry};
 use std::collections::BTreeMap;
 
-/// The stack's drift as its last scan found it, for the approvers.
-async fn drift_lines(
+/// What approvers must know beyond the change: the version a rollback returns to, and the
+/// stack's drift as its last scan found it.
+async fn notes(
     pipeline: &Pipeline,
     request: &infra_agent_core::contract::deploy::DeployRequest,
 ) -> Result<Vec<String>, StepError> {
+    let mut notes = Vec::new();
+    if let Some(target) = &request.returns_to {
+        let record = pipeline
+            .store
+            .deployment(request.env, request.stack.as_str(), target)
+            .await?
+            .ok_or_else(|| {
+                StepError::RecordConflict(format!(
+                    "deployment {target}, which the rollback returns to, is not recorded"
+                ))
+            })?;
+        notes.extend(rollback_lines(&record));
+    }
     let last = pipeline
         .store
         .drift_history(request.env, request.stack.as_str(), Some(1))
         .await?;
-    Ok(last.first().map_or_else(Vec::new, |record| {
-        approval_lines(
+    if let Some(record) = last.first() {
+        notes.extend(approval_lines(
             request.kind,
             &record.drift,
             &record.scan_id,
             &record.checked_at,
-        )
-    }))
+        ));
+    }
+    Ok(notes)
 }
 
 pub async fn request_approval(
@@ -60,7 +76,7 @@ pub async fn request_approval(
         summary_lines: summary.count_lines(),
         replacements: summary.replacements.clone(),
         deletions: summary.deletions.clone(),
-        drift: drift_lines(pipeline, request).await?,
+        notes: notes(pipeline, request).await?,
         validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
         validation_report: input.validation.as_ref().and_then(|v| v.report.clone()),
         cost_line: input.cost.as_ref().map(CostReport::headline),
@@ -90,7 +106,7 @@ pub async fn request_approval(
         &input.change_set,
         input.validation.as_ref(),
         input.cost.as_ref(),
-        &record.drift,
+        &record.notes,
         &link,
         &record.expires_at,
     );
@@ -180,6 +196,7 @@ mod tests {
         ApprovalRequest {
             task_token: TaskToken::new(token.into()),
             request: DeployRequest {
+                returns_to: None,
                 kind: Default::default(),
                 version: 1,
                 deployment_id: deployment_id.into(),

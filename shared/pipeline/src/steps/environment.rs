@@ -288,6 +288,7 @@ fn plan_wave(
             });
             WaveDeployment {
                 request: DeployRequest {
+                    returns_to: None,
                     kind: Default::default(),
                     version: CONTRACT_VERSION,
                     deployment_id,
@@ -470,6 +471,7 @@ mod tests {
 
     fn record(id: &str, stack: &str, status: DeploymentStatus) -> DeploymentRecord {
         DeploymentRecord {
+            returns_to: None,
             kind: Default::default(),
             deployment_id: id.into(),
             env: Env::Dev,

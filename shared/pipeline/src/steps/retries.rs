@@ -43,6 +43,7 @@ async fn request(fakes: &Fakes, stack: &StackKey) -> DeployRequest {
         .await
         .unwrap();
     DeployRequest {
+        returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,
         deployment_id: new_execution_name(Env::Dev, stack),
