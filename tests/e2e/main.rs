@@ -14,3 +14,4 @@ mod locking;
 mod redeploy;
 mod reports;
 mod rollback;
+mod verify;

@@ -531,6 +531,28 @@ fn show(record: &DeploymentRecord, execution_arn: &str, format: Format) -> anyho
     if let Some(target) = &record.returns_to {
         print_line(format!("  Returns to: {target}"));
     }
+    if let Some(verification) = &record.verification {
+        print_line(format!(
+            "  Checks:     {} {}",
+            record.env.as_str().to_uppercase(),
+            verification.headline()
+        ));
+        for failed in verification
+            .results
+            .iter()
+            .filter(|r| r.outcome != infra_agent_core::deploy::checks::CheckOutcome::Passed)
+        {
+            print_line(format!(
+                "    {} {}: {}",
+                match failed.outcome {
+                    infra_agent_core::deploy::checks::CheckOutcome::Failed => "FAILED ",
+                    _ => "skipped",
+                },
+                failed.name,
+                failed.detail
+            ));
+        }
+    }
     print_line(format!(
         "  Stack:      {} {}",
         record.stack_name,

@@ -192,6 +192,10 @@ pub async fn history(
                 cell(r.finished_at.as_deref()),
                 cell(r.approver.as_deref()),
                 r.template_sha256.chars().take(12).collect(),
+                r.verification.as_ref().map_or_else(
+                    || "-".to_string(),
+                    |v| format!("{}/{}", v.passed(), v.passed() + v.failed()),
+                ),
                 cell(r.failure.as_ref().map(|f| f.reason.as_str())),
             ]
         })
@@ -205,6 +209,7 @@ pub async fn history(
             "Finished",
             "Approver",
             "Template",
+            "Checks",
             "Reason",
         ],
         &rows,

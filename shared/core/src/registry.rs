@@ -19,7 +19,8 @@ pub enum Function {
     Record,
     /// Between the waves of the deploy-environment machine.
     Environment,
-    /// The drift-scan machine's steps: plan, detect, poll, judge and record, notify.
+    /// The drift-scan machine's steps (plan, detect, poll, judge and record, notify), and the
+    /// deploy machine's post-deploy checks, which read what was built the same way.
     DriftCheck,
 }
 
@@ -202,6 +203,7 @@ impl StateMachine {
                 Function::CostEstimate,
                 Function::Approval,
                 Function::Execute,
+                Function::DriftCheck,
             ],
             StateMachine::DeployEnvironment => &[Function::Environment],
             StateMachine::DriftScan => &[Function::DriftCheck],

@@ -114,7 +114,7 @@ pub fn wire_environment(adapters: &impl Adapters) -> Pipeline {
 }
 
 /// Drift checks detect drift (and read stacks' statuses, changing none), read the deployed
-/// templates, record and notify.
+/// templates, record and notify; the same reads run a deployment's post-deploy checks.
 pub fn wire_drift_check(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
         drift: adapters.drift(),
@@ -280,6 +280,9 @@ pub fn drift_check(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
             DriftEvent::Finish { plan, results } => {
                 encode(drift::finish(pipeline, &plan, &results).await?)
             }
+            DriftEvent::Verify(input) => {
+                encode(steps::verify::verify(pipeline, &input.request, &input.plan).await?)
+            }
         }
     })
 }
@@ -352,6 +355,8 @@ enum DriftEvent {
         plan: ScanPlan,
         results: Vec<StackCheckResult>,
     },
+    /// A deployment's post-deploy checks (the deploy machine, after a successful execution).
+    Verify(Box<PlannedInput>),
 }
 
 fn encode<T: Serialize>(value: T) -> Result<Value, StepError> {

@@ -49,6 +49,8 @@ pub struct CatalogStack {
     pub wiring: Vec<Wire>,
     /// Why the local emulator cannot deploy this stack, when it cannot.
     pub skip_on_emulator: Option<String>,
+    /// Post-deploy checks the catalog declares for the stack.
+    pub checks: Vec<crate::deploy::checks::DeclaredCheck>,
     pub parameters: Vec<ParameterDecl>,
     pub outputs: Vec<String>,
     /// Explicit dependencies and wired upstreams together.
@@ -295,6 +297,7 @@ fn declare(
         depends_on,
         wiring,
         skip_on_emulator: entry.skip_on_emulator.clone(),
+        checks: entry.checks.clone(),
         parameters: Vec::new(),
         outputs: Vec::new(),
         needs,

@@ -30,4 +30,7 @@ pub(super) struct StackSpec {
     /// Why the local emulator cannot deploy this stack; present means it is skipped there, loudly.
     #[serde(default)]
     pub skip_on_emulator: Option<String>,
+    /// Post-deploy checks of what the stack builds, besides the generic ones.
+    #[serde(default)]
+    pub checks: Vec<crate::deploy::checks::DeclaredCheck>,
 }

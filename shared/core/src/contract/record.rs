@@ -27,6 +27,9 @@ pub enum DeploymentStatus {
     Aborted,
     /// The execution ran past its state machine's TimeoutSeconds.
     TimedOut,
+    /// The change set was executed, but a post-deploy check failed: the stack stays as built
+    /// (no automatic rollback for a check), and the version cannot be promoted.
+    VerifyFailed,
 }
 
 impl DeploymentStatus {
@@ -43,7 +46,16 @@ impl DeploymentStatus {
             DeploymentStatus::Refused => "REFUSED",
             DeploymentStatus::Aborted => "ABORTED",
             DeploymentStatus::TimedOut => "TIMED_OUT",
+            DeploymentStatus::VerifyFailed => "VERIFY_FAILED",
         }
+    }
+
+    /// The deployment's template is what the stack runs now (its checks may have failed).
+    pub fn is_deployed(self) -> bool {
+        matches!(
+            self,
+            DeploymentStatus::Succeeded | DeploymentStatus::VerifyFailed
+        )
     }
 
     pub fn is_final(self) -> bool {
@@ -98,6 +110,12 @@ pub struct DeploymentState {
     pub approval: Option<ApprovalDecision>,
     #[serde(default)]
     pub execution: Option<StackProgress>,
+    /// The post-deploy checks, after a successful execution.
+    #[serde(default)]
+    pub verification: Option<crate::deploy::checks::Verification>,
+    /// The post-deploy checks could not run (caught by the machine).
+    #[serde(default)]
+    pub verify_error: Option<CaughtError>,
     #[serde(default)]
     pub error: Option<CaughtError>,
 }
@@ -113,6 +131,8 @@ impl DeploymentState {
             cost: None,
             approval: None,
             execution: None,
+            verification: None,
+            verify_error: None,
             error: None,
         }
     }

@@ -51,6 +51,9 @@ pub struct DeploymentRecord {
     pub stack_status: Option<String>,
     #[serde(default)]
     pub failure: Option<StackFailure>,
+    /// The post-deploy checks, each with its evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::deploy::checks::Verification>,
     pub started_at: String,
     pub updated_at: String,
     #[serde(default)]

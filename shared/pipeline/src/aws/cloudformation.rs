@@ -53,18 +53,7 @@ impl Stacks for CloudFormation {
             .send()
             .await
             .map_err(|e| from_sdk("cloudformation", "DescribeStacks", &e))?;
-        Ok(out
-            .stacks()
-            .first()
-            .map(|s| {
-                s.outputs()
-                    .iter()
-                    .filter_map(|o| {
-                        Some((o.output_key()?.to_string(), o.output_value()?.to_string()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        Ok(outputs_of(&out))
     }
 
     async fn create_change_set(&self, spec: &ChangeSetSpec<'_>) -> Result<(), StepError> {
@@ -272,6 +261,19 @@ impl Stacks for CloudFormation {
 }
 
 /// CloudFormation's change actions (`Add`, `Modify`, `Remove`, …) in the words approvers read.
+/// The outputs of a `DescribeStacks` answer's stack, by key.
+pub(crate) fn outputs_of(out: &DescribeStacksOutput) -> BTreeMap<String, String> {
+    out.stacks()
+        .first()
+        .map(|s| {
+            s.outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A `DescribeStacks` answer as the stack's state; "does not exist" is `None`, not an error.
 pub(crate) fn stack_state(
     answer: Result<DescribeStacksOutput, super::error::SdkError<DescribeStacksError>>,

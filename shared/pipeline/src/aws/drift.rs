@@ -1,6 +1,8 @@
 //! The CloudFormation adapter of the drift port. AWS throttles drift detection: a throttled call
 //! is a transient error the state machine retries with backoff.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{
     StackDriftDetectionStatus, StackResourceDrift, StackResourceDriftStatus,
@@ -12,9 +14,9 @@ use infra_agent_core::drift::{
 use infra_agent_core::stack::StackState;
 use infra_agent_core::StepError;
 
-use super::cloudformation::stack_state;
+use super::cloudformation::{outputs_of, stack_state};
 use super::error::from_sdk;
-use crate::ports::{DetectionState, StackDrifts};
+use crate::ports::{DetectionState, StackDrifts, StackResource};
 
 #[derive(Debug, Clone)]
 pub struct CloudFormationDrift {
@@ -37,6 +39,62 @@ impl StackDrifts for CloudFormationDrift {
                 .send()
                 .await,
         )
+    }
+
+    async fn stack_outputs(&self, stack_name: &str) -> Result<BTreeMap<String, String>, StepError> {
+        let out = self
+            .client
+            .describe_stacks()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| from_sdk("cloudformation", "DescribeStacks", &e))?;
+        Ok(outputs_of(&out))
+    }
+
+    async fn stack_resources(&self, stack_name: &str) -> Result<Vec<StackResource>, StepError> {
+        let mut resources = Vec::new();
+        let mut pages = self
+            .client
+            .list_stack_resources()
+            .stack_name(stack_name)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let out = page.map_err(|e| from_sdk("cloudformation", "ListStackResources", &e))?;
+            resources.extend(out.stack_resource_summaries().iter().map(|r| {
+                StackResource {
+                    logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: r.resource_type().unwrap_or_default().to_string(),
+                    status: r
+                        .resource_status()
+                        .map_or_else(String::new, |s| s.as_str().to_string()),
+                }
+            }));
+        }
+        Ok(resources)
+    }
+
+    async fn resource_drift(
+        &self,
+        stack_name: &str,
+        logical_id: &str,
+    ) -> Result<ResourceDrift, StepError> {
+        let out = self
+            .client
+            .detect_stack_resource_drift()
+            .stack_name(stack_name)
+            .logical_resource_id(logical_id)
+            .send()
+            .await
+            .map_err(|e| from_sdk("cloudformation", "DetectStackResourceDrift", &e))?;
+        out.stack_resource_drift()
+            .map(resource_drift)
+            .ok_or_else(|| StepError::Aws {
+                service: "cloudformation",
+                operation: "DetectStackResourceDrift",
+                message: format!("no drift of {logical_id} in the answer"),
+            })
     }
 
     async fn detect_stack_drift(&self, stack_name: &str) -> Result<String, StepError> {

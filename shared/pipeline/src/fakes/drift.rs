@@ -11,7 +11,7 @@ use infra_agent_core::stack::StackState;
 use infra_agent_core::StepError;
 
 use super::FakeStacks;
-use crate::ports::{DetectionState, StackDrifts, Stacks};
+use crate::ports::{DetectionState, StackDrifts, StackResource, Stacks};
 
 #[derive(Default)]
 struct Detections {
@@ -23,6 +23,8 @@ struct Detections {
     failures: BTreeMap<String, (u32, String)>,
     /// Detection id → (stack, polls answered so far).
     started: BTreeMap<String, (String, u32)>,
+    /// Stack → its resources as `ListStackResources` lists them.
+    resources: BTreeMap<String, Vec<StackResource>>,
     calls: Vec<String>,
 }
 
@@ -66,6 +68,11 @@ impl FakeDrift {
             .insert(stack_name.into(), (count, reason.into()));
     }
 
+    /// The resources `stack_name` lists.
+    pub fn set_resources(&self, stack_name: &str, resources: Vec<StackResource>) {
+        self.state().resources.insert(stack_name.into(), resources);
+    }
+
     pub fn calls(&self) -> Vec<String> {
         self.state().calls.clone()
     }
@@ -73,6 +80,48 @@ impl FakeDrift {
 
 #[async_trait]
 impl StackDrifts for FakeDrift {
+    async fn stack_outputs(&self, stack_name: &str) -> Result<BTreeMap<String, String>, StepError> {
+        self.stacks.stack_outputs(stack_name).await
+    }
+
+    async fn stack_resources(&self, stack_name: &str) -> Result<Vec<StackResource>, StepError> {
+        Ok(self
+            .state()
+            .resources
+            .get(stack_name)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// The resource as the stack's detection results have it; not checked otherwise.
+    async fn resource_drift(
+        &self,
+        stack_name: &str,
+        logical_id: &str,
+    ) -> Result<ResourceDrift, StepError> {
+        let state = self.state();
+        let found = state
+            .results
+            .get(stack_name)
+            .and_then(|r| r.iter().find(|d| d.logical_id == logical_id))
+            .cloned();
+        let resource_type = state
+            .resources
+            .get(stack_name)
+            .and_then(|r| r.iter().find(|s| s.logical_id == logical_id))
+            .map(|s| s.resource_type.clone())
+            .unwrap_or_default();
+        Ok(found.unwrap_or(ResourceDrift {
+            logical_id: logical_id.to_string(),
+            physical_id: None,
+            resource_type,
+            status: infra_agent_core::drift::ResourceDriftStatus::NotChecked,
+            expected_properties: None,
+            actual_properties: None,
+            differences: Vec::new(),
+        }))
+    }
+
     async fn describe_stack(&self, stack_name: &str) -> Result<Option<StackState>, StepError> {
         self.stacks.describe_stack(stack_name).await
     }

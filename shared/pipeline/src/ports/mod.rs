@@ -12,7 +12,7 @@ mod unused;
 
 use std::sync::Arc;
 
-pub use drift::{DetectionState, StackDrifts};
+pub use drift::{DetectionState, StackDrifts, StackResource};
 pub use executions::{Executions, TaskOutcome, TaskResumed};
 pub use infra_agent_core::cost::{PriceCache, PriceSource};
 pub use notifier::{Notification, Notifier};

@@ -3,7 +3,6 @@
 //! safety of concurrent deployments and of approvals rests on them.
 
 use async_trait::async_trait;
-use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::cost::PriceCache;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
@@ -103,7 +102,8 @@ pub trait Deployments: Send + Sync {
         day: &str,
     ) -> Result<u32, StepError>;
 
-    /// The stack's latest successful deployment (among its 50 latest): what is deployed now.
+    /// The stack's latest deployment whose template it runs (among its 50 latest): what is
+    /// deployed now, its post-deploy checks passed or not.
     async fn last_succeeded(
         &self,
         env: Env,
@@ -113,7 +113,7 @@ pub trait Deployments: Send + Sync {
             .history(env, stack, Some(50))
             .await?
             .into_iter()
-            .find(|r| r.status == DeploymentStatus::Succeeded))
+            .find(|r| r.status.is_deployed()))
     }
 }
 

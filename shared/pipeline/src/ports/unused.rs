@@ -64,6 +64,15 @@ impl Stacks for Unused {
 
 #[async_trait]
 impl StackDrifts for Unused {
+    async fn stack_outputs(&self, _: &str) -> Result<BTreeMap<String, String>, StepError> {
+        missing("drift")
+    }
+    async fn stack_resources(&self, _: &str) -> Result<Vec<super::StackResource>, StepError> {
+        missing("drift")
+    }
+    async fn resource_drift(&self, _: &str, _: &str) -> Result<ResourceDrift, StepError> {
+        missing("drift")
+    }
     async fn describe_stack(&self, _: &str) -> Result<Option<StackState>, StepError> {
         missing("drift")
     }

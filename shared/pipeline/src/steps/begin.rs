@@ -170,6 +170,7 @@ fn check_request(request: &DeployRequest) -> Result<(), StepError> {
 /// The record a deployment opens with, before any step has run.
 pub fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord {
     DeploymentRecord {
+        verification: None,
         returns_to: request.returns_to.clone(),
         kind: request.kind,
         deployment_id: request.deployment_id.clone(),

@@ -109,7 +109,7 @@ pub async fn expand_environment(
 }
 
 /// The catalog bundle `infra-agent install` uploaded, its content checked against its key.
-async fn installed_bundle(pipeline: &Pipeline) -> Result<CatalogBundle, StepError> {
+pub(crate) async fn installed_bundle(pipeline: &Pipeline) -> Result<CatalogBundle, StepError> {
     let location = pipeline.settings.catalog.as_ref().ok_or_else(|| {
         StepError::Configuration(
             "no installed catalog (INFRA_AGENT_CATALOG): start executions with a full request, or install the pipeline with `infra-agent install`".into(),

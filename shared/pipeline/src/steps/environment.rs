@@ -471,6 +471,7 @@ mod tests {
 
     fn record(id: &str, stack: &str, status: DeploymentStatus) -> DeploymentRecord {
         DeploymentRecord {
+            verification: None,
             returns_to: None,
             kind: Default::default(),
             deployment_id: id.into(),

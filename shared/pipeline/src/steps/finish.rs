@@ -11,6 +11,7 @@ use infra_agent_core::contract::change_set::{ChangeSetResult, ChangeSetType};
 use infra_agent_core::contract::execute::StackFailure;
 use infra_agent_core::contract::record::{DeploymentState, DeploymentStatus};
 use infra_agent_core::contract::record::{FinishInput, FinishResult, Outcome};
+use infra_agent_core::deploy::checks::Verification;
 use infra_agent_core::records::{ApprovalStatus, AuditEntry};
 use infra_agent_core::stack::{recommendation_for, StackStatus};
 
@@ -19,7 +20,12 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
     let request = &state.request;
     let stack = request.stack.as_str();
     let (at, _) = now();
+    let verification = (state.verification.is_some() || state.verify_error.is_some())
+        .then(|| verification_of(state));
     let status = match input.outcome {
+        Outcome::Succeeded if verification.as_ref().is_some_and(|v| !v.ok()) => {
+            DeploymentStatus::VerifyFailed
+        }
         Outcome::Succeeded => DeploymentStatus::Succeeded,
         Outcome::Failed => DeploymentStatus::Failed,
         Outcome::Rejected => DeploymentStatus::Rejected,
@@ -31,7 +37,7 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
     // by hand outside the pipeline.
     let executed = state.execution.is_some();
     if let (Some(change_set), false) = (&state.change_set, executed) {
-        if change_set.has_changes && status != DeploymentStatus::Succeeded {
+        if change_set.has_changes && !status.is_deployed() {
             pipeline
                 .stacks
                 .delete_change_set(&change_set.stack_name, &change_set.change_set_name)
@@ -39,7 +45,7 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
         }
     }
     if let Some(change_set) = &state.change_set {
-        if status != DeploymentStatus::Succeeded {
+        if !status.is_deployed() {
             remove_unborn_stack(pipeline, change_set).await?;
         }
     }
@@ -89,6 +95,9 @@ pub async fn finish(pipeline: &Pipeline, input: &FinishInput) -> Result<FinishRe
         },
     };
     record.failure = failure_of(state, status, decision.as_ref());
+    if verification.is_some() {
+        record.verification = verification;
+    }
     pipeline.store.put_deployment(&record).await?;
 
     let lock_released = pipeline
@@ -158,6 +167,15 @@ async fn stored_decision(
     }))
 }
 
+/// The post-deploy checks of an executed change set; checks that could not run fail.
+fn verification_of(state: &DeploymentState) -> Verification {
+    match (&state.verification, &state.verify_error) {
+        (Some(v), _) => v.clone(),
+        (None, Some(e)) => Verification::could_not_run(&e.message()),
+        (None, None) => Verification::default(),
+    }
+}
+
 fn failure_of(
     state: &DeploymentState,
     status: DeploymentStatus,
@@ -172,6 +190,16 @@ fn failure_of(
     };
     match status {
         DeploymentStatus::Succeeded | DeploymentStatus::NoChanges => None,
+        DeploymentStatus::VerifyFailed => Some(plain(
+            format!(
+                "the change set executed, but post-deploy {}",
+                verification_of(state).headline()
+            ),
+            Some(
+                "The stack stays as built. Fix what the failed checks show and deploy again, or roll back with `infra-agent rollback`; this version cannot be promoted."
+                    .into(),
+            ),
+        )),
         DeploymentStatus::Rejected => Some(plain(
             match decision {
                 Some(d) => format!(

@@ -17,3 +17,4 @@ pub mod reconcile;
 #[cfg(test)]
 mod retries;
 pub mod validate;
+pub mod verify;

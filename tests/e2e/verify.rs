@@ -1,0 +1,97 @@
+//! Post-deploy checks through the deploy machine: the catalog's checks of the vpc stack (nine
+//! subnets, three zones, NAT gateways as the environment asks, flow log, DNS support read live)
+//! pass on what was built and are recorded; a check that fails marks the deployment
+//! VERIFY_FAILED and leaves the stack as built.
+
+use std::collections::BTreeMap;
+
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::deploy::checks::CheckOutcome;
+use infra_agent_core::naming::{Env, StackKey};
+use infra_agent_tests::{vpc_template, Backend};
+
+fn outcome(
+    record: &infra_agent_core::records::DeploymentRecord,
+    name: &str,
+) -> (CheckOutcome, String) {
+    let verification = record
+        .verification
+        .as_ref()
+        .expect("the checks are recorded");
+    let check = verification
+        .results
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no check {name}: {verification:?}"));
+    (check.outcome, check.detail.clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_catalogs_checks_of_the_vpc_pass_on_what_was_built_and_are_recorded() {
+    let backend = Backend::connect().await;
+    let vpc: StackKey = "vpc".parse().unwrap();
+    let started = backend
+        .start_in(
+            Env::Tst,
+            &vpc,
+            &vpc_template(&BTreeMap::new()),
+            "1.0.0",
+            None,
+        )
+        .await;
+    let ended = backend.approve_via_link(&started, "Ada").await;
+    assert_eq!(ended.status, "SUCCEEDED", "{ended:?}");
+    let record = backend.record(&started).await.unwrap();
+    assert_eq!(record.status, DeploymentStatus::Succeeded);
+    for name in [
+        "stack is complete",
+        "every output present",
+        "every resource complete",
+        "nine subnets",
+        "subnets across three zones",
+        "NAT gateways as the environment asks",
+        "flow log on the VPC",
+        "VPC DNS support on",
+    ] {
+        let (result, detail) = outcome(&record, name);
+        assert_eq!(result, CheckOutcome::Passed, "{name}: {detail}");
+    }
+    let (_, zones) = outcome(&record, "subnets across three zones");
+    assert!(zones.starts_with("3 distinct AvailabilityZone"), "{zones}");
+    let verification = record.verification.unwrap();
+    assert!(
+        verification.headline().starts_with("checks passed (8/8)"),
+        "{}",
+        verification.headline()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_check_marks_the_deployment_verify_failed_and_keeps_the_stack() {
+    let backend = Backend::connect().await;
+    let vpc: StackKey = "vpc".parse().unwrap();
+    let template = vpc_template(&BTreeMap::from([(
+        "EnableDnsSupport: true",
+        "EnableDnsSupport: false",
+    )]));
+    let started = backend
+        .start_in(Env::Dev, &vpc, &template, "1.0.0", None)
+        .await;
+    let ended = backend.approve_via_link(&started, "Ada").await;
+    assert_eq!(ended.status, "FAILED", "{ended:?}");
+    assert_eq!(ended.error.as_deref(), Some("VerifyFailed"), "{ended:?}");
+    let record = backend.record(&started).await.unwrap();
+    assert_eq!(record.status, DeploymentStatus::VerifyFailed);
+    let (result, detail) = outcome(&record, "VPC DNS support on");
+    assert_eq!(result, CheckOutcome::Failed);
+    assert!(
+        detail.contains("EnableDnsSupport should be true"),
+        "{detail}"
+    );
+    // No automatic rollback for a check: the stack stays as built, and the lock is free.
+    assert_eq!(
+        backend.stack_status(&started).await.as_deref(),
+        Some("CREATE_COMPLETE")
+    );
+    assert!(!backend.lock_held(&started).await);
+}
