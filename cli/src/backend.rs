@@ -25,6 +25,8 @@ pub struct Backend {
     pub environment_state_machine_arn: String,
     /// The drift-scan machine (`drift`).
     pub drift_state_machine_arn: String,
+    /// The promote machine (`promote`).
+    pub promote_state_machine_arn: String,
     /// The local emulator: stacks it cannot deploy are skipped there, loudly.
     pub is_emulator: bool,
     pub sns: aws_sdk_sns::Client,
@@ -63,6 +65,7 @@ impl Backend {
         };
         let environment_state_machine_arn = beside_deploy(StateMachine::DeployEnvironment);
         let drift_state_machine_arn = beside_deploy(StateMachine::DriftScan);
+        let promote_state_machine_arn = beside_deploy(StateMachine::Promote);
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let cfn = aws_sdk_cloudformation::Client::new(&config);
         let s3 = infra_agent_pipeline::aws::s3::s3_client(&config);
@@ -79,6 +82,7 @@ impl Backend {
             state_machine_arn,
             environment_state_machine_arn,
             drift_state_machine_arn,
+            promote_state_machine_arn,
             is_emulator: std::env::var_os(EMULATOR_VAR).is_some(),
             sns: aws_sdk_sns::Client::new(&config),
             approval_topic_arn: var(infra_agent_pipeline::settings::VAR_TOPIC).ok(),

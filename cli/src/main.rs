@@ -48,6 +48,9 @@ enum Command {
     Unlock(commands::unlock::UnlockArgs),
     /// Deployments of one stack, newest first.
     History(commands::status::HistoryArgs),
+    /// Promote a stack's deployed, verified version to the next environment (dev → tst → prd):
+    /// every check shown first, then the target's deployment and approval.
+    Promote(commands::promote::PromoteArgs),
     /// Return a stack to an earlier successful deployment (default: the one before the current),
     /// through validation and approval like any change.
     Rollback(commands::rollback::RollbackArgs),
@@ -169,6 +172,7 @@ async fn run_with(
         Command::History(args) => commands::status::history(backend, args, format).await,
         Command::Drift(args) => commands::drift::drift(backend, args, format).await,
         Command::Rollback(args) => commands::rollback::rollback(backend, args, format).await,
+        Command::Promote(args) => commands::promote::promote(backend, args, format).await,
         Command::Approve(_)
         | Command::Reject(_)
         | Command::Validate(_)

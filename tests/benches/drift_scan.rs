@@ -156,6 +156,7 @@ async fn main() {
         .await
         .expect("store the template");
     let request = DeployRequest {
+        promoted_from: None,
         returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,

@@ -11,6 +11,7 @@ mod environment;
 mod events;
 mod lint;
 mod locking;
+mod promote;
 mod redeploy;
 mod reports;
 mod rollback;

@@ -30,6 +30,7 @@ pub struct Backend {
     pub state_machine_arn: String,
     pub environment_state_machine_arn: String,
     pub drift_state_machine_arn: String,
+    pub promote_state_machine_arn: String,
     pub queue_url: String,
     pub endpoint: String,
     /// The decision endpoint's function URL (AuthType AWS_IAM).
@@ -59,6 +60,7 @@ impl Backend {
             state_machine_arn: required(StateMachine::Deploy.arn_variable()),
             environment_state_machine_arn: required(StateMachine::DeployEnvironment.arn_variable()),
             drift_state_machine_arn: required(StateMachine::DriftScan.arn_variable()),
+            promote_state_machine_arn: required(StateMachine::Promote.arn_variable()),
             queue_url: required("INFRA_AGENT_APPROVAL_QUEUE_URL"),
             endpoint: required("AWS_ENDPOINT_URL"),
             // A function URL ends with "/", as CloudFormation gives it.
@@ -183,6 +185,7 @@ impl Backend {
             .await
             .expect("store template");
         let request = DeployRequest {
+            promoted_from: None,
             returns_to: None,
             kind,
             version: CONTRACT_VERSION,
@@ -214,6 +217,45 @@ impl Backend {
             execution_arn: out.execution_arn,
             stack: request.stack.clone(),
             env: request.env,
+        }
+    }
+
+    /// Starts the promote machine on `request`; returns the execution's ARN.
+    pub async fn start_promotion(
+        &self,
+        request: &infra_agent_core::contract::promote::PromotionRequest,
+    ) -> String {
+        self.sfn
+            .start_execution()
+            .state_machine_arn(&self.promote_state_machine_arn)
+            .name(&request.promotion_id)
+            .input(request.machine_input().to_string())
+            .send()
+            .await
+            .expect("start the promotion")
+            .execution_arn
+    }
+
+    /// Waits for any execution to end; its status and error.
+    pub async fn wait_for_execution(&self, arn: &str) -> Ended {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let out = self
+                .sfn
+                .describe_execution()
+                .execution_arn(arn)
+                .send()
+                .await
+                .expect("describe execution");
+            if out.status.as_str() != "RUNNING" {
+                return Ended {
+                    status: out.status.as_str().to_string(),
+                    error: out.error,
+                    cause: out.cause,
+                };
+            }
+            assert!(Instant::now() < deadline, "{arn} still running");
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 

@@ -133,6 +133,7 @@ async fn start(
         .await?;
     let deployment_id = new_execution_name(args.env, stack);
     let request = DeployRequest {
+        promoted_from: None,
         returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,
@@ -185,7 +186,7 @@ pub fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
 
 /// The stack's wired parameter values from its deployed upstreams' outputs; refuses with
 /// "deploy <upstream> first" before anything is changed.
-async fn wired_parameters(
+pub(crate) async fn wired_parameters(
     backend: &Backend,
     catalog: &Catalog,
     env: Env,

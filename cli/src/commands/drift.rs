@@ -183,6 +183,7 @@ pub(crate) async fn scan(
         env,
         stacks,
         requested_by: Some(backend.caller().await?),
+        started_by: None,
     };
     let started = backend
         .sfn
@@ -454,6 +455,7 @@ async fn remediate(
         )),
     }
     let request = DeployRequest {
+        promoted_from: None,
         returns_to: None,
         version: CONTRACT_VERSION,
         deployment_id: new_execution_name(env, &stack),

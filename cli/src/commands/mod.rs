@@ -7,6 +7,7 @@ pub mod destroy;
 pub mod drift;
 pub mod install;
 pub mod plan;
+pub mod promote;
 pub mod rollback;
 pub mod status;
 pub mod unlock;

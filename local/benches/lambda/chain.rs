@@ -189,6 +189,7 @@ impl Chain {
             )
             .await?;
         let request = DeployRequest {
+            promoted_from: None,
             returns_to: None,
             kind: Default::default(),
             version: CONTRACT_VERSION,

@@ -22,6 +22,8 @@ pub enum Function {
     /// The drift-scan machine's steps (plan, detect, poll, judge and record, notify), and the
     /// deploy machine's post-deploy checks, which read what was built the same way.
     DriftCheck,
+    /// The promote machine's checks before a promotion, and its record after.
+    Promote,
 }
 
 /// How a function URL authenticates its callers (its `AuthType`).
@@ -52,7 +54,7 @@ impl UrlAuth {
 }
 
 impl Function {
-    pub const ALL: [Function; 10] = [
+    pub const ALL: [Function; 11] = [
         Function::Validate,
         Function::CreateChangeSet,
         Function::CostEstimate,
@@ -63,6 +65,7 @@ impl Function {
         Function::Record,
         Function::Environment,
         Function::DriftCheck,
+        Function::Promote,
     ];
 
     /// The step's name: the crate under `functions/` and the name in its errors.
@@ -78,6 +81,7 @@ impl Function {
             Function::Record => "record",
             Function::Environment => "environment",
             Function::DriftCheck => "drift-check",
+            Function::Promote => "promote",
         }
     }
 
@@ -99,6 +103,7 @@ impl Function {
             Function::Record => "${RecordFunctionArn}",
             Function::Environment => "${EnvironmentFunctionArn}",
             Function::DriftCheck => "${DriftCheckFunctionArn}",
+            Function::Promote => "${PromoteFunctionArn}",
         }
     }
 
@@ -116,7 +121,8 @@ impl Function {
             | Function::Execute
             | Function::Record
             | Function::Environment
-            | Function::DriftCheck => None,
+            | Function::DriftCheck
+            | Function::Promote => None,
         }
     }
 
@@ -147,13 +153,16 @@ pub enum StateMachine {
     DeployEnvironment,
     /// Drift detection over the stacks of an environment, on a schedule or on demand.
     DriftScan,
+    /// A stack's verified version from one environment to the next, through the deploy machine.
+    Promote,
 }
 
 impl StateMachine {
-    pub const ALL: [StateMachine; 3] = [
+    pub const ALL: [StateMachine; 4] = [
         StateMachine::Deploy,
         StateMachine::DeployEnvironment,
         StateMachine::DriftScan,
+        StateMachine::Promote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -161,6 +170,7 @@ impl StateMachine {
             StateMachine::Deploy => "infra-agent-deploy",
             StateMachine::DeployEnvironment => "infra-agent-deploy-environment",
             StateMachine::DriftScan => "infra-agent-drift-scan",
+            StateMachine::Promote => "infra-agent-promote",
         }
     }
 
@@ -170,6 +180,7 @@ impl StateMachine {
             StateMachine::Deploy => "deploy.asl.json",
             StateMachine::DeployEnvironment => "deploy-environment.asl.json",
             StateMachine::DriftScan => "drift-scan.asl.json",
+            StateMachine::Promote => "promote.asl.json",
         }
     }
 
@@ -181,6 +192,7 @@ impl StateMachine {
                 include_str!("../../../statemachine/deploy-environment.asl.json")
             }
             StateMachine::DriftScan => include_str!("../../../statemachine/drift-scan.asl.json"),
+            StateMachine::Promote => include_str!("../../../statemachine/promote.asl.json"),
         }
     }
 
@@ -190,6 +202,7 @@ impl StateMachine {
             StateMachine::Deploy => "${DeployStateMachineArn}",
             StateMachine::DeployEnvironment => "${DeployEnvironmentStateMachineArn}",
             StateMachine::DriftScan => "${DriftScanStateMachineArn}",
+            StateMachine::Promote => "${PromoteStateMachineArn}",
         }
     }
 
@@ -207,6 +220,7 @@ impl StateMachine {
             ],
             StateMachine::DeployEnvironment => &[Function::Environment],
             StateMachine::DriftScan => &[Function::DriftCheck],
+            StateMachine::Promote => &[Function::Promote],
         }
     }
 
@@ -215,6 +229,7 @@ impl StateMachine {
         match self {
             StateMachine::Deploy | StateMachine::DriftScan => &[],
             StateMachine::DeployEnvironment => &[StateMachine::Deploy],
+            StateMachine::Promote => &[StateMachine::Deploy, StateMachine::DriftScan],
         }
     }
 
@@ -224,6 +239,7 @@ impl StateMachine {
             StateMachine::Deploy => "INFRA_AGENT_STATE_MACHINE_ARN",
             StateMachine::DeployEnvironment => "INFRA_AGENT_ENVIRONMENT_STATE_MACHINE_ARN",
             StateMachine::DriftScan => "INFRA_AGENT_DRIFT_STATE_MACHINE_ARN",
+            StateMachine::Promote => "INFRA_AGENT_PROMOTE_STATE_MACHINE_ARN",
         }
     }
 

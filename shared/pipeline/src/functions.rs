@@ -15,6 +15,7 @@ use infra_agent_core::contract::drift::{
 };
 use infra_agent_core::contract::environment::{AbandonedRun, EnvironmentState};
 use infra_agent_core::contract::execute::ExecuteInput;
+use infra_agent_core::contract::promote::PromotionRequest;
 use infra_agent_core::contract::reconcile::ExecutionStatusChange;
 use infra_agent_core::contract::record::{CaughtError, FinishInput};
 use infra_agent_core::registry::Function;
@@ -125,6 +126,15 @@ pub fn wire_drift_check(adapters: &impl Adapters) -> Pipeline {
     }
 }
 
+/// Promotion checks read the source's records, drift scans and template; they call nothing else.
+pub fn wire_promote(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        store: adapters.store(),
+        templates: adapters.templates(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
 /// The wiring of every function: the ports its binary links, and the actions its execution role
 /// in `infra/pipeline.yaml` must allow (the pipeline's tests derive them from this).
 pub fn wire(function: Function, adapters: &impl Adapters) -> Pipeline {
@@ -139,6 +149,7 @@ pub fn wire(function: Function, adapters: &impl Adapters) -> Pipeline {
         Function::Record => wire_record(adapters),
         Function::Environment => wire_environment(adapters),
         Function::DriftCheck => wire_drift_check(adapters),
+        Function::Promote => wire_promote(adapters),
     }
 }
 
@@ -155,6 +166,7 @@ pub fn handler(function: Function) -> Handler {
         Function::Record => record,
         Function::Environment => environment,
         Function::DriftCheck => drift_check,
+        Function::Promote => promote,
     }
 }
 
@@ -285,6 +297,32 @@ pub fn drift_check(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
             }
         }
     })
+}
+
+pub fn promote(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        match decode::<PromoteEvent>(Function::Promote.step(), event)? {
+            PromoteEvent::Plan { request, scanned } => {
+                encode(steps::promote::plan(pipeline, &request, scanned).await?)
+            }
+            PromoteEvent::Finish { request } => {
+                encode(steps::promote::finish(pipeline, &request).await?)
+            }
+        }
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum PromoteEvent {
+    Plan {
+        request: PromotionRequest,
+        #[serde(default)]
+        scanned: bool,
+    },
+    Finish {
+        request: PromotionRequest,
+    },
 }
 
 #[derive(Deserialize)]

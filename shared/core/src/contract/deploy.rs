@@ -24,6 +24,8 @@ pub enum DeploymentKind {
     Remediation,
     /// Back to an earlier successful deployment's template and parameters (`returns_to`).
     Rollback,
+    /// The deployed, verified version of the previous environment (`promoted_from`).
+    Promotion,
 }
 
 impl DeploymentKind {
@@ -32,6 +34,7 @@ impl DeploymentKind {
             DeploymentKind::Deploy => "deploy",
             DeploymentKind::Remediation => "remediation",
             DeploymentKind::Rollback => "rollback",
+            DeploymentKind::Promotion => "promotion",
         }
     }
 
@@ -41,6 +44,7 @@ impl DeploymentKind {
             DeploymentKind::Deploy => "Deployment",
             DeploymentKind::Remediation => "Remediation",
             DeploymentKind::Rollback => "Rollback",
+            DeploymentKind::Promotion => "Promotion",
         }
     }
 
@@ -75,6 +79,9 @@ pub struct DeployRequest {
     /// The deployment a rollback returns to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returns_to: Option<String>,
+    /// The environment, deployment and template a promotion brings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_from: Option<super::promote::PromotedFrom>,
 }
 
 impl DeployRequest {

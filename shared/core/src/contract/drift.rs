@@ -17,6 +17,14 @@ pub struct ScanRequest {
     /// Who asked; the schedule when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_by: Option<String>,
+    /// The execution that started this scan as a nested one (a promotion's), as Step Functions
+    /// links them.
+    #[serde(
+        default,
+        rename = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub started_by: Option<String>,
 }
 
 /// Who a scan without `requested_by` was started by.

@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod drift;
 pub mod environment;
 pub mod execute;
+pub mod promote;
 pub mod reconcile;
 pub mod record;
 pub mod validation;

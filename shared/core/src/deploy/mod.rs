@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod parameters;
+pub mod promotion;
 pub mod rollback;
 pub mod teardown;
 pub mod templates;

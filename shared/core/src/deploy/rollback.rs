@@ -81,6 +81,7 @@ pub fn rollback_request(
     approval_timeout_seconds: Option<u32>,
 ) -> DeployRequest {
     DeployRequest {
+        promoted_from: None,
         version: CONTRACT_VERSION,
         deployment_id,
         stack: target.stack.clone(),

@@ -24,7 +24,7 @@ pub fn approval_lines(
         .map(|r| r.logical_id.as_str())
         .collect();
     let mut lines = vec![match kind {
-        DeploymentKind::Deploy | DeploymentKind::Rollback => format!(
+        DeploymentKind::Deploy | DeploymentKind::Rollback | DeploymentKind::Promotion => format!(
             "DRIFT: this change set overwrites manual changes to {} (drift scan {scan_id}, {checked_at})",
             names.join(", ")
         ),

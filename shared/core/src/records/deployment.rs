@@ -26,6 +26,9 @@ pub struct DeploymentRecord {
     /// The deployment a rollback returned to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returns_to: Option<String>,
+    /// Where a promotion's version came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_from: Option<crate::contract::promote::PromotedFrom>,
     pub requested_by: String,
     pub iac_version: String,
     pub template_bucket: String,

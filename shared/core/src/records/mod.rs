@@ -6,6 +6,7 @@ mod audit;
 mod deployment;
 mod drift;
 mod lock;
+mod promotion;
 mod run;
 
 pub use approval::{ApprovalKind, ApprovalRecord, ApprovalStatus, DecideError};
@@ -13,4 +14,5 @@ pub use audit::AuditEntry;
 pub use deployment::{DeploymentRecord, StackHead};
 pub use drift::{DriftHead, DriftRecord, DriftScan, ScanStatus};
 pub use lock::StackLock;
+pub use promotion::{PromotionRecord, PromotionStatus};
 pub use run::{EnvironmentRun, RunStatus};

@@ -124,6 +124,7 @@ pub fn settings() -> PipelineSettings {
 /// A deployment request of stack `vpc` in dev, as `begin` accepts it (its template is not stored).
 pub fn deploy_request(deployment_id: &str) -> DeployRequest {
     DeployRequest {
+        promoted_from: None,
         returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,

@@ -10,11 +10,11 @@ use infra_agent_core::cost::{CachedPrice, PriceCache};
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
     ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, DriftHead,
-    DriftRecord, DriftScan, EnvironmentRun, StackHead, StackLock,
+    DriftRecord, DriftScan, EnvironmentRun, PromotionRecord, StackHead, StackLock,
 };
 use infra_agent_core::StepError;
 
-use crate::ports::{Approvals, AuditTrail, Deployments, DriftRecords, Locks, Runs};
+use crate::ports::{Approvals, AuditTrail, Deployments, DriftRecords, Locks, Promotions, Runs};
 
 type StackId = (Env, String);
 
@@ -28,6 +28,7 @@ struct Tables {
     counters: BTreeMap<(StackId, String), u32>,
     runs: BTreeMap<(Env, String), EnvironmentRun>,
     scans: BTreeMap<(Env, String), DriftScan>,
+    promotions: BTreeMap<(Env, String), PromotionRecord>,
     /// By stack, then `(checked_at, scan_id)` (the table's sort key order).
     drifts: BTreeMap<StackId, BTreeMap<(String, String), DriftRecord>>,
     audit: Vec<AuditEntry>,
@@ -425,6 +426,29 @@ impl DriftRecords for MemoryStore {
             .filter(|((e, _), _)| *e == env)
             .filter_map(|(_, records)| records.values().next_back().map(DriftHead::of))
             .collect())
+    }
+}
+
+#[async_trait]
+impl Promotions for MemoryStore {
+    async fn put_promotion(&self, promotion: &PromotionRecord) -> Result<(), StepError> {
+        self.tables().promotions.insert(
+            (promotion.to, promotion.promotion_id.clone()),
+            promotion.clone(),
+        );
+        Ok(())
+    }
+
+    async fn promotion(
+        &self,
+        to: Env,
+        promotion_id: &str,
+    ) -> Result<Option<PromotionRecord>, StepError> {
+        Ok(self
+            .tables()
+            .promotions
+            .get(&(to, promotion_id.to_string()))
+            .cloned())
     }
 }
 

@@ -17,7 +17,7 @@ pub use executions::{Executions, TaskOutcome, TaskResumed};
 pub use infra_agent_core::cost::{PriceCache, PriceSource};
 pub use notifier::{Notification, Notifier};
 pub use stacks::{ChangeSetSpec, ExecuteStart, Stacks};
-pub use store::{Approvals, AuditTrail, Deployments, DriftRecords, Locks, Runs, Store};
+pub use store::{Approvals, AuditTrail, Deployments, DriftRecords, Locks, Promotions, Runs, Store};
 pub use templates::TemplateStore;
 pub use unused::Unused;
 

@@ -7,7 +7,7 @@ use infra_agent_core::cost::PriceCache;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
     ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, DriftHead,
-    DriftRecord, DriftScan, EnvironmentRun, StackHead, StackLock,
+    DriftRecord, DriftScan, EnvironmentRun, PromotionRecord, StackHead, StackLock,
 };
 use infra_agent_core::StepError;
 
@@ -166,6 +166,18 @@ pub trait DriftRecords: Send + Sync {
     async fn drift_heads(&self, env: Env) -> Result<Vec<DriftHead>, StepError>;
 }
 
+/// Promotions, by target environment.
+#[async_trait]
+pub trait Promotions: Send + Sync {
+    async fn put_promotion(&self, promotion: &PromotionRecord) -> Result<(), StepError>;
+
+    async fn promotion(
+        &self,
+        to: Env,
+        promotion_id: &str,
+    ) -> Result<Option<PromotionRecord>, StepError>;
+}
+
 /// The append-only audit trail.
 #[async_trait]
 pub trait AuditTrail: Send + Sync {
@@ -177,11 +189,11 @@ pub trait AuditTrail: Send + Sync {
 
 /// The whole records port, as steps are handed it.
 pub trait Store:
-    Locks + Approvals + Deployments + Runs + DriftRecords + AuditTrail + PriceCache
+    Locks + Approvals + Deployments + Runs + DriftRecords + Promotions + AuditTrail + PriceCache
 {
 }
 
-impl<T: Locks + Approvals + Deployments + Runs + DriftRecords + AuditTrail + PriceCache> Store
-    for T
+impl<T> Store for T where
+    T: Locks + Approvals + Deployments + Runs + DriftRecords + Promotions + AuditTrail + PriceCache
 {
 }

@@ -13,15 +13,15 @@ use infra_agent_core::drift::ResourceDrift;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{
     ApprovalRecord, ApprovalStatus, AuditEntry, DecideError, DeploymentRecord, DriftHead,
-    DriftRecord, DriftScan, EnvironmentRun, StackHead, StackLock,
+    DriftRecord, DriftScan, EnvironmentRun, PromotionRecord, StackHead, StackLock,
 };
 use infra_agent_core::stack::{ChangeSetView, StackEvent, StackState};
 use infra_agent_core::StepError;
 
 use super::{
     Approvals, AuditTrail, ChangeSetSpec, Deployments, DetectionState, DriftRecords, ExecuteStart,
-    Executions, Locks, Notification, Notifier, Runs, StackDrifts, Stacks, TaskOutcome, TaskResumed,
-    TemplateStore,
+    Executions, Locks, Notification, Notifier, Promotions, Runs, StackDrifts, Stacks, TaskOutcome,
+    TaskResumed, TemplateStore,
 };
 
 /// Stands in for every port a function was not wired with.
@@ -116,6 +116,16 @@ impl DriftRecords for Unused {
         missing("records")
     }
     async fn drift_heads(&self, _: Env) -> Result<Vec<DriftHead>, StepError> {
+        missing("records")
+    }
+}
+
+#[async_trait]
+impl Promotions for Unused {
+    async fn put_promotion(&self, _: &PromotionRecord) -> Result<(), StepError> {
+        missing("records")
+    }
+    async fn promotion(&self, _: Env, _: &str) -> Result<Option<PromotionRecord>, StepError> {
         missing("records")
     }
 }

@@ -196,6 +196,7 @@ mod tests {
         ApprovalRequest {
             task_token: TaskToken::new(token.into()),
             request: DeployRequest {
+                promoted_from: None,
                 returns_to: None,
                 kind: Default::default(),
                 version: 1,

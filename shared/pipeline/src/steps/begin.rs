@@ -170,6 +170,7 @@ fn check_request(request: &DeployRequest) -> Result<(), StepError> {
 /// The record a deployment opens with, before any step has run.
 pub fn new_record(request: &DeployRequest, at: &str) -> DeploymentRecord {
     DeploymentRecord {
+        promoted_from: request.promoted_from.clone(),
         verification: None,
         returns_to: request.returns_to.clone(),
         kind: request.kind,

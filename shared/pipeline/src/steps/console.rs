@@ -57,6 +57,7 @@ pub async fn expand_deploy(
         .resolve_parameters(&start.stack, &outputs)
         .map_err(|e| invalid(format!("{} in {}: {e}", start.stack, start.env)))?;
     Ok(DeployRequest {
+        promoted_from: None,
         returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,

@@ -288,6 +288,7 @@ fn plan_wave(
             });
             WaveDeployment {
                 request: DeployRequest {
+                    promoted_from: None,
                     returns_to: None,
                     kind: Default::default(),
                     version: CONTRACT_VERSION,
@@ -471,6 +472,7 @@ mod tests {
 
     fn record(id: &str, stack: &str, status: DeploymentStatus) -> DeploymentRecord {
         DeploymentRecord {
+            promoted_from: None,
             verification: None,
             returns_to: None,
             kind: Default::default(),

@@ -230,6 +230,7 @@ mod tests {
         let change_set_name = "infra-agent-dev-app-20260301-001".to_string();
         ExecuteInput {
             request: DeployRequest {
+                promoted_from: None,
                 returns_to: None,
                 kind: Default::default(),
                 version: 1,

@@ -13,6 +13,7 @@ pub mod drift;
 pub mod environment;
 pub mod execute;
 pub mod finish;
+pub mod promote;
 pub mod reconcile;
 #[cfg(test)]
 mod retries;

@@ -43,6 +43,7 @@ async fn request(fakes: &Fakes, stack: &StackKey) -> DeployRequest {
         .await
         .unwrap();
     DeployRequest {
+        promoted_from: None,
         returns_to: None,
         kind: Default::default(),
         version: CONTRACT_VERSION,

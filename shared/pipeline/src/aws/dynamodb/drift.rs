@@ -1,13 +1,13 @@
-//! Drift records in DynamoDB: scans beside the environment's runs, each stack's checks in its own
+//! Drift and promotion records in DynamoDB: scans and promotions beside the environment's runs, each stack's checks in its own
 //! partition (newest first by a Query), its latest check beside its deployment head.
 
 use async_trait::async_trait;
 use infra_agent_core::naming::Env;
-use infra_agent_core::records::{DriftHead, DriftRecord, DriftScan};
+use infra_agent_core::records::{DriftHead, DriftRecord, DriftScan, PromotionRecord};
 use infra_agent_core::StepError;
 
 use super::{from_item, keys, to_item, DynamoStore};
-use crate::ports::DriftRecords;
+use crate::ports::{DriftRecords, Promotions};
 
 #[async_trait]
 impl DriftRecords for DynamoStore {
@@ -88,5 +88,31 @@ impl DriftRecords for DynamoStore {
         .into_iter()
         .map(from_item)
         .collect()
+    }
+}
+
+#[async_trait]
+impl Promotions for DynamoStore {
+    async fn put_promotion(&self, promotion: &PromotionRecord) -> Result<(), StepError> {
+        let item = to_item(
+            promotion,
+            keys::environment_partition(promotion.to),
+            keys::promotion_sort(&promotion.promotion_id),
+        )?;
+        self.put(item).await
+    }
+
+    async fn promotion(
+        &self,
+        to: Env,
+        promotion_id: &str,
+    ) -> Result<Option<PromotionRecord>, StepError> {
+        self.get(
+            &keys::environment_partition(to),
+            &keys::promotion_sort(promotion_id),
+        )
+        .await?
+        .map(from_item)
+        .transpose()
     }
 }

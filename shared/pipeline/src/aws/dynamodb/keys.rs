@@ -51,6 +51,11 @@ pub fn drift_head_sort(stack: &str) -> String {
 
 pub const DRIFT_HEAD_PREFIX: &str = "DRIFTHEAD#";
 
+/// Promotions, in the target environment's partition.
+pub fn promotion_sort(promotion_id: &str) -> String {
+    format!("PROMO#{promotion_id}")
+}
+
 /// Drift scans, beside the environment's runs.
 pub fn scan_sort(scan_id: &str) -> String {
     format!("SCAN#{scan_id}")

@@ -111,6 +111,7 @@ async fn a_scan_plans_every_stack_the_environment_has_deployed() {
         env: Env::Dev,
         stacks: None,
         requested_by: None,
+        started_by: None,
     };
     let plan = plan(&pipeline, &request, "scan-1").await.unwrap();
     assert_eq!(plan.stacks, vec![check()]);
@@ -235,6 +236,7 @@ async fn a_scan_in_sync_tells_nobody() {
         env: Env::Dev,
         stacks: None,
         requested_by: Some("alice".into()),
+        started_by: None,
     };
     let plan = plan(&pipeline, &request, "scan-1").await.unwrap();
     let result = run_check(&pipeline, &plan.stacks[0]).await;

@@ -1,0 +1,209 @@
+//! `promote`: one stack's deployed, verified version from one environment to the next, through
+//! the promote machine — every pre-promotion check shown first, then the target's deployment
+//! (its approval rules, prd's two approvers) followed like `deploy`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use infra_agent_core::contract::promote::PromotionRequest;
+use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::contract::CONTRACT_VERSION;
+use infra_agent_core::naming::{new_execution_name, Env, StackKey};
+use infra_agent_core::records::{PromotionRecord, PromotionStatus};
+use infra_agent_pipeline::ports::{Deployments, Promotions};
+use serde::Serialize;
+
+use crate::backend::Backend;
+use crate::output::{eprint_line, print_json, print_line, print_table, Format};
+
+#[derive(clap::Args)]
+pub struct PromoteArgs {
+    /// Stack of the catalog, e.g. `vpc`.
+    stack: String,
+    #[arg(long, value_parser = super::parse_env)]
+    from: Env,
+    #[arg(long, value_parser = super::parse_env)]
+    to: Env,
+    /// Keep following after the approval request until the target deployment ends.
+    #[arg(long)]
+    wait: bool,
+    #[arg(long)]
+    approval_timeout: Option<u32>,
+    /// The stack catalog (the target's wiring).
+    #[arg(long, default_value = "infra/catalog.toml")]
+    catalog: PathBuf,
+}
+
+/// What `promote --output json` prints.
+#[derive(Serialize)]
+struct PromotionView<'a> {
+    promotion_id: &'a str,
+    stack: &'a StackKey,
+    from: Env,
+    to: Env,
+    template_sha256: Option<&'a str>,
+    checks: &'a [infra_agent_core::contract::promote::PromotionCheck],
+    deployment_id: Option<&'a str>,
+    status: String,
+}
+
+pub async fn promote(
+    backend: &Backend,
+    args: PromoteArgs,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let stack: StackKey = args.stack.parse()?;
+    let parameters = match super::deploy::load_catalog(&args.catalog) {
+        Ok(catalog) if catalog.stack(&stack).is_some() => {
+            super::deploy::wired_parameters(backend, &catalog, args.to, &stack).await?
+        }
+        _ => Default::default(),
+    };
+    let request = PromotionRequest {
+        version: CONTRACT_VERSION,
+        promotion_id: new_execution_name(args.to, &"promote".parse()?),
+        stack: stack.clone(),
+        from: args.from,
+        to: args.to,
+        requested_by: backend.caller().await?,
+        deployment_id: new_execution_name(args.to, &stack),
+        parameters,
+        approval_timeout_seconds: args.approval_timeout,
+    };
+    let started = backend
+        .sfn
+        .start_execution()
+        .state_machine_arn(&backend.promote_state_machine_arn)
+        .name(&request.promotion_id)
+        .input(request.machine_input().to_string())
+        .send()
+        .await
+        .context("could not start the promote state machine")?;
+    eprint_line(format!(
+        "Promotion {} of {stack} from {} to {} started",
+        request.promotion_id, args.from, args.to
+    ));
+    // The checks, once judged (after a drift scan of the source if it needed one).
+    let record = loop {
+        let record = backend
+            .store
+            .promotion(args.to, &request.promotion_id)
+            .await?;
+        let execution = describe(backend, &started.execution_arn).await?;
+        match record {
+            Some(r) if r.status != PromotionStatus::Checking => break r,
+            None | Some(_) if execution != "RUNNING" => anyhow::bail!(
+                "promotion {} ended {execution} before its checks were recorded",
+                request.promotion_id
+            ),
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    };
+    if format != Format::Json {
+        show_checks(&record);
+    }
+    if record.status == PromotionStatus::Refused {
+        if format == Format::Json {
+            print_view(&record, "REFUSED")?;
+        } else {
+            print_line("Refused: nothing was changed in the target.");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    // The target deployment, once the promote machine started it.
+    loop {
+        if backend
+            .store
+            .deployment(args.to, stack.as_str(), &request.deployment_id)
+            .await?
+            .is_some()
+        {
+            break;
+        }
+        if describe(backend, &started.execution_arn).await? != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if format != Format::Json {
+        let arn = backend.deploy_execution_arn(&request.deployment_id);
+        return super::deploy::follow(backend, &arn, &request.deployment_id, !args.wait, format)
+            .await;
+    }
+    let status = loop {
+        let deployment = backend
+            .store
+            .deployment(args.to, stack.as_str(), &request.deployment_id)
+            .await?;
+        let status = deployment.map(|d| d.status);
+        let waiting = status == Some(DeploymentStatus::AwaitingApproval) && !args.wait;
+        if waiting || status.is_some_and(|s| s.is_final()) {
+            break status;
+        }
+        if describe(backend, &started.execution_arn).await? != "RUNNING" {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let status = status.map_or("NOT_STARTED", |s| s.as_str());
+    print_view(&record, status)?;
+    Ok(match status {
+        "SUCCEEDED" | "AWAITING_APPROVAL" => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+async fn describe(backend: &Backend, arn: &str) -> anyhow::Result<String> {
+    Ok(backend
+        .sfn
+        .describe_execution()
+        .execution_arn(arn)
+        .send()
+        .await
+        .context("could not read the promotion's execution")?
+        .status
+        .as_str()
+        .to_string())
+}
+
+fn show_checks(record: &PromotionRecord) {
+    let rows: Vec<Vec<String>> = record
+        .checks
+        .iter()
+        .map(|c| {
+            vec![
+                if c.passed { "pass" } else { "FAIL" }.to_string(),
+                c.name.clone(),
+                c.detail.clone(),
+            ]
+        })
+        .collect();
+    print_line(format!(
+        "Promotion {}: {} {} → {} (template {})",
+        record.promotion_id,
+        record.stack,
+        record.from,
+        record.to,
+        record
+            .template_sha256
+            .as_deref()
+            .map_or("-", |s| s.get(..12).unwrap_or(s))
+    ));
+    print_table(&["", "Check", "Evidence"], &rows);
+}
+
+fn print_view(record: &PromotionRecord, status: &str) -> anyhow::Result<()> {
+    print_json(&PromotionView {
+        promotion_id: &record.promotion_id,
+        stack: &record.stack,
+        from: record.from,
+        to: record.to,
+        template_sha256: record.template_sha256.as_deref(),
+        checks: &record.checks,
+        deployment_id: (record.status != PromotionStatus::Refused)
+            .then_some(record.deployment_id.as_str()),
+        status: status.to_string(),
+    })
+}
