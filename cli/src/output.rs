@@ -57,9 +57,26 @@ fn acts_on_terminal(c: char) -> bool {
         )
 }
 
+/// Set while a command assembles one JSON document for stdout (`promote --all --output json`):
+/// what its steps print for people goes to stderr meanwhile, so stdout stays one document.
+static PEOPLE_TO_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sends lines and tables meant for people to stderr (`true`) or back to stdout.
+pub fn people_to_stderr(on: bool) {
+    PEOPLE_TO_STDERR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn write_for_people(line: &str) {
+    if PEOPLE_TO_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
 /// Prints one line for people on stdout, made inert.
 pub fn print_line(line: impl AsRef<str>) {
-    println!("{}", inert(line.as_ref()));
+    write_for_people(&inert(line.as_ref()));
 }
 
 /// Prints one line of progress or notes on stderr, made inert.
@@ -93,7 +110,7 @@ pub fn answer(question: impl AsRef<str>, how: &str) -> anyhow::Result<String> {
 /// A table with a header row, columns padded to their widest cell; every cell made inert.
 pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
     for line in table_lines(headers, rows) {
-        println!("{line}");
+        write_for_people(&line);
     }
 }
 

@@ -6,6 +6,10 @@ mod common;
 use common::{cli, cli_as, text};
 
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// tst's stacks: the catalog test deploys into tst, the environment test promotes into it.
+static TST: Mutex<()> = Mutex::new(());
 
 /// Runs boto3 (the emulator's own client library, in the project's venv) against the local
 /// backend's EC2, for changes made outside the pipeline. `ec2` is the client.
@@ -43,6 +47,7 @@ fn deploy_and_approve(stack: &str) -> serde_json::Value {
 
 #[test]
 fn catalog_stacks_deploy_in_order_with_wiring_and_tear_down_in_reverse() {
+    let _tst = TST.lock().unwrap_or_else(|e| e.into_inner());
     // Nothing of tst exists yet: a downstream stack is refused before anything is started.
     let refused = cli(&["deploy", "security-groups", "--env", "tst"]);
     assert!(!refused.status.success());
@@ -257,6 +262,8 @@ fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
         "{cost}"
     );
 
+    promote_all_to_tst();
+
     let destroyed = cli(&["destroy", "--env", "dev", "--yes"]);
     let report = text(&destroyed);
     assert!(destroyed.status.success(), "{report}");
@@ -399,4 +406,66 @@ fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
                 .send(),
         )
         .expect("clean up");
+}
+
+/// `promote --all` from dev to tst: each catalog stack's deployed, verified version, wave by
+/// wave, each scanned for drift first (none was) and approved as it asks; then tst is torn down.
+fn promote_all_to_tst() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let _tst = TST.lock().unwrap_or_else(|e| e.into_inner());
+    let mut run = Command::new(env!("CARGO_BIN_EXE_infra-agent"))
+        .args([
+            "promote", "--all", "--from", "dev", "--to", "tst", "--output", "json",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promote --all");
+    let progress = BufReader::new(run.stderr.take().expect("stderr"));
+    let mut lines = Vec::new();
+    for line in progress.lines() {
+        let line = line.expect("read progress");
+        if let Some((_, rest)) = line.split_once("waits for approval ") {
+            let approval = rest.split(':').next().unwrap_or_default().trim();
+            let approved = cli_as("approver", &["approve", approval]);
+            assert!(approved.status.success(), "{}", text(&approved));
+        }
+        lines.push(line);
+    }
+    let output = run.wait_with_output().expect("promote --all ends");
+    let progress = lines.join("\n");
+    assert!(output.status.success(), "{progress}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {progress}"));
+    assert_eq!(record["status"], "PROMOTED", "{record}");
+    let results = record["results"].as_array().expect("results");
+    let promoted: Vec<&str> = results
+        .iter()
+        .filter(|r| r["outcome"] == "PROMOTED")
+        .filter_map(|r| r["stack"].as_str())
+        .collect();
+    assert_eq!(promoted.len(), 6, "{record}");
+    // tst runs dev's templates, and each record names its source.
+    for stack in ["vpc", "cluster"] {
+        let dev = json(&cli(&[
+            "history", stack, "--env", "dev", "--output", "json",
+        ]));
+        let tst = json(&cli(&[
+            "history", stack, "--env", "tst", "--output", "json",
+        ]));
+        assert_eq!(tst[0]["kind"], "promotion", "{tst}");
+        assert_eq!(
+            tst[0]["template_sha256"], dev[0]["template_sha256"],
+            "{tst}"
+        );
+        assert_eq!(
+            tst[0]["promoted_from"]["deployment_id"],
+            dev[0]["deployment_id"]
+        );
+    }
+    let destroyed = cli(&["destroy", "--env", "tst", "--yes"]);
+    assert!(destroyed.status.success(), "{}", text(&destroyed));
 }

@@ -21,7 +21,12 @@ use crate::output::{eprint_line, print_json, print_line, print_table, Format};
 #[derive(clap::Args)]
 pub struct PromoteArgs {
     /// Stack of the catalog, e.g. `vpc`.
-    stack: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    stack: Option<String>,
+    /// Promote every stack of the catalog, wave by wave (each through its approval), stopping at
+    /// the first that is refused or not deployed.
+    #[arg(long)]
+    all: bool,
     #[arg(long, value_parser = super::parse_env)]
     from: Env,
     #[arg(long, value_parser = super::parse_env)]
@@ -54,7 +59,127 @@ pub async fn promote(
     args: PromoteArgs,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let stack: StackKey = args.stack.parse()?;
+    if args.all {
+        return promote_all(backend, &args, format).await;
+    }
+    let stack: StackKey = args.stack.as_deref().unwrap_or_default().parse()?;
+    Ok(promote_one(backend, &args, &stack, args.wait, format)
+        .await?
+        .0)
+}
+
+/// How one stack of `promote --all` went.
+#[derive(Serialize)]
+struct StackPromotion {
+    stack: StackKey,
+    wave: usize,
+    /// PROMOTED, REFUSED, NOT_DEPLOYED, SKIPPED or NOT_ATTEMPTED.
+    outcome: &'static str,
+    promotion_id: Option<String>,
+    detail: Option<String>,
+}
+
+/// Every catalog stack, wave by wave as `deploy --all` deploys them, each promoted and followed
+/// through its approval before the next wave (which reads its outputs).
+async fn promote_all(
+    backend: &Backend,
+    args: &PromoteArgs,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let catalog = super::deploy::load_catalog(&args.catalog)?;
+    // Each stack's checks and deployment are shown as they go; stdout keeps the one document.
+    crate::output::people_to_stderr(format == Format::Json);
+    let mut results = Vec::new();
+    let mut stopped = false;
+    for (index, wave) in catalog.waves().iter().enumerate() {
+        for stack in wave {
+            let entry = catalog.stack(stack);
+            let skip = entry
+                .and_then(|e| e.skip_on_emulator.as_ref())
+                .filter(|_| backend.is_emulator);
+            let mut result = StackPromotion {
+                stack: stack.clone(),
+                wave: index + 1,
+                outcome: "NOT_ATTEMPTED",
+                promotion_id: None,
+                detail: None,
+            };
+            if stopped {
+                results.push(result);
+                continue;
+            }
+            if let Some(reason) = skip {
+                result.outcome = "SKIPPED";
+                result.detail = Some(format!("not deployable on the local emulator: {reason}"));
+                eprint_line(format!("  {stack}: skipped ({reason})"));
+                results.push(result);
+                continue;
+            }
+            eprint_line(format!("Wave {}: {stack}", index + 1));
+            // Each stack is followed to its end: the next wave reads its outputs.
+            let (code, record) = promote_one(backend, args, stack, true, Format::Table).await?;
+            result.promotion_id = record.as_ref().map(|r| r.promotion_id.clone());
+            result.outcome = match (&record, code == ExitCode::SUCCESS) {
+                (Some(r), _) if r.status == PromotionStatus::Refused => "REFUSED",
+                (_, true) => "PROMOTED",
+                _ => "NOT_DEPLOYED",
+            };
+            result.detail = record.as_ref().map(|r| {
+                let failed: Vec<&str> = r
+                    .checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                if failed.is_empty() {
+                    r.deployment_id.clone()
+                } else {
+                    format!("failed: {}", failed.join(", "))
+                }
+            });
+            stopped = result.outcome != "PROMOTED";
+            results.push(result);
+        }
+    }
+    crate::output::people_to_stderr(false);
+    if format == Format::Json {
+        print_json(&serde_json::json!({
+            "from": args.from,
+            "to": args.to,
+            "status": if stopped { "STOPPED" } else { "PROMOTED" },
+            "results": results,
+        }))?;
+    } else {
+        println!();
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|r| {
+                vec![
+                    r.wave.to_string(),
+                    r.stack.to_string(),
+                    r.outcome.to_string(),
+                    r.detail.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        print_table(&["Wave", "Stack", "Outcome", "Detail"], &rows);
+    }
+    Ok(if stopped {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Promotes one stack; the exit code and the promotion's record.
+async fn promote_one(
+    backend: &Backend,
+    args: &PromoteArgs,
+    stack: &StackKey,
+    wait: bool,
+    format: Format,
+) -> anyhow::Result<(ExitCode, Option<PromotionRecord>)> {
+    let stack = stack.clone();
     let parameters = match super::deploy::load_catalog(&args.catalog) {
         Ok(catalog) if catalog.stack(&stack).is_some() => {
             super::deploy::wired_parameters(backend, &catalog, args.to, &stack).await?
@@ -110,7 +235,7 @@ pub async fn promote(
         } else {
             print_line("Refused: nothing was changed in the target.");
         }
-        return Ok(ExitCode::FAILURE);
+        return Ok((ExitCode::FAILURE, Some(record)));
     }
     // The target deployment, once the promote machine started it.
     loop {
@@ -129,8 +254,9 @@ pub async fn promote(
     }
     if format != Format::Json {
         let arn = backend.deploy_execution_arn(&request.deployment_id);
-        return super::deploy::follow(backend, &arn, &request.deployment_id, !args.wait, format)
-            .await;
+        let code =
+            super::deploy::follow(backend, &arn, &request.deployment_id, !wait, format).await?;
+        return Ok((code, Some(record)));
     }
     let status = loop {
         let deployment = backend
@@ -138,7 +264,7 @@ pub async fn promote(
             .deployment(args.to, stack.as_str(), &request.deployment_id)
             .await?;
         let status = deployment.map(|d| d.status);
-        let waiting = status == Some(DeploymentStatus::AwaitingApproval) && !args.wait;
+        let waiting = status == Some(DeploymentStatus::AwaitingApproval) && !wait;
         if waiting || status.is_some_and(|s| s.is_final()) {
             break status;
         }
@@ -149,10 +275,11 @@ pub async fn promote(
     };
     let status = status.map_or("NOT_STARTED", |s| s.as_str());
     print_view(&record, status)?;
-    Ok(match status {
-        "SUCCEEDED" | "AWAITING_APPROVAL" => ExitCode::SUCCESS,
+    let code = match status {
+        "SUCCEEDED" | "NO_CHANGES" | "AWAITING_APPROVAL" => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
-    })
+    };
+    Ok((code, Some(record)))
 }
 
 async fn describe(backend: &Backend, arn: &str) -> anyhow::Result<String> {
