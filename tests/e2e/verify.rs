@@ -1,13 +1,15 @@
 //! Post-deploy checks through the deploy machine: the catalog's checks of the vpc stack (nine
 //! subnets, three zones, NAT gateways as the environment asks, flow log, DNS support read live)
 //! pass on what was built and are recorded; a check that fails marks the deployment
-//! VERIFY_FAILED and leaves the stack as built.
+//! VERIFY_FAILED, leaves the stack as built and blocks the version's promotion.
 
 use std::collections::BTreeMap;
 
+use infra_agent_core::contract::promote::PromotionRequest;
 use infra_agent_core::contract::record::DeploymentStatus;
+use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::deploy::checks::CheckOutcome;
-use infra_agent_core::naming::{Env, StackKey};
+use infra_agent_core::naming::{new_execution_name, Env, StackKey};
 use infra_agent_tests::{vpc_template, Backend};
 
 fn outcome(
@@ -95,4 +97,49 @@ async fn a_failing_check_marks_the_deployment_verify_failed_and_keeps_the_stack(
         "{status}"
     );
     assert!(!backend.lock_held(&started).await);
+
+    // A version whose checks failed is not promoted.
+    let request = PromotionRequest {
+        version: CONTRACT_VERSION,
+        promotion_id: new_execution_name(Env::Tst, &"promote".parse().unwrap()),
+        stack: vpc.clone(),
+        from: Env::Dev,
+        to: Env::Tst,
+        requested_by: "e2e-tests".into(),
+        deployment_id: new_execution_name(Env::Tst, &vpc),
+        parameters: BTreeMap::new(),
+        approval_timeout_seconds: None,
+    };
+    let promotion = backend.start_promotion(&request).await;
+    let ended = backend.wait_for_execution(&promotion).await;
+    assert_eq!(
+        ended.error.as_deref(),
+        Some("PromotionRefused"),
+        "{ended:?}"
+    );
+    let refused = backend
+        .pipeline
+        .store
+        .promotion(Env::Tst, &request.promotion_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let failed: Vec<&str> = refused
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(failed.contains(&"post-deploy checks passed"), "{failed:?}");
+    assert!(
+        failed.contains(&"source's last deployment succeeded"),
+        "{failed:?}"
+    );
+    assert!(backend
+        .pipeline
+        .store
+        .deployment(Env::Tst, "vpc", &request.deployment_id)
+        .await
+        .unwrap()
+        .is_none());
 }
