@@ -113,6 +113,10 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    drift detection reports the new `IaC_Version` tag as drift. Changes that CloudFormation makes
    in place are made in place (rules, tags, attributes, policies, retention); a change of a
    replacing property (a group's description, a bucket's name...) still goes through moto.
+25. An executed change set leaves only the stack's own events: no event of any resource, so a
+   client following the operation (the CLI streams them with a count) sees nothing happen. Each
+   change's resource gets its `{CREATE,UPDATE,DELETE}_IN_PROGRESS` and `_COMPLETE` events between
+   the operation's start and end, as CloudFormation lists them.
 
 `AWS::SNS::TopicPolicy` and `AWS::S3::BucketPolicy` stay unimplemented: the emulator enforces no
 resource policy, so they are accepted and skipped.
@@ -2097,6 +2101,47 @@ def parse_and_update_in_place(logical_id, resource_json, resources_map, account_
 
 
 parsing.parse_and_update_resource = parse_and_update_in_place
+
+
+# --- 25. Resource events of an executed change set -----------------------------------------------
+
+_execute_change_set_without_events = CloudFormationBackend.execute_change_set
+_EVENT_VERBS = {"Add": "CREATE", "Modify": "UPDATE", "Remove": "DELETE"}
+
+
+def execute_change_set_with_events(self, change_set_name, stack_name=None):
+    change_set = self.describe_change_set(change_set_name)
+    stack = self.stacks[change_set.stack_id]
+    before = len(stack.events)
+    _execute_change_set_without_events(self, change_set_name, stack_name)
+    parsed = getattr(stack.resource_map, "_parsed_resources", {}) or {}
+    events = []
+    for change in getattr(change_set, "changes", None) or []:
+        verb = _EVENT_VERBS.get(getattr(change, "action", None))
+        if verb is None:
+            continue
+        resource = parsed.get(change.logical_resource_id) if verb != "DELETE" else None
+        physical = getattr(resource, "physical_resource_id", None)
+        for phase in ("IN_PROGRESS", "COMPLETE"):
+            events.append(
+                Event(
+                    stack_id=stack.stack_id,
+                    stack_name=stack.name,
+                    logical_resource_id=change.logical_resource_id,
+                    physical_resource_id=physical if isinstance(physical, str) else "",
+                    resource_type=change.resource_type,
+                    resource_status=f"{verb}_{phase}",
+                    resource_status_reason=None,
+                    resource_properties=None,
+                )
+            )
+    added = stack.events[before:]
+    if added and events:
+        # Between the operation's start and its end.
+        stack.events[before:] = added[:-1] + events + added[-1:]
+
+
+CloudFormationBackend.execute_change_set = execute_change_set_with_events
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 //! `deploy` and `wait`: store the template, start the deploy state machine under a named
 //! execution, and show its progress state by state.
 
-use infra_agent_pipeline::ports::{Deployments, Runs};
+use infra_agent_pipeline::ports::{Approvals, Deployments, Runs};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -368,7 +368,7 @@ fn show_run(
 pub async fn wait(backend: &Backend, args: WaitArgs, format: Format) -> anyhow::Result<ExitCode> {
     parse_deployment_id(&args.deployment_id)?;
     let arn = execution_arn(&backend.state_machine_arn, &args.deployment_id);
-    follow(backend, &arn, &args.deployment_id, false, format).await
+    follow_from(backend, &arn, &args.deployment_id, false, false, format).await
 }
 
 /// `arn:…:stateMachine:NAME` → `arn:…:execution:NAME:ID`
@@ -388,13 +388,64 @@ pub(crate) async fn follow(
     stop_at_approval: bool,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
+    follow_from(
+        backend,
+        execution_arn,
+        deployment_id,
+        stop_at_approval,
+        true,
+        format,
+    )
+    .await
+}
+
+/// States of the change set's execution.
+const EXECUTING_STATES: [&str; 4] = [
+    "Execute change set",
+    "Stack finished?",
+    "Wait for stack",
+    "Check stack status",
+];
+
+/// Follows the execution: each state once, as it is entered, with the time since the execution
+/// started; CloudFormation's resource events while the change set executes, with a running count;
+/// the approval's instructions once, while it is still pending. `from_start` false (`wait`) sums
+/// up the states already passed in one line instead of listing them again.
+async fn follow_from(
+    backend: &Backend,
+    execution_arn: &str,
+    deployment_id: &str,
+    stop_at_approval: bool,
+    from_start: bool,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
     let (env, stack) = parse_deployment_id(deployment_id)?;
     let mut shown = 0usize;
     let mut announced = false;
+    let mut first = true;
+    let mut resource_events = std::collections::BTreeSet::new();
     loop {
         let events = state_entries(backend, execution_arn).await?;
-        for name in events.iter().skip(shown) {
-            eprint_line(format!("  → {name}"));
+        if first && !from_start {
+            if let Some((name, at)) = events.last() {
+                eprint_line(format!(
+                    "  … {} states passed; now in {name} (+{at:.0}s)",
+                    events.len()
+                ));
+                shown = events.len();
+            }
+        }
+        first = false;
+        let record = backend
+            .store
+            .deployment(env, stack.as_str(), deployment_id)
+            .await?;
+        for (name, at) in events.iter().skip(shown) {
+            eprint_line(format!("  → {name} (+{at:.1}s)"));
+            // The resources right under the state that executes them.
+            if let (true, Some(record)) = (EXECUTING_STATES[0] == name, &record) {
+                stream_resource_events(backend, record, &mut resource_events).await?;
+            }
         }
         shown = shown.max(events.len());
         let execution = backend
@@ -405,14 +456,28 @@ pub(crate) async fn follow(
             .await
             .with_context(|| format!("could not read execution {deployment_id}"))?;
         let running = execution.status.as_str() == "RUNNING";
-        let record = backend
-            .store
-            .deployment(env, stack.as_str(), deployment_id)
-            .await?;
         let awaiting = record
             .as_ref()
             .is_some_and(|r| r.status == DeploymentStatus::AwaitingApproval);
-        if awaiting && !stop_at_approval && !announced {
+        // From the change set's execution on, its events are streamed (the last time right
+        // before the outcome, so a fast operation still shows every resource).
+        let executing = events
+            .iter()
+            .any(|(name, _)| EXECUTING_STATES.contains(&name.as_str()));
+        if let (true, Some(record)) = (executing, &record) {
+            stream_resource_events(backend, record, &mut resource_events).await?;
+        }
+        // Announced only while the approval is still pending: once decided, the record may say
+        // "awaiting" a moment longer, but nobody needs to act.
+        let pending = match record.as_ref().and_then(|r| r.approval_id.as_deref()) {
+            Some(id) if awaiting && !announced => backend
+                .store
+                .approval(id)
+                .await?
+                .is_some_and(|a| a.status == infra_agent_core::records::ApprovalStatus::Pending),
+            _ => awaiting,
+        };
+        if awaiting && pending && !executing && !stop_at_approval && !announced {
             let id = record
                 .as_ref()
                 .and_then(|r| r.approval_id.as_deref())
@@ -487,8 +552,52 @@ async fn settled_record(
 }
 
 /// Names of the states entered so far, in order.
-async fn state_entries(backend: &Backend, execution_arn: &str) -> anyhow::Result<Vec<String>> {
+/// CloudFormation's events of the stack's operation not shown yet, oldest first, each with the
+/// count of resources done out of the change set's.
+async fn stream_resource_events(
+    backend: &Backend,
+    record: &DeploymentRecord,
+    seen: &mut std::collections::BTreeSet<(String, String)>,
+) -> anyhow::Result<()> {
+    use infra_agent_pipeline::ports::Stacks;
+    let total = record
+        .change_summary
+        .as_ref()
+        .map_or(0, |s| s.changes.len());
+    let events = backend
+        .stacks
+        .latest_operation_events(&record.stack_name)
+        .await?;
+    for event in events.iter().rev() {
+        if event.logical_id == record.stack_name
+            || !seen.insert((event.logical_id.clone(), event.status.clone()))
+        {
+            continue;
+        }
+        let done = seen
+            .iter()
+            .filter(|(_, status)| status.ends_with("_COMPLETE") || status.ends_with("_FAILED"))
+            .count();
+        let reason = if event.status.ends_with("_FAILED") && !event.reason.is_empty() {
+            format!(": {}", event.reason)
+        } else {
+            String::new()
+        };
+        eprint_line(format!(
+            "      {:<20} {} {} ({done}/{total} resources){reason}",
+            event.status, event.resource_type, event.logical_id
+        ));
+    }
+    Ok(())
+}
+
+/// The states entered so far, each with the seconds since the execution started.
+async fn state_entries(
+    backend: &Backend,
+    execution_arn: &str,
+) -> anyhow::Result<Vec<(String, f64)>> {
     let mut names = Vec::new();
+    let mut started: Option<f64> = None;
     let mut pages = backend
         .sfn
         .get_execution_history()
@@ -498,8 +607,10 @@ async fn state_entries(backend: &Backend, execution_arn: &str) -> anyhow::Result
     while let Some(page) = pages.next().await {
         let page = page.context("could not read the execution history")?;
         for event in page.events() {
+            let at = event.timestamp().as_secs_f64();
+            let since = at - *started.get_or_insert(at);
             if let Some(entered) = event.state_entered_event_details() {
-                names.push(entered.name().to_string());
+                names.push((entered.name().to_string(), since));
             }
         }
     }
