@@ -2,6 +2,7 @@
 //! they render the same in any browser and leak nothing to third parties.
 
 use super::message::finding_line;
+use super::rules::links_may_approve;
 use crate::records::ApprovalRecord;
 use crate::validation::{Finding, Severity};
 
@@ -137,15 +138,28 @@ pub fn confirmation(approval: &ApprovalRecord, report: ReportView<'_>, action_ur
             escape(&approval.deletions.join(", "))
         ));
     }
+    // In prd a link only rejects: approving is for the IAM-authenticated endpoint, under MFA.
+    let (approve_button, title) = if links_may_approve(approval.env) {
+        (
+            "<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>",
+            "Approve deployment?",
+        )
+    } else {
+        body.push_str(&format!(
+            "<p class=\"warn\">Production changes are approved under your IAM identity with MFA, not from this page: <code>infra-agent approve {}</code>. This page can reject.</p>",
+            escape(&approval.approval_id)
+        ));
+        ("", "Review production change")
+    };
     body.push_str(&format!(
         "<form method=\"post\" action=\"{}\">\
 <p><label>Your name<br><input name=\"approver\" required maxlength=\"100\" autocomplete=\"name\"></label></p>\
 <p><label>Comment (optional)<br><input name=\"comment\" maxlength=\"500\"></label></p>\
-<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
+{approve_button}\
 <button type=\"submit\" name=\"decision\" value=\"reject\">Reject</button></form>",
         escape(action_url)
     ));
-    layout("Approve deployment?", &body)
+    layout(title, &body)
 }
 
 /// A page that states an outcome or a refusal.
@@ -156,6 +170,36 @@ pub fn outcome(title: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pending(env: crate::naming::Env) -> ApprovalRecord {
+        serde_json::from_value(serde_json::json!({
+            "approval_id": "a1b2c3d4-e5f6a7b8c9d0", "deployment_id": "prd-vpc-x", "env": env,
+            "stack": "vpc", "stack_name": "infra-agent-prd-vpc", "change_set_name": "cs",
+            "requested_by": "alice", "summary_lines": ["MODIFY AWS::EC2::Subnet ×1"],
+            "replacements": [], "deletions": [], "validation_passed": true,
+            "status": "PENDING", "created_at": "t", "expires_at": "t", "expires_epoch": 1
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_prd_page_offers_reject_only_and_says_how_to_approve_under_iam() {
+        let prd = confirmation(
+            &pending(crate::naming::Env::Prd),
+            ReportView::NotStored,
+            "/x",
+        );
+        assert!(!prd.contains("value=\"approve\""), "{prd}");
+        assert!(prd.contains("value=\"reject\""));
+        assert!(prd.contains("infra-agent approve a1b2c3d4-e5f6a7b8c9d0"));
+        let dev = confirmation(
+            &pending(crate::naming::Env::Dev),
+            ReportView::NotStored,
+            "/x",
+        );
+        assert!(dev.contains("value=\"approve\"") && dev.contains("value=\"reject\""));
+        assert!(!dev.contains("infra-agent approve"));
+    }
 
     #[test]
     fn page_text_is_escaped() {

@@ -5,6 +5,12 @@ use super::link::SigningKey;
 use crate::environment::EnvironmentConfig;
 
 /// Distinct approvers a change needs: more when its cost delta exceeds the environment's budget.
+/// Whether a signed link may approve in `env`. In prd only the IAM-authenticated decision
+/// endpoint approves (its policy requires MFA); a link may still reject.
+pub fn links_may_approve(env: crate::naming::Env) -> bool {
+    env != crate::naming::Env::Prd
+}
+
 pub fn required_approvers(config: &EnvironmentConfig, exceeds_budget: bool) -> u32 {
     if exceeds_budget {
         config

@@ -5,13 +5,13 @@
 use infra_agent_core::approval::http::{parse_form, refusal_status, HttpRequest, HttpResponse};
 use infra_agent_core::approval::link::ApprovalLink;
 use infra_agent_core::approval::page;
+use infra_agent_core::approval::rules::links_may_approve;
 use infra_agent_core::approval::text::{approver_name, comment_text};
 
 use super::decision::decide;
 use crate::ports::Pipeline;
 use infra_agent_core::clock::now;
 use infra_agent_core::contract::approval::Decision;
-use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalRecord, ApprovalStatus, DecideError};
 use infra_agent_core::validation::{Finding, ValidationReport};
 
@@ -112,7 +112,7 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                     ),
                 );
             };
-            if approval.env == Env::Prd && decision == Decision::Approved {
+            if !links_may_approve(approval.env) && decision == Decision::Approved {
                 return HttpResponse::page(
                     403,
                     page::outcome(
