@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cli, cli_as, text};
+use common::{cli, cli_as, run_approving, text};
 
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -144,31 +144,9 @@ fn catalog_stacks_deploy_in_order_with_wiring_and_tear_down_in_reverse() {
 /// progress lines). Then the environment is torn down in reverse order.
 #[test]
 fn whole_environment_deploys_wave_by_wave_and_tears_down_in_reverse() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
-    let mut run = Command::new(env!("CARGO_BIN_EXE_infra-agent"))
-        .args(["deploy", "--all", "--env", "dev", "--output", "json"])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start deploy --all");
-    let progress = BufReader::new(run.stderr.take().expect("stderr"));
-    let mut lines = Vec::new();
-    let mut approvals = Vec::new();
-    for line in progress.lines() {
-        let line = line.expect("read progress");
-        if let Some((_, rest)) = line.split_once("waits for approval ") {
-            let approval = rest.split(':').next().unwrap_or_default().trim();
-            let approved = cli_as("approver", &["approve", approval]);
-            assert!(approved.status.success(), "{}", text(&approved));
-            approvals.push(approval.to_string());
-        }
-        lines.push(line);
-    }
-    let output = run.wait_with_output().expect("deploy --all ends");
-    let progress = lines.join("\n");
+    let run = run_approving(&["deploy", "--all", "--env", "dev", "--output", "json"]);
+    let (output, mut approvals) = (run.output, run.approvals);
+    let progress = run.lines.join("\n");
     assert!(output.status.success(), "{progress}");
     let record: serde_json::Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {progress}"));
@@ -411,32 +389,12 @@ fn prd_teardown_needs_an_approval_by_two_people_and_uses_it_once() {
 /// `promote --all` from dev to tst: each catalog stack's deployed, verified version, wave by
 /// wave, each scanned for drift first (none was) and approved as it asks; then tst is torn down.
 fn promote_all_to_tst() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let _tst = TST.lock().unwrap_or_else(|e| e.into_inner());
-    let mut run = Command::new(env!("CARGO_BIN_EXE_infra-agent"))
-        .args([
-            "promote", "--all", "--from", "dev", "--to", "tst", "--output", "json",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start promote --all");
-    let progress = BufReader::new(run.stderr.take().expect("stderr"));
-    let mut lines = Vec::new();
-    for line in progress.lines() {
-        let line = line.expect("read progress");
-        if let Some((_, rest)) = line.split_once("waits for approval ") {
-            let approval = rest.split(':').next().unwrap_or_default().trim();
-            let approved = cli_as("approver", &["approve", approval]);
-            assert!(approved.status.success(), "{}", text(&approved));
-        }
-        lines.push(line);
-    }
-    let output = run.wait_with_output().expect("promote --all ends");
-    let progress = lines.join("\n");
+    let run = run_approving(&[
+        "promote", "--all", "--from", "dev", "--to", "tst", "--output", "json",
+    ]);
+    let output = run.output;
+    let progress = run.lines.join("\n");
     assert!(output.status.success(), "{progress}");
     let record: serde_json::Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {progress}"));

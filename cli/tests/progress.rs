@@ -5,10 +5,7 @@
 
 mod common;
 
-use common::{cli, cli_as, text};
-
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use common::{cli, run_approving};
 
 #[test]
 fn a_deployment_shows_each_state_once_its_resources_and_no_stale_approval_line() {
@@ -17,35 +14,18 @@ fn a_deployment_shows_each_state_once_its_resources_and_no_stale_approval_line()
         .unwrap()
         .subsec_nanos();
     let stack = format!("progress-{:x}", id % 0xfffff);
-    let mut run = Command::new(env!("CARGO_BIN_EXE_infra-agent"))
-        .args([
-            "deploy",
-            &stack,
-            "--env",
-            "dev",
-            "--template",
-            "infra/stacks/vpc.yaml",
-            "--wait",
-            "--output",
-            "json",
-        ])
-        .current_dir(common::ROOT)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start deploy --wait");
-    let progress = BufReader::new(run.stderr.take().expect("stderr"));
-    let mut lines = Vec::new();
-    for line in progress.lines() {
-        let line = line.expect("read progress");
-        if let Some((_, rest)) = line.split_once("waits for approval ") {
-            let approval = rest.split(':').next().unwrap_or_default().trim();
-            let approved = cli_as("approver", &["approve", approval]);
-            assert!(approved.status.success(), "{}", text(&approved));
-        }
-        lines.push(line);
-    }
-    let output = run.wait_with_output().expect("deploy ends");
+    let run = run_approving(&[
+        "deploy",
+        &stack,
+        "--env",
+        "dev",
+        "--template",
+        "infra/stacks/vpc.yaml",
+        "--wait",
+        "--output",
+        "json",
+    ]);
+    let (output, lines) = (run.output, run.lines);
     let progress = lines.join("\n");
     assert!(output.status.success(), "{progress}");
     // stdout is the one JSON document.

@@ -15,7 +15,7 @@ use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::naming::{new_execution_name, stack_name, Env, StackKey};
 use infra_agent_core::records::DeploymentRecord;
-use infra_agent_tests::{unique_stack, Backend};
+use infra_agent_tests::{log_group_template, unique_stack, Backend};
 
 /// us-east-1 list price of a standard workflow's state transition.
 const SFN_PER_TRANSITION: f64 = 0.025 / 1_000.0;
@@ -23,24 +23,6 @@ const SFN_PER_TRANSITION: f64 = 0.025 / 1_000.0;
 const CREATE_CONCURRENCY: usize = 16;
 /// One stack in this many is drifted by hand before the scans.
 const DRIFT_EVERY: usize = 20;
-
-const TEMPLATE: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
-Parameters:
-  Environment: { Type: String }
-  Owner: { Type: String }
-  SecurityLevel: { Type: String }
-  IaCVersion: { Type: String }
-Resources:
-  Logs:
-    Type: AWS::Logs::LogGroup
-    Properties:
-      RetentionInDays: 365
-      Tags:
-        - { Key: Environment, Value: !Ref Environment }
-        - { Key: Owner, Value: !Ref Owner }
-        - { Key: SecurityLevel, Value: !Ref SecurityLevel }
-        - { Key: IaC_Version, Value: !Ref IaCVersion }
-"#;
 
 fn parameters() -> std::collections::BTreeMap<String, String> {
     [
@@ -61,7 +43,7 @@ async fn deployed(backend: &Backend, stack: &StackKey, record: &DeploymentRecord
         .cfn
         .create_stack()
         .stack_name(&name)
-        .template_body(TEMPLATE);
+        .template_body(log_group_template(365, true));
     for (key, value) in parameters() {
         create = create.parameters(
             aws_sdk_cloudformation::types::Parameter::builder()
@@ -151,7 +133,7 @@ async fn main() {
         .put_template(
             backend.pipeline.settings.template_bucket().expect("bucket"),
             &stacks[0],
-            TEMPLATE,
+            &log_group_template(365, true),
         )
         .await
         .expect("store the template");

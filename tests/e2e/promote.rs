@@ -11,33 +11,7 @@ use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
 use infra_agent_core::naming::{new_execution_name, Env, StackKey};
 use infra_agent_core::records::PromotionStatus;
-use infra_agent_tests::{inbox, unique_stack, Backend, Started};
-
-/// A log group with the stack tags, kept `days` days.
-fn template(days: u32) -> String {
-    format!(
-        r#"AWSTemplateFormatVersion: "2010-09-09"
-Parameters:
-  Environment: {{ Type: String }}
-  Owner: {{ Type: String }}
-  SecurityLevel: {{ Type: String }}
-  IaCVersion: {{ Type: String }}
-Resources:
-  Logs:
-    Type: AWS::Logs::LogGroup
-    Properties:
-      RetentionInDays: {days}
-      Tags:
-        - {{ Key: Environment, Value: !Ref Environment }}
-        - {{ Key: Owner, Value: !Ref Owner }}
-        - {{ Key: SecurityLevel, Value: !Ref SecurityLevel }}
-        - {{ Key: IaC_Version, Value: !Ref IaCVersion }}
-Outputs:
-  LogGroup:
-    Value: !Ref Logs
-"#
-    )
-}
+use infra_agent_tests::{inbox, log_group_template, unique_stack, Backend, Started};
 
 fn request(stack: &StackKey, from: Env, to: Env) -> PromotionRequest {
     PromotionRequest {
@@ -65,7 +39,9 @@ fn target(request: &PromotionRequest, execution_arn: String) -> Started {
 /// Deployed (and verified) in dev.
 async fn deployed_in_dev(backend: &Backend, prefix: &str) -> (StackKey, Started) {
     let stack = unique_stack(prefix);
-    let started = backend.start(&stack, &template(365), "1.0.0").await;
+    let started = backend
+        .start(&stack, &log_group_template(365, true), "1.0.0")
+        .await;
     let ended = backend.approve_via_link(&started, "Ada").await;
     assert_eq!(ended.status, "SUCCEEDED", "{ended:?}");
     (stack, started)
@@ -192,7 +168,13 @@ async fn refused_promotions_give_every_reason_before_any_change() {
 
     // A deployment waits for approval in tst: the target is locked.
     let waiting = backend
-        .start_in(Env::Tst, &stack, &template(365), "0.9.0", None)
+        .start_in(
+            Env::Tst,
+            &stack,
+            &log_group_template(365, true),
+            "0.9.0",
+            None,
+        )
         .await;
     let message = backend.awaiting_approval(&waiting).await;
     refused(

@@ -6,34 +6,7 @@ use infra_agent_core::contract::deploy::DeploymentKind;
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::deploy::rollback::{rollback_request, rollback_target};
 use infra_agent_core::naming::{new_execution_name, Env};
-use infra_agent_tests::{inbox, unique_stack, Backend};
-
-/// A log group kept `{days}` days, with the stack tags.
-fn template(days: u32, owner_tag: bool) -> String {
-    let owner = if owner_tag {
-        "\n        - { Key: Owner, Value: !Ref Owner }"
-    } else {
-        ""
-    };
-    format!(
-        r#"AWSTemplateFormatVersion: "2010-09-09"
-Parameters:
-  Environment: {{ Type: String }}
-  Owner: {{ Type: String }}
-  SecurityLevel: {{ Type: String }}
-  IaCVersion: {{ Type: String }}
-Resources:
-  Logs:
-    Type: AWS::Logs::LogGroup
-    Properties:
-      RetentionInDays: {days}
-      Tags:
-        - {{ Key: Environment, Value: !Ref Environment }}{owner}
-        - {{ Key: SecurityLevel, Value: !Ref SecurityLevel }}
-        - {{ Key: IaC_Version, Value: !Ref IaCVersion }}
-"#
-    )
-}
+use infra_agent_tests::{inbox, log_group_template, unique_stack, Backend};
 
 /// The stack's log group retention, as CloudWatch Logs reports it.
 fn retention(backend: &Backend, stack_name: &str) -> String {
@@ -47,14 +20,18 @@ fn retention(backend: &Backend, stack_name: &str) -> String {
 async fn a_rollback_shows_what_it_reverts_restores_v1_and_links_back_to_it() {
     let backend = Backend::connect().await;
     let stack = unique_stack("rollb");
-    let v1 = backend.start(&stack, &template(365, true), "1.0.0").await;
+    let v1 = backend
+        .start(&stack, &log_group_template(365, true), "1.0.0")
+        .await;
     assert_eq!(
         backend.approve_via_link(&v1, "Ada").await.status,
         "SUCCEEDED"
     );
     // Deployment ids order to the second; the emulator finishes a deployment within one.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let v2 = backend.start(&stack, &template(400, true), "2.0.0").await;
+    let v2 = backend
+        .start(&stack, &log_group_template(400, true), "2.0.0")
+        .await;
     assert_eq!(
         backend.approve_via_link(&v2, "Ada").await.status,
         "SUCCEEDED"
@@ -116,7 +93,9 @@ async fn a_rollback_shows_what_it_reverts_restores_v1_and_links_back_to_it() {
 async fn a_version_todays_policy_refuses_is_not_returned_to() {
     let backend = Backend::connect().await;
     let stack = unique_stack("rbpol");
-    let current = backend.start(&stack, &template(365, true), "2.0.0").await;
+    let current = backend
+        .start(&stack, &log_group_template(365, true), "2.0.0")
+        .await;
     assert_eq!(
         backend.approve_via_link(&current, "Ada").await.status,
         "SUCCEEDED"
@@ -130,7 +109,7 @@ async fn a_version_todays_policy_refuses_is_not_returned_to() {
         .put_template(
             backend.pipeline.settings.template_bucket().unwrap(),
             &stack,
-            &template(365, false),
+            &log_group_template(365, false),
         )
         .await
         .unwrap();

@@ -579,6 +579,37 @@ pub fn vpc_template(replacements: &BTreeMap<&str, &str>) -> String {
     text
 }
 
+/// A stack of one log group kept `days` days, with the stack tags (the `Owner` tag left out when
+/// `owner_tag` is false, as a version from before that tag was required) and its name as output.
+pub fn log_group_template(days: u32, owner_tag: bool) -> String {
+    let owner = if owner_tag {
+        "\n        - { Key: Owner, Value: !Ref Owner }"
+    } else {
+        ""
+    };
+    format!(
+        r#"AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Environment: {{ Type: String }}
+  Owner: {{ Type: String }}
+  SecurityLevel: {{ Type: String }}
+  IaCVersion: {{ Type: String }}
+Resources:
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      RetentionInDays: {days}
+      Tags:
+        - {{ Key: Environment, Value: !Ref Environment }}{owner}
+        - {{ Key: SecurityLevel, Value: !Ref SecurityLevel }}
+        - {{ Key: IaC_Version, Value: !Ref IaCVersion }}
+Outputs:
+  LogGroup:
+    Value: !Ref Logs
+"#
+    )
+}
+
 /// Path of a Python tool in the project's virtualenv.
 pub fn venv_tool(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

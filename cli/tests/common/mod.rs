@@ -46,3 +46,47 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// A run of `infra-agent` that asks for approvals along the way.
+#[allow(dead_code)] // not every test binary follows a run through its approvals
+pub struct ApprovedRun {
+    /// stdout and the exit status (stderr was read line by line: see `lines`).
+    pub output: Output,
+    /// What it printed on stderr, line by line.
+    pub lines: Vec<String>,
+    /// Every approval it announced, in order, each given as soon as it was asked for.
+    pub approvals: Vec<String>,
+}
+
+/// Runs `infra-agent` and gives each approval it announces on stderr ("… waits for approval
+/// <id>: …") as local identity `approver`, through the CLI, while the run goes on.
+#[allow(dead_code)] // not every test binary follows a run through its approvals
+pub fn run_approving(args: &[&str]) -> ApprovedRun {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut run = command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start infra-agent");
+    let progress = BufReader::new(run.stderr.take().expect("stderr"));
+    let mut lines = Vec::new();
+    let mut approvals = Vec::new();
+    for line in progress.lines() {
+        let line = line.expect("read progress");
+        if let Some((_, rest)) = line.split_once("waits for approval ") {
+            let approval = rest.split(':').next().unwrap_or_default().trim();
+            let approved = cli_as("approver", &["approve", approval]);
+            assert!(approved.status.success(), "{}", text(&approved));
+            approvals.push(approval.to_string());
+        }
+        lines.push(line);
+    }
+    let output = run.wait_with_output().expect("infra-agent ends");
+    ApprovedRun {
+        output,
+        lines,
+        approvals,
+    }
+}
