@@ -440,11 +440,14 @@ async fn follow_from(
             .store
             .deployment(env, stack.as_str(), deployment_id)
             .await?;
+        // One read of the stack's events per poll at most.
+        let mut streamed = false;
         for (name, at) in events.iter().skip(shown) {
             eprint_line(format!("  → {name} (+{at:.1}s)"));
             // The resources right under the state that executes them.
             if let (true, Some(record)) = (EXECUTING_STATES[0] == name, &record) {
                 stream_resource_events(backend, record, &mut resource_events).await?;
+                streamed = true;
             }
         }
         shown = shown.max(events.len());
@@ -464,7 +467,7 @@ async fn follow_from(
         let executing = events
             .iter()
             .any(|(name, _)| EXECUTING_STATES.contains(&name.as_str()));
-        if let (true, Some(record)) = (executing, &record) {
+        if let (true, false, Some(record)) = (executing, streamed, &record) {
             stream_resource_events(backend, record, &mut resource_events).await?;
         }
         // Announced only while the approval is still pending: once decided, the record may say

@@ -232,15 +232,7 @@ pub(crate) async fn scan(
                 .map(|r| r.drift),
             None => None,
         };
-        let drift = drift.unwrap_or_else(|| StackDrift {
-            status: result.status,
-            ..StackDrift::skipped(
-                env,
-                result.stack.clone(),
-                infra_agent_core::naming::stack_name(env, &result.stack),
-                result.reason.clone().unwrap_or_default(),
-            )
-        });
+        let drift = drift.unwrap_or_else(|| result.as_drift(env));
         views.push(StackView::of(drift, result.checked_at.clone()));
     }
     let view = ScanView {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use infra_agent_core::catalog::Catalog;
 use infra_agent_core::contract::promote::PromotionRequest;
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::contract::CONTRACT_VERSION;
@@ -63,9 +64,13 @@ pub async fn promote(
         return promote_all(backend, &args, format).await;
     }
     let stack: StackKey = args.stack.as_deref().unwrap_or_default().parse()?;
-    Ok(promote_one(backend, &args, &stack, args.wait, format)
-        .await?
-        .0)
+    // A stack outside the catalog has no wiring to read.
+    let catalog = super::deploy::load_catalog(&args.catalog).ok();
+    Ok(
+        promote_one(backend, &args, catalog.as_ref(), &stack, args.wait, format)
+            .await?
+            .0,
+    )
 }
 
 /// How one stack of `promote --all` went.
@@ -117,7 +122,8 @@ async fn promote_all(
             }
             eprint_line(format!("Wave {}: {stack}", index + 1));
             // Each stack is followed to its end: the next wave reads its outputs.
-            let (code, record) = promote_one(backend, args, stack, true, Format::Table).await?;
+            let (code, record) =
+                promote_one(backend, args, Some(&catalog), stack, true, Format::Table).await?;
             result.promotion_id = record.as_ref().map(|r| r.promotion_id.clone());
             result.outcome = match (&record, code == ExitCode::SUCCESS) {
                 (Some(r), _) if r.status == PromotionStatus::Refused => "REFUSED",
@@ -171,18 +177,20 @@ async fn promote_all(
     })
 }
 
-/// Promotes one stack; the exit code and the promotion's record.
+/// Promotes one stack, wired in the target as `catalog` says; the exit code and the
+/// promotion's record.
 async fn promote_one(
     backend: &Backend,
     args: &PromoteArgs,
+    catalog: Option<&Catalog>,
     stack: &StackKey,
     wait: bool,
     format: Format,
 ) -> anyhow::Result<(ExitCode, Option<PromotionRecord>)> {
     let stack = stack.clone();
-    let parameters = match super::deploy::load_catalog(&args.catalog) {
-        Ok(catalog) if catalog.stack(&stack).is_some() => {
-            super::deploy::wired_parameters(backend, &catalog, args.to, &stack).await?
+    let parameters = match catalog {
+        Some(catalog) if catalog.stack(&stack).is_some() => {
+            super::deploy::wired_parameters(backend, catalog, args.to, &stack).await?
         }
         _ => Default::default(),
     };

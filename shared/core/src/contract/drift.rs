@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::drift::StackDriftStatus;
-use crate::naming::{Env, StackKey};
+use crate::drift::{StackDrift, StackDriftStatus};
+use crate::naming::{stack_name, Env, StackKey};
 
 /// The machine's input. The schedule sends `{"env": "prd"}`; the CLI names stacks and itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +91,22 @@ pub struct StackCheckResult {
     pub checked_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl StackCheckResult {
+    /// The stack's drift as this result states it (status and reason, no resources): for a
+    /// stack whose drift record is not read, or that wrote none.
+    pub fn as_drift(&self, env: Env) -> StackDrift {
+        StackDrift {
+            status: self.status,
+            ..StackDrift::skipped(
+                env,
+                self.stack.clone(),
+                stack_name(env, &self.stack),
+                self.reason.clone().unwrap_or_default(),
+            )
+        }
+    }
 }
 
 /// The scan's end: counts by outcome and whether people were told.

@@ -394,15 +394,7 @@ pub async fn finish(
             results
                 .iter()
                 .filter(|r| r.drifted_resources == 0 && r.status != StackDriftStatus::InSync)
-                .map(|r| StackDrift {
-                    status: r.status,
-                    ..StackDrift::skipped(
-                        plan.env,
-                        r.stack.clone(),
-                        stack_name(plan.env, &r.stack),
-                        r.reason.clone().unwrap_or_default(),
-                    )
-                }),
+                .map(|r| r.as_drift(plan.env)),
         );
         if let Some((subject, body)) = scan_notification(plan.env, &plan.scan_id, &drifts) {
             let notification = Notification {
