@@ -42,6 +42,21 @@ pub struct EnvironmentConfig {
     pub approvers_required_over_budget: u32,
     pub monthly_budget_usd: u32,
     pub parameters: BTreeMap<String, String>,
+    /// Approvals posted to Slack, where the environment has a `[slack]` table; without one,
+    /// approvers are told by e-mail (SNS) only.
+    #[serde(default)]
+    pub slack: Option<SlackSettings>,
+}
+
+/// An environment's Slack approvals (`[slack]` in its env file).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSettings {
+    /// The channel approval messages go to (`#name` or a channel id), when the pipeline posts
+    /// with a bot token; an incoming webhook posts to its own channel.
+    pub channel: String,
+    /// Slack user ids (`U…`/`W…`) whose Approve and Reject buttons count in this environment.
+    pub approvers: Vec<String>,
 }
 
 impl EnvironmentConfig {
@@ -82,6 +97,24 @@ impl EnvironmentConfig {
             return Err(invalid(
                 "approvers must list at least one IAM ARN pattern: nobody could approve".into(),
             ));
+        }
+        if let Some(slack) = &config.slack {
+            let channel = slack.channel.trim();
+            if channel.is_empty() || channel.contains(char::is_whitespace) {
+                return Err(invalid(format!(
+                    "slack.channel '{}' must be a channel name (#name) or id",
+                    slack.channel
+                )));
+            }
+            if let Some(bad) = slack
+                .approvers
+                .iter()
+                .find(|id| !crate::approval::slack::is_user_id(id))
+            {
+                return Err(invalid(format!(
+                    "slack.approvers: '{bad}' is not a Slack user id (U… or W…; Slack shows it under the profile's ⋮ › Copy member ID)"
+                )));
+            }
         }
         if config.approvers_required == 0 || config.approvers_required_over_budget == 0 {
             return Err(invalid(
@@ -206,6 +239,26 @@ mod tests {
         let msg = err.to_string();
         assert!(
             msg.contains("dev.toml") && msg.contains("approver pattern '*'"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn slack_is_optional_and_its_approvers_must_be_user_ids() {
+        let start = DEV.find("[slack]").expect("dev posts to Slack");
+        let without = EnvironmentConfig::parse("dev.toml", &DEV[..start], Env::Dev).unwrap();
+        assert_eq!(without.slack, None);
+        let with = EnvironmentConfig::builtin(Env::Dev).unwrap();
+        assert!(with.slack.is_some_and(|s| !s.approvers.is_empty()));
+
+        let bad = format!(
+            "{}[slack]\nchannel = \"#deploys\"\napprovers = [\"@alice\"]\n",
+            &DEV[..start]
+        );
+        let err = EnvironmentConfig::parse("dev.toml", &bad, Env::Dev).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("dev.toml") && msg.contains("'@alice' is not a Slack user id"),
             "{msg}"
         );
     }

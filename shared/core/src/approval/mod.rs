@@ -9,4 +9,5 @@ pub mod link;
 pub mod message;
 pub mod page;
 pub mod rules;
+pub mod slack;
 pub mod text;
