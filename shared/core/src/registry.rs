@@ -24,6 +24,8 @@ pub enum Function {
     DriftCheck,
     /// The promote machine's checks before a promotion, and its record after.
     Promote,
+    /// Subscribed to the approval topic: posts approvals (and drift reports) to Slack.
+    SlackNotify,
 }
 
 /// How a function URL authenticates its callers (its `AuthType`).
@@ -54,7 +56,7 @@ impl UrlAuth {
 }
 
 impl Function {
-    pub const ALL: [Function; 11] = [
+    pub const ALL: [Function; 12] = [
         Function::Validate,
         Function::CreateChangeSet,
         Function::CostEstimate,
@@ -66,6 +68,7 @@ impl Function {
         Function::Environment,
         Function::DriftCheck,
         Function::Promote,
+        Function::SlackNotify,
     ];
 
     /// The step's name: the crate under `functions/` and the name in its errors.
@@ -82,6 +85,7 @@ impl Function {
             Function::Environment => "environment",
             Function::DriftCheck => "drift-check",
             Function::Promote => "promote",
+            Function::SlackNotify => "slack-notify",
         }
     }
 
@@ -104,6 +108,7 @@ impl Function {
             Function::Environment => "${EnvironmentFunctionArn}",
             Function::DriftCheck => "${DriftCheckFunctionArn}",
             Function::Promote => "${PromoteFunctionArn}",
+            Function::SlackNotify => "${SlackNotifyFunctionArn}",
         }
     }
 
@@ -122,7 +127,8 @@ impl Function {
             | Function::Record
             | Function::Environment
             | Function::DriftCheck
-            | Function::Promote => None,
+            | Function::Promote
+            | Function::SlackNotify => None,
         }
     }
 

@@ -38,8 +38,19 @@ pub fn request(step: &'static str, event: Value) -> Result<HttpRequest, StepErro
         .and_then(|a| a.iam)
         .and_then(|iam| iam.user_arn)
         .filter(|arn| !arn.is_empty());
+    let headers = event
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect();
     Ok(HttpRequest {
         method,
+        headers,
         path: event.raw_path.unwrap_or_default(),
         query: parse_form(event.raw_query_string.as_deref().unwrap_or("")),
         body,

@@ -68,12 +68,14 @@ pub fn wire_approval(adapters: &impl Adapters) -> Pipeline {
     }
 }
 
-/// The link's page decides, resumes the waiting execution and lists the stored report.
+/// The link's page decides, resumes the waiting execution and lists the stored report; Slack's
+/// buttons decide here too, and are answered through Slack.
 pub fn wire_approval_link(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
         store: adapters.store(),
         executions: adapters.executions(),
         templates: adapters.templates(),
+        chat: adapters.chat(),
         ..Pipeline::unwired(adapters.settings())
     }
 }
@@ -82,6 +84,15 @@ pub fn wire_approval_decision(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
         store: adapters.store(),
         executions: adapters.executions(),
+        ..Pipeline::unwired(adapters.settings())
+    }
+}
+
+/// Slack notify reads the approval it announces, posts it and records that it did.
+pub fn wire_slack_notify(adapters: &impl Adapters) -> Pipeline {
+    Pipeline {
+        store: adapters.store(),
+        chat: adapters.chat(),
         ..Pipeline::unwired(adapters.settings())
     }
 }
@@ -150,6 +161,7 @@ pub fn wire(function: Function, adapters: &impl Adapters) -> Pipeline {
         Function::Environment => wire_environment(adapters),
         Function::DriftCheck => wire_drift_check(adapters),
         Function::Promote => wire_promote(adapters),
+        Function::SlackNotify => wire_slack_notify(adapters),
     }
 }
 
@@ -167,6 +179,7 @@ pub fn handler(function: Function) -> Handler {
         Function::Environment => environment,
         Function::DriftCheck => drift_check,
         Function::Promote => promote,
+        Function::SlackNotify => slack_notify,
     }
 }
 
@@ -199,6 +212,14 @@ pub fn approval(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
 }
 
 /// The approval link's page, behind its function URL (AuthType NONE).
+/// Approval topic messages (SNS), posted to Slack.
+pub fn slack_notify(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
+    Box::pin(async move {
+        let event: steps::slack::SnsEvent = decode(Function::SlackNotify.step(), event)?;
+        encode(steps::slack::notify(pipeline, event).await?)
+    })
+}
+
 pub fn approval_link(pipeline: &Pipeline, event: Value) -> StepFuture<'_> {
     Box::pin(async move {
         let request = function_url::request(Function::ApprovalLink.step(), event)?;

@@ -20,6 +20,9 @@ pub const VAR_CLOUDFORMATION_ROLE: &str = "INFRA_AGENT_CLOUDFORMATION_ROLE";
 /// The installed catalog bundle, `s3://<artifact bucket>/catalog/<sha256>.json`: what executions
 /// started from the console deploy.
 pub const VAR_CATALOG: &str = "INFRA_AGENT_CATALOG";
+/// The pipeline's Slack secret (the app's signing secret and bot token or webhook), read on
+/// each use by the functions that post to Slack or answer its buttons.
+pub const VAR_SLACK_SECRET: &str = "INFRA_AGENT_SLACK_SECRET";
 /// The decision endpoint's URL (its function URL, AuthType AWS_IAM), where `infra-agent
 /// approve|reject` send decisions. Clients read it; no function needs it.
 pub const VAR_DECISION_URL: &str = "INFRA_AGENT_DECISION_URL";
@@ -40,6 +43,8 @@ pub struct PipelineSettings {
     pub cloudformation_role: Option<String>,
     /// `VAR_CATALOG`, its hash read from its content-addressed key.
     pub catalog: Option<TemplateRef>,
+    /// `VAR_SLACK_SECRET`: the Slack secret's ARN or name.
+    pub slack_secret: Option<String>,
 }
 
 impl std::fmt::Debug for PipelineSettings {
@@ -111,6 +116,7 @@ impl PipelineSettings {
                 Some(location) => Some(catalog_ref(&location)?),
                 None => None,
             },
+            slack_secret: get(VAR_SLACK_SECRET),
         })
     }
 

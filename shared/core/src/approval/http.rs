@@ -13,6 +13,8 @@ pub struct HttpRequest {
     pub query: BTreeMap<String, String>,
     /// The body of a POST: a form (`application/x-www-form-urlencoded`) or JSON.
     pub body: String,
+    /// Request headers, names lower-cased (repeated headers joined by commas, as AWS hands them).
+    pub headers: BTreeMap<String, String>,
     /// The caller's IAM ARN, when IAM authenticated the request (a function URL whose AuthType is
     /// `AWS_IAM` puts it in `requestContext.authorizer.iam.userArn`); none through any other URL.
     pub caller: Option<String>,
@@ -36,6 +38,13 @@ const SECURITY_HEADERS: [(&str, &str); 3] = [
     ),
 ];
 
+impl HttpRequest {
+    /// A header's value; `name` in lower case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
 impl HttpResponse {
     /// An HTML page.
     pub fn page(status: u16, body: String) -> Self {
@@ -43,6 +52,15 @@ impl HttpResponse {
             status,
             content_type: "text/html; charset=utf-8",
             body,
+        }
+    }
+
+    /// Plain text, for programs that show it as it is (Slack).
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        HttpResponse {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into(),
         }
     }
 

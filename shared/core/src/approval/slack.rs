@@ -31,6 +31,143 @@ const MAX_SECTION_CHARS: usize = 2900;
 const MAX_HEADER_CHARS: usize = 150;
 const MAX_LISTED: usize = 15;
 
+/// Slack's Web API, unless the secret names another (GovSlack's `https://slack-gov.com/api`).
+pub const DEFAULT_API_URL: &str = "https://slack.com/api";
+/// Where Slack's `response_url`s point, whatever the workspace.
+const RESPONSE_HOSTS: [&str; 2] = ["https://hooks.slack.com/", "https://hooks.slack-gov.com/"];
+
+/// The Slack app's credentials, as the pipeline's Slack secret holds them (JSON):
+/// `{"signing_secret": "…", "bot_token": "xoxb-…"}` or `{"signing_secret": "…",
+/// "webhook_url": "https://hooks.slack.com/services/…"}`, optionally with `"api_url"`.
+/// `Debug` shows none of them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SlackCredentials {
+    /// Verifies the buttons' requests.
+    pub signing_secret: String,
+    pub delivery: Delivery,
+    /// The Web API's base URL (`chat.postMessage` is below it).
+    pub api_url: String,
+}
+
+/// How messages are posted.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// `chat.postMessage` with a bot token (`xoxb-…`), to the environment's channel.
+    BotToken(String),
+    /// An incoming webhook, which posts to the channel it was made for.
+    Webhook(String),
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Delivery::BotToken(_) => "BotToken(<redacted>)",
+            Delivery::Webhook(_) => "Webhook(<redacted>)",
+        })
+    }
+}
+
+impl std::fmt::Debug for SlackCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackCredentials")
+            .field("delivery", &self.delivery)
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretFields {
+    #[serde(default)]
+    signing_secret: Option<String>,
+    #[serde(default)]
+    bot_token: Option<String>,
+    #[serde(default)]
+    webhook_url: Option<String>,
+    #[serde(default)]
+    api_url: Option<String>,
+}
+
+impl SlackCredentials {
+    /// Reads the secret's value. `{}` (as the pipeline's template creates it) is Slack not set
+    /// up: `None`. A half-filled secret is an error naming what is missing, never a value.
+    pub fn from_secret(text: &str) -> Result<Option<SlackCredentials>, String> {
+        let fields: SecretFields = serde_json::from_str(text).map_err(|e| {
+            format!("the Slack secret is not the expected JSON object (signing_secret, bot_token or webhook_url, api_url): {e}")
+        })?;
+        let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let (secret, token, webhook) = (
+            given(fields.signing_secret),
+            given(fields.bot_token),
+            given(fields.webhook_url),
+        );
+        if secret.is_none() && token.is_none() && webhook.is_none() {
+            return Ok(None);
+        }
+        let signing_secret = secret.ok_or("the Slack secret has no signing_secret")?;
+        let delivery = match (token, webhook) {
+            (Some(token), None) => Delivery::BotToken(token),
+            (None, Some(url)) if secure(&url) => Delivery::Webhook(url),
+            (None, Some(_)) => {
+                return Err("the Slack secret's webhook_url must be an https URL".into())
+            }
+            (Some(_), Some(_)) => {
+                return Err("the Slack secret has both bot_token and webhook_url: keep one".into())
+            }
+            (None, None) => {
+                return Err("the Slack secret has neither bot_token nor webhook_url".into())
+            }
+        };
+        let api_url = given(fields.api_url)
+            .unwrap_or_else(|| DEFAULT_API_URL.to_string())
+            .trim_end_matches('/')
+            .to_string();
+        if !secure(&api_url) {
+            return Err("the Slack secret's api_url must be an https URL".into());
+        }
+        Ok(Some(SlackCredentials {
+            signing_secret,
+            delivery,
+            api_url,
+        }))
+    }
+
+    /// Whether a click's `response_url` may be called: Slack's response hosts, or the host the
+    /// secret's own API URL or webhook is on. A request is verified before this is asked; this
+    /// keeps even a signed payload from sending the pipeline's answers anywhere else.
+    pub fn may_respond_to(&self, response_url: &str) -> bool {
+        let own = [
+            Some(self.api_url.as_str()),
+            match &self.delivery {
+                Delivery::Webhook(url) => Some(url.as_str()),
+                Delivery::BotToken(_) => None,
+            },
+        ];
+        RESPONSE_HOSTS.iter().any(|h| response_url.starts_with(h))
+            || own.into_iter().flatten().filter_map(origin).any(|o| {
+                response_url
+                    .strip_prefix(o)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+    }
+}
+
+/// HTTPS, or plain HTTP to this machine's loopback address (a Slack stand-in for local runs):
+/// tokens and answers never cross a network in the clear.
+fn secure(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://127.0.0.1:")
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<&str> {
+    let after_scheme = url.find("://")? + 3;
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    Some(&url[..end])
+}
+
 /// Why a request is not believed to come from Slack.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlackRefusal {
@@ -105,6 +242,9 @@ pub struct Interaction {
     pub actions: Vec<Action>,
     #[serde(default)]
     pub response_url: Option<String>,
+    /// The message the button is on, as Slack sends it back.
+    #[serde(default)]
+    pub message: Option<Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +278,17 @@ impl Interaction {
             matches!(a.action_id.as_str(), APPROVE | REJECT)
                 .then(|| (a.action_id.as_str(), a.value.as_deref().unwrap_or("")))
         })
+    }
+
+    /// The approval page the clicked message links to (its View button).
+    pub fn view_url(&self) -> Option<&str> {
+        self.message.as_ref()?["blocks"]
+            .as_array()?
+            .iter()
+            .filter_map(|b| b["elements"].as_array())
+            .flatten()
+            .find(|e| e["action_id"] == VIEW)?["url"]
+            .as_str()
     }
 
     /// How the approver is recorded: Slack's handle and user id, so the audit trail names the
@@ -291,7 +442,7 @@ fn button(action_id: &str, text: &str, value: &str) -> Value {
 /// The approval message: the change, and Approve (primary), Reject (danger, confirmed) and View
 /// (the approval page) buttons. Where links may not approve (prd), there is no Approve button and
 /// the message says how to approve under IAM with MFA.
-pub fn approval_message(approval: &ApprovalRecord, page_url: &str) -> Value {
+pub fn approval_message(approval: &ApprovalRecord, page_url: Option<&str>) -> Value {
     let mut blocks = change_blocks(approval);
     let mut approve = button(APPROVE, "Approve", &approval.approval_id);
     approve["style"] = json!("primary");
@@ -307,18 +458,21 @@ pub fn approval_message(approval: &ApprovalRecord, page_url: &str) -> Value {
         "deny": plain("Cancel"),
         "style": "danger",
     });
-    let mut view = json!({
-        "type": "button",
-        "action_id": VIEW,
-        "text": plain("View"),
-        "url": page_url,
+    let view = page_url.map(|url| {
+        json!({
+            "type": "button",
+            "action_id": VIEW,
+            "text": plain("View"),
+            "url": url,
+            "accessibility_label": "Open the approval page",
+        })
     });
-    view["accessibility_label"] = json!("Open the approval page");
-    let elements = if links_may_approve(approval.env) {
-        vec![approve, reject, view]
+    let mut elements = if links_may_approve(approval.env) {
+        vec![approve, reject]
     } else {
-        vec![reject, view]
+        vec![reject]
     };
+    elements.extend(view);
     blocks.push(json!({"type": "actions", "block_id": "decision", "elements": elements}));
     let mut footer = format!(
         "Approval `{}` · expires {}",
@@ -344,7 +498,7 @@ fn clock_time(at: &str) -> String {
 /// The message as a decision leaves it, sent through `response_url` to replace the original:
 /// the change as it was, who decided and when, and no buttons. While more approvers are needed
 /// the buttons stay, with who approved so far.
-pub fn decided_message(approval: &ApprovalRecord, page_url: &str, by: &str) -> Value {
+pub fn decided_message(approval: &ApprovalRecord, page_url: Option<&str>, by: &str) -> Value {
     let outcome = match approval.status {
         ApprovalStatus::Pending => {
             let mut message = approval_message(approval, page_url);
@@ -518,6 +672,68 @@ mod tests {
     }
 
     #[test]
+    fn the_secret_reads_as_not_set_up_bot_token_or_webhook() {
+        assert_eq!(SlackCredentials::from_secret("{}"), Ok(None));
+        let bot =
+            SlackCredentials::from_secret(r#"{"signing_secret": "s", "bot_token": "xoxb-1"}"#)
+                .unwrap()
+                .unwrap();
+        assert_eq!(bot.delivery, Delivery::BotToken("xoxb-1".into()));
+        assert_eq!(bot.api_url, DEFAULT_API_URL);
+        assert!(!format!("{bot:?}").contains("xoxb"));
+        let hook = SlackCredentials::from_secret(
+            r#"{"signing_secret": "s", "webhook_url": "https://hooks.slack.com/services/T/B/x"}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(matches!(hook.delivery, Delivery::Webhook(_)));
+        for (bad, says) in [
+            (r#"{"bot_token": "xoxb-1"}"#, "no signing_secret"),
+            (
+                r#"{"signing_secret": "s"}"#,
+                "neither bot_token nor webhook_url",
+            ),
+            (
+                r#"{"signing_secret": "s", "bot_token": "x", "webhook_url": "https://h"}"#,
+                "both",
+            ),
+            (
+                r#"{"signing_secret": "s", "webhook_url": "http://evil"}"#,
+                "https",
+            ),
+            (
+                r#"{"signing_secret": "s", "bot_token": "t", "api_url": "http://slack.example/api"}"#,
+                "https",
+            ),
+            (r#"{"signing_secret": "s", "token": "x"}"#, "unknown field"),
+        ] {
+            let err = SlackCredentials::from_secret(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(!err.contains("xoxb"), "{err}");
+        }
+    }
+
+    #[test]
+    fn answers_go_only_to_slack_s_response_hosts_or_the_secret_s_own_host() {
+        let gov = SlackCredentials::from_secret(
+            r#"{"signing_secret": "s", "bot_token": "t", "api_url": "https://slack-gov.com/api/"}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(gov.api_url, "https://slack-gov.com/api");
+        assert!(gov.may_respond_to("https://hooks.slack.com/actions/T/1/x"));
+        assert!(gov.may_respond_to("https://slack-gov.com/actions/1"));
+        for bad in [
+            "https://hooks.slack.com.evil.example/actions",
+            "https://slack-gov.com.evil.example/x",
+            "http://169.254.169.254/latest/meta-data",
+            "https://evil.example/https://hooks.slack.com/",
+        ] {
+            assert!(!gov.may_respond_to(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn user_ids_are_slack_s_shape() {
         assert!(is_user_id("U024BE7LH"));
         assert!(is_user_id("W012A3CDE"));
@@ -564,7 +780,7 @@ mod tests {
 
     #[test]
     fn the_message_shows_the_change_and_offers_approve_reject_and_view() {
-        let message = approval_message(&approval(Env::Dev), "https://link/approvals/x?sig=1");
+        let message = approval_message(&approval(Env::Dev), Some("https://link/approvals/x?sig=1"));
         let text = message.to_string();
         for expected in [
             "infra-agent-dev-vpc",
@@ -606,7 +822,7 @@ mod tests {
 
     #[test]
     fn in_prd_the_message_can_reject_but_says_to_approve_with_the_cli() {
-        let message = approval_message(&approval(Env::Prd), "https://link");
+        let message = approval_message(&approval(Env::Prd), Some("https://link"));
         assert_eq!(buttons(&message), ["reject", "view"]);
         assert!(message
             .to_string()
@@ -619,7 +835,7 @@ mod tests {
         decided.status = ApprovalStatus::Approved;
         decided.approver = Some("@ada (Slack U024BE7LH)".into());
         decided.decided_at = Some("2027-01-15T14:05:09Z".into());
-        let message = decided_message(&decided, "https://link", "ignored");
+        let message = decided_message(&decided, Some("https://link"), "ignored");
         assert_eq!(message["replace_original"], true);
         assert!(buttons(&message).is_empty());
         let text = message.to_string();
@@ -634,7 +850,7 @@ mod tests {
         let mut voted = approval(Env::Tst);
         voted.required_approvers = 2;
         voted.approved_by = vec!["@ada (Slack U024BE7LH)".into()];
-        let message = decided_message(&voted, "https://link", "@ada");
+        let message = decided_message(&voted, Some("https://link"), "@ada");
         assert_eq!(buttons(&message), ["approve", "reject", "view"]);
         assert!(message
             .to_string()
@@ -663,7 +879,7 @@ mod tests {
     fn long_change_lists_are_cut_with_a_pointer_to_the_page() {
         let mut big = approval(Env::Dev);
         big.summary_lines = (0..40).map(|i| format!("Add Resource{i}")).collect();
-        let text = approval_message(&big, "u").to_string();
+        let text = approval_message(&big, None).to_string();
         assert!(text.contains("… and 25 more (View shows all)"));
         assert!(!text.contains("Resource39"));
     }

@@ -10,12 +10,13 @@ pub mod s3;
 pub mod secrets;
 pub mod sfn;
 pub mod sigv4;
+pub mod slack;
 pub mod sns;
 
 use std::sync::Arc;
 
 use crate::ports::{
-    Adapters, Executions, Notifier, Pipeline, PriceSource, StackDrifts, Stacks, Store,
+    Adapters, Chat, Executions, Notifier, Pipeline, PriceSource, StackDrifts, Stacks, Store,
     TemplateStore,
 };
 use crate::settings::PipelineSettings;
@@ -40,6 +41,7 @@ pub fn from_config(config: &aws_config::SdkConfig, settings: PipelineSettings) -
         templates: templates(config),
         executions: executions(config),
         prices: prices(config),
+        chat: chat(config, &settings),
         settings,
     }
 }
@@ -72,9 +74,16 @@ impl Adapters for Aws {
     fn prices(&self) -> Arc<dyn PriceSource> {
         prices(&self.config)
     }
+    fn chat(&self) -> Arc<dyn Chat> {
+        chat(&self.config, &self.settings)
+    }
     fn settings(&self) -> PipelineSettings {
         self.settings.clone()
     }
+}
+
+pub fn chat(config: &aws_config::SdkConfig, settings: &PipelineSettings) -> Arc<dyn Chat> {
+    Arc::new(slack::Slack::new(config, settings.slack_secret.clone()))
 }
 
 pub fn stacks(config: &aws_config::SdkConfig) -> Arc<dyn Stacks> {

@@ -1,6 +1,7 @@
 //! In-memory ports for tests: the store keeps DynamoDB's conditional-write semantics exactly as the
 //! adapter relies on them, so the rules that keep deployments safe are tested without an emulator.
 
+mod chat;
 mod drift;
 mod executions;
 mod notifier;
@@ -19,6 +20,7 @@ use infra_agent_core::cost::PriceSource;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus};
 
+pub use chat::RecordingChat;
 pub use drift::FakeDrift;
 pub use executions::RecordingExecutions;
 pub use notifier::RecordingNotifier;
@@ -27,7 +29,7 @@ pub use store::MemoryStore;
 pub use templates::MemoryTemplates;
 
 use crate::ports::{
-    Adapters, Executions, Notifier, Pipeline, StackDrifts, Stacks, Store, TemplateStore,
+    Adapters, Chat, Executions, Notifier, Pipeline, StackDrifts, Stacks, Store, TemplateStore,
 };
 use crate::settings::PipelineSettings;
 
@@ -40,6 +42,7 @@ pub struct Fakes {
     pub notifier: Arc<RecordingNotifier>,
     pub templates: Arc<MemoryTemplates>,
     pub executions: Arc<RecordingExecutions>,
+    pub chat: Arc<RecordingChat>,
 }
 
 impl Default for Fakes {
@@ -52,6 +55,7 @@ impl Default for Fakes {
             notifier: Arc::default(),
             templates: Arc::default(),
             executions: Arc::default(),
+            chat: Arc::default(),
         }
     }
 }
@@ -71,6 +75,7 @@ impl Fakes {
             templates: self.templates.clone(),
             executions: self.executions.clone(),
             prices: Arc::new(Unreachable),
+            chat: self.chat.clone(),
             settings: settings(),
         }
     }
@@ -98,6 +103,9 @@ impl Adapters for Fakes {
     fn prices(&self) -> Arc<dyn PriceSource> {
         Arc::new(Unreachable)
     }
+    fn chat(&self) -> Arc<dyn Chat> {
+        self.chat.clone()
+    }
     fn settings(&self) -> PipelineSettings {
         settings()
     }
@@ -118,6 +126,9 @@ pub fn settings() -> PipelineSettings {
             "arn:aws:iam::123456789012:role/infra-agent-cloudformation-{env}".into(),
         ),
         catalog: None,
+        slack_secret: Some(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:infra-agent/slack".into(),
+        ),
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a step needs from AWS, as traits: stacks and drift detection (CloudFormation), records (DynamoDB),
-//! notifications (SNS), template storage (S3), waiting executions (Step Functions) and prices.
+//! notifications (SNS), Slack, template storage (S3), waiting executions (Step Functions) and prices.
 //! `crate::aws` implements them with the SDK, `crate::fakes` in memory with the same semantics.
 
+mod chat;
 mod drift;
 mod executions;
 mod notifier;
@@ -12,6 +13,7 @@ mod unused;
 
 use std::sync::Arc;
 
+pub use chat::Chat;
 pub use drift::{DetectionState, StackDrifts, StackResource};
 pub use executions::{Executions, TaskOutcome, TaskResumed};
 pub use infra_agent_core::cost::{PriceCache, PriceSource};
@@ -36,6 +38,8 @@ pub struct Pipeline {
     pub executions: Arc<dyn Executions>,
     /// List prices (the Price List API, us-east-1 whatever the pipeline's region).
     pub prices: Arc<dyn PriceSource>,
+    /// Slack (approval messages and their buttons' answers).
+    pub chat: Arc<dyn Chat>,
     pub settings: PipelineSettings,
 }
 
@@ -49,6 +53,7 @@ pub trait Adapters {
     fn templates(&self) -> Arc<dyn TemplateStore>;
     fn executions(&self) -> Arc<dyn Executions>;
     fn prices(&self) -> Arc<dyn PriceSource>;
+    fn chat(&self) -> Arc<dyn Chat>;
     fn settings(&self) -> PipelineSettings;
 }
 
@@ -63,6 +68,7 @@ impl Pipeline {
             templates: Arc::new(Unused),
             executions: Arc::new(Unused),
             prices: Arc::new(Unused),
+            chat: Arc::new(Unused),
             settings,
         }
     }

@@ -19,9 +19,9 @@ use infra_agent_core::stack::{ChangeSetView, StackEvent, StackState};
 use infra_agent_core::StepError;
 
 use super::{
-    Approvals, AuditTrail, ChangeSetSpec, Deployments, DetectionState, DriftRecords, ExecuteStart,
-    Executions, Locks, Notification, Notifier, Promotions, Runs, StackDrifts, Stacks, TaskOutcome,
-    TaskResumed, TemplateStore,
+    Approvals, AuditTrail, ChangeSetSpec, Chat, Deployments, DetectionState, DriftRecords,
+    ExecuteStart, Executions, Locks, Notification, Notifier, Promotions, Runs, StackDrifts, Stacks,
+    TaskOutcome, TaskResumed, TemplateStore,
 };
 
 /// Stands in for every port a function was not wired with.
@@ -259,6 +259,26 @@ impl PriceCache for Unused {
 impl Notifier for Unused {
     async fn publish(&self, _: &str, _: &Notification) -> Result<Option<String>, StepError> {
         missing("notifications")
+    }
+}
+
+#[async_trait]
+impl Chat for Unused {
+    async fn credentials(
+        &self,
+    ) -> Result<Option<infra_agent_core::approval::slack::SlackCredentials>, StepError> {
+        missing("chat")
+    }
+    async fn post(
+        &self,
+        _: &infra_agent_core::approval::slack::SlackCredentials,
+        _: &str,
+        _: &serde_json::Value,
+    ) -> Result<(), StepError> {
+        missing("chat")
+    }
+    async fn respond(&self, _: &str, _: &serde_json::Value) -> Result<(), StepError> {
+        missing("chat")
     }
 }
 

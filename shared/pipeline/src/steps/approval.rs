@@ -132,6 +132,8 @@ pub async fn request_approval(
                 ("stack".to_string(), request.stack.as_str().to_string()),
                 ("deployment_id".to_string(), request.deployment_id.clone()),
                 ("approval_id".to_string(), approval_id.clone()),
+                // The page's signed link, for the View button of the Slack message.
+                ("approval_url".to_string(), link.clone()),
                 (
                     "exceeds_budget".to_string(),
                     bool_text(record.exceeds_budget),

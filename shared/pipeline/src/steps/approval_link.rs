@@ -16,6 +16,9 @@ use infra_agent_core::records::{ApprovalRecord, ApprovalStatus, DecideError};
 use infra_agent_core::validation::{Finding, ValidationReport};
 
 pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
+    if request.path == super::slack::INTERACTIONS_PATH {
+        return super::slack::interaction(pipeline, &request).await;
+    }
     let Some(approval_id) = request
         .path
         .strip_prefix("/approvals/")
@@ -292,6 +295,7 @@ mod tests {
                 .extend_pairs(form)
                 .finish(),
             caller: None,
+            headers: Default::default(),
         };
         handle(&pipeline, request).await
     }

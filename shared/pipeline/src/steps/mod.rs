@@ -17,5 +17,6 @@ pub mod promote;
 pub mod reconcile;
 #[cfg(test)]
 mod retries;
+pub mod slack;
 pub mod validate;
 pub mod verify;
