@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of twenty-four moto gaps (CloudFormation, Step Functions), for the local backend only.
+"""`moto_server` with fixes of twenty-seven moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -117,6 +117,13 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    client following the operation (the CLI streams them with a count) sees nothing happen. Each
    change's resource gets its `{CREATE,UPDATE,DELETE}_IN_PROGRESS` and `_COMPLETE` events between
    the operation's start and end, as CloudFormation lists them.
+26. `AWS::SNS::Subscription` is not implemented (only a topic's inline `Subscription` is): the
+   stack is created without it and the topic delivers to nobody. It becomes a model that
+   subscribes the endpoint (with its `FilterPolicy`) and unsubscribes it on delete.
+27. A topic's `lambda` subscribers get the message through moto's own Lambda, which runs
+   functions in Docker and drops the message attributes. The message goes to the local Lambda
+   host instead (`Invoke`, InvocationType `Event`, on a thread, as SNS invokes asynchronously),
+   as the SNS event AWS sends, attributes included.
 
 `AWS::SNS::TopicPolicy` and `AWS::S3::BucketPolicy` stay unimplemented: the emulator enforces no
 resource policy, so they are accepted and skipped.
@@ -2142,6 +2149,142 @@ def execute_change_set_with_events(self, change_set_name, stack_name=None):
 
 
 CloudFormationBackend.execute_change_set = execute_change_set_with_events
+
+
+# --- 26. AWS::SNS::Subscription -----------------------------------------------------------------
+
+from moto.sns.models import Subscription as SnsSubscription, sns_backends  # noqa: E402
+
+
+class TopicSubscription(CloudFormationModel):
+    __module__ = "moto.sns.models"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ["Arn"]
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json["Properties"]
+        backend = sns_backends[account_id][region_name]
+        subscription = backend.subscribe(
+            properties["TopicArn"], properties["Endpoint"], properties["Protocol"]
+        )
+        policy = properties.get("FilterPolicy")
+        if policy is not None:
+            backend.set_subscription_attributes(
+                subscription.arn, "FilterPolicy", json.dumps(policy) if isinstance(policy, dict) else policy
+            )
+        return cls(subscription.arn)
+
+    def delete(self, account_id, region_name):
+        sns_backends[account_id][region_name].unsubscribe(self.arn)
+
+
+parsing.get_model_list.cache_clear()
+parsing.get_model_map.cache_clear()
+parsing.get_name_type_map.cache_clear()
+assert "AWS::SNS::Subscription" in parsing.get_model_map(), "patch 26 not registered"
+
+
+# --- 27. SNS delivers to lambda subscribers through the local Lambda host -----------------------
+
+import threading  # noqa: E402
+import urllib.request  # noqa: E402
+
+_sns_log = logging.getLogger("moto_server_patched.sns")
+_original_subscription_publish = SnsSubscription.publish
+
+
+def _invoke_async(function_name, event):
+    url = (
+        f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
+        f"/2015-03-31/functions/{function_name}/invocations"
+    )
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(event).encode(),
+        headers={"Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            body = answer.read().decode(errors="replace")
+            if answer.headers.get("X-Amz-Function-Error"):
+                _sns_log.warning("%s failed on an SNS message: %s", function_name, body[:500])
+    except Exception as e:  # a subscriber's failure never fails the publish
+        _sns_log.warning("SNS could not deliver to %s: %s", function_name, e)
+
+
+def publish_to_lambda_host(
+    self,
+    message,
+    message_id,
+    subject=None,
+    message_attributes=None,
+    group_id=None,
+    deduplication_id=None,
+    message_structure=None,
+):
+    if self.protocol != "lambda":
+        return _original_subscription_publish(
+            self, message, message_id, subject, message_attributes,
+            group_id, deduplication_id, message_structure,
+        )
+    if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(
+        message_attributes, message
+    ):
+        return
+    if message_structure == "json":
+        message = self._parse_message_structure(message, self.protocol)
+    function_name = self.endpoint.split(":")[6]
+    event = {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": self.arn,
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": self.topic.arn,
+                    "Subject": subject,
+                    "Message": message,
+                    "Timestamp": datetime.datetime.now(datetime.timezone.utc).strftime(
+                        "%Y-%m-%dT%H:%M:%S.%fZ"
+                    ),
+                    "MessageAttributes": {
+                        name: {"Type": value["Type"], "Value": value["Value"]}
+                        for name, value in (message_attributes or {}).items()
+                    },
+                },
+            }
+        ]
+    }
+    threading.Thread(target=_invoke_async, args=(function_name, event), daemon=True).start()
+
+
+SnsSubscription.publish = publish_to_lambda_host
 
 
 if __name__ == "__main__":

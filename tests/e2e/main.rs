@@ -15,4 +15,5 @@ mod promote;
 mod redeploy;
 mod reports;
 mod rollback;
+mod slack;
 mod verify;

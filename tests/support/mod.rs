@@ -19,6 +19,8 @@ use infra_agent_pipeline::Pipeline;
 pub use infra_agent_local::identities::{Identities, LocalIdentity};
 pub use infra_agent_local::inbox;
 
+pub mod slack;
+
 /// The local backend as the tests see it.
 pub struct Backend {
     /// The pipeline's ports on the emulator, as the functions see them.

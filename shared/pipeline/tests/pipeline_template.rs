@@ -18,7 +18,8 @@ use infra_agent_core::template::Template;
 use infra_agent_core::validation::{validate_template, ValidationContext};
 use infra_agent_pipeline::functions::wire;
 use infra_agent_pipeline::ports::{
-    Adapters, Executions, Notifier, PriceSource, StackDrifts, Stacks, Store, TemplateStore, Unused,
+    Adapters, Chat, Executions, Notifier, PriceSource, StackDrifts, Stacks, Store, TemplateStore,
+    Unused,
 };
 use infra_agent_pipeline::settings::{PipelineSettings, VAR_APPROVAL_KEY_SECRET};
 use serde_json::Value;
@@ -296,6 +297,9 @@ impl Adapters for Recorder {
     fn prices(&self) -> Arc<dyn PriceSource> {
         self.take("prices")
     }
+    fn chat(&self) -> Arc<dyn Chat> {
+        self.take("chat")
+    }
     fn settings(&self) -> PipelineSettings {
         PipelineSettings::from_lookup(|name| {
             Some(match name {
@@ -333,6 +337,7 @@ fn adapter_sources(port: &str) -> (&'static str, Vec<&'static str>) {
         "templates" => ("s3", vec![include_str!("../src/aws/s3.rs")]),
         "executions" => ("states", vec![include_str!("../src/aws/sfn.rs")]),
         "prices" => ("pricing", vec![include_str!("../src/aws/pricing.rs")]),
+        "chat" => ("secretsmanager", vec![include_str!("../src/aws/slack.rs")]),
         other => panic!("no adapter known for port {other}"),
     }
 }
@@ -421,6 +426,10 @@ fn each_execution_role_allows_exactly_the_actions_its_wired_ports_call() {
             .unwrap_or_default();
         let encrypted = ports.contains("templates") || ports.contains("notifier");
         needed.extend(runtime_actions(&env, encrypted));
+        if ports.contains("chat") {
+            // The Slack secret is encrypted with the pipeline key.
+            needed.insert("kms:Decrypt".into());
+        }
 
         let role = target(&resource["Properties"]["Role"]).unwrap();
         if ports.contains("drift") {
