@@ -79,9 +79,72 @@ pub fn print_line(line: impl AsRef<str>) {
     write_for_people(&inert(line.as_ref()));
 }
 
-/// Prints one line of progress or notes on stderr, made inert.
+/// Prints one line of progress or notes on stderr, made inert (over the spinner, if one shows).
 pub fn eprint_line(line: impl AsRef<str>) {
-    eprintln!("{}", inert(line.as_ref()));
+    let clear = if SPINNER_SHOWN.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        CLEAR_LINE
+    } else {
+        ""
+    };
+    eprintln!("{clear}{}", inert(line.as_ref()));
+}
+
+/// Back to the start of the line, and erase it.
+const CLEAR_LINE: &str = "\r\x1b[2K";
+const SPINNER_FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/// Whether the spinner's line is on screen (the next line written replaces it).
+static SPINNER_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A spinner on stderr's last line while a command waits, only when stderr is a terminal (and
+/// not a dumb one): piped or logged, the output stays plain lines.
+pub struct Spinner {
+    on: bool,
+    frame: usize,
+}
+
+impl Spinner {
+    pub fn new() -> Spinner {
+        use std::io::IsTerminal;
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        Spinner {
+            on: std::io::stderr().is_terminal() && !dumb,
+            frame: 0,
+        }
+    }
+
+    /// Draws the next frame with `text` (what is being waited for).
+    pub fn tick(&mut self, text: &str) {
+        if !self.on {
+            return;
+        }
+        eprint!("{}", spinner_line(self.frame, text));
+        std::io::stderr().flush().ok();
+        SPINNER_SHOWN.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.frame += 1;
+    }
+
+    /// Erases the spinner's line.
+    pub fn clear(&mut self) {
+        if SPINNER_SHOWN.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            eprint!("{CLEAR_LINE}");
+            std::io::stderr().flush().ok();
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// Frame `frame` of the spinner with its text, drawn over the current line.
+fn spinner_line(frame: usize, text: &str) -> String {
+    format!(
+        "{CLEAR_LINE}{} {}",
+        SPINNER_FRAMES[frame % SPINNER_FRAMES.len()],
+        inert(text)
+    )
 }
 
 /// Asks on stderr, leaving the cursor on the line for the answer.
@@ -160,6 +223,22 @@ pub fn cell(value: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_spinner_redraws_its_line_cycling_frames_and_keeps_text_inert() {
+        let first = spinner_line(0, "Wait for approval (3s)");
+        assert_eq!(first, "\r\x1b[2K⠋ Wait for approval (3s)");
+        assert!(spinner_line(1, "x").contains('⠙'));
+        assert_eq!(spinner_line(10, "x"), spinner_line(0, "x"));
+        let hostile = spinner_line(0, "stack\x1b]0;owned\x07\nnext");
+        assert_eq!(
+            hostile.matches('\x1b').count(),
+            1,
+            "only the clear: {hostile:?}"
+        );
+        assert!(!hostile.contains('\n'));
+    }
+
     use super::*;
 
     /// An approver name as an approval link could send it: clear the screen, home the cursor,

@@ -28,6 +28,11 @@ fn a_deployment_shows_each_state_once_its_resources_and_no_stale_approval_line()
     let (output, lines) = (run.output, run.lines);
     let progress = lines.join("\n");
     assert!(output.status.success(), "{progress}");
+    // Not a terminal: plain lines, no spinner redrawing one.
+    assert!(
+        !progress.contains('\r') && !progress.contains('\x1b'),
+        "a spinner outside a terminal: {progress:?}"
+    );
     // stdout is the one JSON document.
     let view: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
@@ -87,4 +92,48 @@ fn a_deployment_shows_each_state_once_its_resources_and_no_stale_approval_line()
     let again = String::from_utf8_lossy(&waited.stderr);
     assert!(again.contains("states passed; now in"), "{again}");
     assert!(!again.contains("→ Validate template"), "{again}");
+}
+
+/// In a terminal (a pseudo-terminal from `script`), a spinner shows the state being waited in,
+/// and every line printed erases it first, so none is left among the lines.
+#[test]
+fn in_a_terminal_a_spinner_shows_the_wait_and_leaves_no_trace_in_the_lines() {
+    let id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let stack = format!("spinner-{:x}", id % 0xfffff);
+    let command = format!(
+        "{} deploy {stack} --env dev --template infra/stacks/vpc.yaml",
+        env!("CARGO_BIN_EXE_infra-agent")
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .current_dir(common::ROOT)
+        .env_remove("TERM")
+        .output()
+        .expect("script(1) runs the CLI in a pseudo-terminal");
+    let shown = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{shown}");
+    assert!(
+        shown.contains("\r\x1b[2K\u{280b} "),
+        "the spinner's first frame: {shown:?}"
+    );
+    // Every printed line starts clean: the spinner is erased before it, not left in it.
+    for line in shown.split("\r\n") {
+        let text = line.rsplit("\x1b[2K").next().unwrap_or(line);
+        assert!(
+            !text.contains(|c| ('\u{2800}'..='\u{28ff}').contains(&c)),
+            "a spinner frame left in a line: {line:?}"
+        );
+    }
+    assert!(shown.contains("AWAITING_APPROVAL"), "{shown}");
+    let approval = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Approval:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no approval id: {shown}"))
+        .to_string();
+    let rejected = common::cli_as("approver", &["reject", &approval]);
+    assert!(rejected.status.success(), "{}", common::text(&rejected));
 }

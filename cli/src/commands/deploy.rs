@@ -424,6 +424,8 @@ async fn follow_from(
     let mut announced = false;
     let mut first = true;
     let mut resource_events = std::collections::BTreeSet::new();
+    let mut spinner = crate::output::Spinner::new();
+    let mut since = (String::new(), std::time::Instant::now());
     loop {
         let events = state_entries(backend, execution_arn).await?;
         if first && !from_start {
@@ -502,6 +504,7 @@ async fn follow_from(
             } else {
                 record
             };
+            spinner.clear();
             show(&record, execution_arn, format)?;
             return Ok(match record.status {
                 DeploymentStatus::Succeeded
@@ -510,7 +513,18 @@ async fn follow_from(
                 _ => ExitCode::FAILURE,
             });
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // While nothing new happens: which state it is in, and for how long.
+        let current = events
+            .last()
+            .map(|(name, _)| name.as_str())
+            .unwrap_or("Starting");
+        if since.0 != current {
+            since = (current.to_string(), std::time::Instant::now());
+        }
+        for _ in 0..4 {
+            spinner.tick(&format!("{current} ({}s)", since.1.elapsed().as_secs()));
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 }
 
