@@ -79,6 +79,7 @@ pub async fn request_approval(
         notes: notes(pipeline, request).await?,
         validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
         validation_report: input.validation.as_ref().and_then(|v| v.report.clone()),
+        cost_report: input.cost.as_ref().and_then(|c| c.report.clone()),
         cost_line: input.cost.as_ref().map(CostReport::headline),
         exceeds_budget,
         required_approvers: required_approvers(&config, exceeds_budget),
