@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::message::finding_line;
 use super::rules::links_may_approve;
 use crate::contract::cost::CostReport;
-use crate::records::ApprovalRecord;
+use crate::cost::Usd;
+use crate::records::{ApprovalKind, ApprovalRecord};
 use crate::validation::{ControlResult, Severity, ValidationReport};
 
 pub fn escape(text: &str) -> String {
@@ -32,7 +33,7 @@ fn layout(title: &str, body: &str) -> String {
 <style>body{{font-family:system-ui,sans-serif;font-size:1rem;line-height:1.4;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1b1f24;overflow-wrap:anywhere}}\
 table{{border-collapse:collapse;width:100%}}td,th{{padding:.2rem .6rem .2rem 0;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}}\
 h2{{font-size:1.25rem;margin-top:1.6rem}}h3{{font-size:1.05rem}}code{{font-size:.95em}}\
-.warn{{color:#a40000;font-weight:600}}.note{{color:#555}}\
+.warn{{color:#a40000;font-weight:600}}.note{{color:#555}}.num{{white-space:nowrap;text-align:right}}\
 button{{font-size:1rem;padding:.5rem 1.2rem;margin:0 .6rem .6rem 0}}\
 input{{font-size:1rem;padding:.3rem;width:20rem;max-width:100%;box-sizing:border-box}}</style></head>\
 <body><h1>{title}</h1>\n{body}\n</body></html>\n",
@@ -96,7 +97,10 @@ pub fn confirmation(
         ));
     }
     body.push_str(&changes_section(approval));
-    body.push_str(&cost_section(approval, &evidence.cost));
+    // A teardown is not priced: it only removes.
+    if approval.kind == ApprovalKind::Deployment || approval.cost_line.is_some() {
+        body.push_str(&cost_section(approval, &evidence.cost));
+    }
     body.push_str(&validation_section(approval, &evidence.validation));
     if let Some(parameters) = evidence.parameters.filter(|p| !p.is_empty()) {
         body.push_str(&format!(
@@ -222,16 +226,22 @@ fn cost_section(approval: &ApprovalRecord, cost: &Stored<'_, CostReport>) -> Str
         )),
         Stored::Read(report) => {
             if let Some(delta) = &report.delta {
-                if !delta.resources.is_empty() {
+                // Resources that cost nothing before and after are counted, not listed.
+                let costs = |usd: Option<Usd>| usd.is_some_and(|u| u != Usd::ZERO);
+                let (priced, free): (Vec<_>, Vec<_>) = delta
+                    .resources
+                    .iter()
+                    .partition(|line| costs(line.before_monthly) || costs(line.after_monthly));
+                if !priced.is_empty() {
                     section.push_str(
-                        "<table id=\"cost-lines\"><tr><th>Resource</th><th>Before</th><th>After</th><th>Change</th></tr>",
+                        "<table id=\"cost-lines\"><tr><th>Resource</th><th class=\"num\">Before</th>\
+<th class=\"num\">After</th><th class=\"num\">Change</th></tr>",
                     );
-                    let money = |usd: Option<crate::cost::Usd>| {
-                        usd.map_or_else(|| "-".to_string(), |u| format!("{u}/mo"))
-                    };
-                    for line in &delta.resources {
+                    let money =
+                        |usd: Option<Usd>| usd.map_or_else(|| "-".to_string(), |u| u.to_string());
+                    for line in priced {
                         section.push_str(&format!(
-                            "<tr><td><code>{}</code> {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                            "<tr><td><code>{}</code> {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                             escape(&line.logical_id),
                             escape(&line.resource_type),
                             escape(&money(line.before_monthly)),
@@ -239,7 +249,18 @@ fn cost_section(approval: &ApprovalRecord, cost: &Stored<'_, CostReport>) -> Str
                             escape(&money(Some(line.delta_monthly))),
                         ));
                     }
-                    section.push_str("</table>");
+                    section.push_str("</table><p class=\"note\">Monthly, per resource.</p>");
+                }
+                if !free.is_empty() {
+                    section.push_str(&format!(
+                        "<p class=\"note\" id=\"cost-free\">{} more resource(s) cost nothing before and after.</p>",
+                        free.len()
+                    ));
+                }
+                if report.truncated {
+                    section.push_str(
+                        "<p class=\"note\">Only the largest changes are listed; the totals count every resource.</p>",
+                    );
                 }
                 if !delta.not_priced.is_empty() {
                     section.push_str(&format!(
@@ -338,7 +359,7 @@ pub fn outcome(title: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cost::{CostDelta, ResourceDelta, Usd};
+    use crate::cost::{CostDelta, ResourceDelta};
     use crate::naming::Env;
     use crate::validation::Finding;
 
@@ -366,13 +387,22 @@ mod tests {
                 after_monthly: Usd::dollars(32),
                 delta_monthly: Usd::dollars(32),
                 delta_high_monthly: Usd::dollars(32),
-                resources: vec![ResourceDelta {
-                    logical_id: logical_id.into(),
-                    resource_type: "AWS::EC2::NatGateway".into(),
-                    before_monthly: None,
-                    after_monthly: Some(Usd::dollars(32)),
-                    delta_monthly: Usd::dollars(32),
-                }],
+                resources: vec![
+                    ResourceDelta {
+                        logical_id: logical_id.into(),
+                        resource_type: "AWS::EC2::NatGateway".into(),
+                        before_monthly: None,
+                        after_monthly: Some(Usd::dollars(32)),
+                        delta_monthly: Usd::dollars(32),
+                    },
+                    ResourceDelta {
+                        logical_id: "Subnet".into(),
+                        resource_type: "AWS::EC2::Subnet".into(),
+                        before_monthly: None,
+                        after_monthly: Some(Usd::ZERO),
+                        delta_monthly: Usd::ZERO,
+                    },
+                ],
                 not_priced: vec![crate::cost::NotPriced {
                     resource_type: "AWS::Custom::Thing".into(),
                     logical_id: not_priced.into(),
@@ -447,7 +477,8 @@ mod tests {
         for expected in [
             "MODIFY AWS::EC2::Subnet ×1",
             "+$32.00/month ($0.00 → $32.00)",
-            "<code>NatGatewayA</code> AWS::EC2::NatGateway</td><td>-</td><td>$32.00/mo</td><td>$32.00/mo</td>",
+            "<code>NatGatewayA</code> AWS::EC2::NatGateway</td><td class=\"num\">-</td><td class=\"num\">$32.00</td><td class=\"num\">$32.00</td>",
+            "1 more resource(s) cost nothing before and after.",
             "<code>Widget</code> AWS::Custom::Thing</td><td>no price for this type",
             "NIST 800-53 controls checked (3)",
             "<td>SC-7</td><td>passed</td>",

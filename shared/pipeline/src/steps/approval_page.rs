@@ -138,7 +138,7 @@ mod tests {
         for expected in [
             "<td>SC-7</td><td>passed</td>",
             "<td>AU-12</td><td>not applicable</td>",
-            "<code>NatGateway</code> AWS::EC2::NatGateway</td><td>-</td><td>$32.85/mo</td>",
+            "<code>NatGateway</code> AWS::EC2::NatGateway</td><td class=\"num\">-</td><td class=\"num\">$32.85</td>",
             "<td>VpcCidr</td><td><code>10.20.0.0/16</code></td>",
         ] {
             assert!(page.contains(expected), "{expected:?} missing from {page}");
