@@ -6,6 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -81,7 +82,9 @@ impl Chromedriver {
             .and_then(|l| l.local_addr())
             .map_err(|e| BrowserError::Start(format!("no free port: {e}")))?
             .port();
+        // Its own process group: whatever chromedriver starts can be ended with it.
         let child = Command::new(&resolved)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdin(Stdio::null())
@@ -214,16 +217,22 @@ impl Chromedriver {
 }
 
 impl Drop for Chromedriver {
-    /// chromedriver's `/shutdown` ends its sessions and their browsers; a kill follows if it
-    /// does not exit in time.
+    /// chromedriver's `/shutdown` ends its sessions and their browsers; then its process group
+    /// (chromedriver, the browsers, their helpers) is killed, so nothing outlives a failed test.
     fn drop(&mut self) {
         let _ = blocking_request(self.port, "GET", "/shutdown");
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Ok(group) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) on the process group this driver started; no memory is touched.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -490,15 +499,36 @@ fn which(program: &str) -> Option<PathBuf> {
     })
 }
 
-/// One request without a body from a `Drop`, where nothing can be awaited: HTTP/1.0, so the
-/// server closes the connection when it has answered.
+/// One request without a body from a `Drop`, where nothing can be awaited. chromedriver keeps
+/// the connection open after answering, so the answer is read up to its `Content-Length`.
 fn blocking_request(port: u16, method: &str, path: &str) -> std::io::Result<()> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
         stream,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
     )?;
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map(drop)
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        answer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&answer);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return Ok(());
+            }
+        }
+    }
 }
