@@ -118,6 +118,7 @@ async fn stored_approval(backend: &Backend, id: &str, expires_epoch: i64) -> App
         deletions: vec![],
         validation_passed: true,
         validation_report: None,
+        cost_report: None,
         cost_line: None,
         exceeds_budget: false,
         required_approvers: 1,

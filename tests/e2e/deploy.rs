@@ -305,7 +305,18 @@ async fn approval_message_and_record_carry_the_cost_delta() {
         message.body
     );
     let page = inbox::get(&message.link).await.unwrap();
-    assert!(page.body.contains("Cost: +$36.50/month"), "{}", page.body);
+    assert!(
+        page.body.contains("<p id=\"cost\">+$36.50/month"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(
+            "<code>NatGatewayA</code> AWS::EC2::NatGateway</td><td class=\"num\">-</td><td class=\"num\">$32.85</td>"
+        ),
+        "the page lists the cost per resource: {}",
+        page.body
+    );
 
     inbox::post_form(
         &message.link,

@@ -2,6 +2,7 @@
 //! pipeline's functions run by the local Lambda host, approvals decided over HTTP (signed links, and the decision endpoint signed as local identities).
 
 mod approval_links;
+mod browser;
 mod console;
 mod decisions;
 mod deploy;

@@ -16,6 +16,8 @@ use infra_agent_core::registry::StateMachine;
 use infra_agent_pipeline::settings::PipelineSettings;
 use infra_agent_pipeline::Pipeline;
 
+pub mod browser;
+
 pub use infra_agent_local::identities::{Identities, LocalIdentity};
 pub use infra_agent_local::inbox;
 

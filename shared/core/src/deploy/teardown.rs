@@ -45,6 +45,7 @@ pub fn teardown_approval(
         deletions: stack_names.to_vec(),
         validation_passed: true,
         validation_report: None,
+        cost_report: None,
         cost_line: None,
         exceeds_budget: false,
         required_approvers: config.approvers_required,

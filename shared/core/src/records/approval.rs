@@ -63,6 +63,9 @@ pub struct ApprovalRecord {
     /// The full validation report, listed on the confirmation page.
     #[serde(default)]
     pub validation_report: Option<crate::contract::deploy::TemplateRef>,
+    /// The whole cost report (every resource's line), listed on the confirmation page.
+    #[serde(default)]
+    pub cost_report: Option<crate::contract::deploy::TemplateRef>,
     /// The cost headline shown to approvers.
     #[serde(default)]
     pub cost_line: Option<String>,

@@ -176,6 +176,7 @@ pub fn pending_approval(
         deletions: Vec::new(),
         validation_passed: true,
         validation_report: None,
+        cost_report: None,
         cost_line: None,
         exceeds_budget: false,
         required_approvers,

@@ -79,6 +79,7 @@ pub async fn request_approval(
         notes: notes(pipeline, request).await?,
         validation_passed: input.validation.as_ref().is_some_and(|v| v.passed),
         validation_report: input.validation.as_ref().and_then(|v| v.report.clone()),
+        cost_report: input.cost.as_ref().and_then(|c| c.report.clone()),
         cost_line: input.cost.as_ref().map(CostReport::headline),
         exceeds_budget,
         required_approvers: required_approvers(&config, exceeds_budget),
@@ -305,5 +306,35 @@ mod tests {
             Some("token-1"),
             "the first deployment's approval is untouched"
         );
+    }
+
+    #[tokio::test]
+    async fn the_approval_names_the_stored_cost_report_for_its_page() {
+        let fakes = Fakes::new();
+        let mut input = approval_request("dev-vpc-20270115T080000-abcd1234", "token-1");
+        let at = |name: &str| TemplateRef {
+            bucket: "infra-agent-test-templates".into(),
+            key: format!("templates/vpc/reports/dev-vpc-20270115T080000-abcd1234/{name}.json"),
+            sha256: String::new(),
+        };
+        input.cost = Some(CostReport {
+            available: true,
+            reason: None,
+            estimate: None,
+            delta: None,
+            monthly_budget: None,
+            exceeds_budget: false,
+            truncated: false,
+            report: Some(at("cost")),
+        });
+        let requested = request_approval(&fakes.pipeline(), &input).await.unwrap();
+        let stored = fakes
+            .store
+            .approval(&requested.approval_id)
+            .await
+            .unwrap()
+            .expect("stored");
+        assert_eq!(stored.cost_report, Some(at("cost")));
+        assert_eq!(stored.cost_line.as_deref(), Some("estimate unavailable"));
     }
 }

@@ -8,12 +8,12 @@ use infra_agent_core::approval::page;
 use infra_agent_core::approval::rules::links_may_approve;
 use infra_agent_core::approval::text::{approver_name, comment_text};
 
+use super::approval_page::confirmation_page;
 use super::decision::decide;
 use crate::ports::Pipeline;
 use infra_agent_core::clock::now;
 use infra_agent_core::contract::approval::Decision;
 use infra_agent_core::records::{ApprovalRecord, ApprovalStatus, DecideError};
-use infra_agent_core::validation::{Finding, ValidationReport};
 
 pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
     if request.path == super::slack::INTERACTIONS_PATH {
@@ -81,13 +81,7 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
                 signature: signature.to_string(),
             }
             .relative_url();
-            let report = validation_report(pipeline, &approval).await;
-            let view = match &report {
-                None => page::ReportView::NotStored,
-                Some(Ok(findings)) => page::ReportView::Findings(findings),
-                Some(Err(reason)) => page::ReportView::Unreadable(reason),
-            };
-            HttpResponse::page(200, page::confirmation(&approval, view, &action))
+            HttpResponse::page(200, confirmation_page(pipeline, &approval, &action).await)
         }
         "POST" => {
             let form = parse_form(&request.body);
@@ -181,23 +175,6 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
             ),
         ),
     }
-}
-
-/// Every finding of the deployment's stored validation report.
-async fn validation_report(
-    pipeline: &Pipeline,
-    approval: &ApprovalRecord,
-) -> Option<Result<Vec<Finding>, String>> {
-    let stored = approval.validation_report.as_ref()?;
-    let text = match pipeline.templates.get_template(stored).await {
-        Ok(text) => text,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    Some(
-        serde_json::from_str::<ValidationReport>(&text)
-            .map(|report| report.findings)
-            .map_err(|e| format!("the stored report does not read: {e}")),
-    )
 }
 
 fn already_decided_text(approval: &ApprovalRecord) -> String {

@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod approval_decision;
 pub mod approval_link;
+pub mod approval_page;
 pub mod begin;
 pub mod change_set;
 pub mod console;
