@@ -132,6 +132,12 @@ impl Function {
         }
     }
 
+    /// Whether SNS invokes the function, for each message of the approval topic (its
+    /// subscription and invoke permission are in the pipeline's template).
+    pub fn subscribed_to_approval_topic(self) -> bool {
+        self == Function::SlackNotify
+    }
+
     /// Finds a function by name or ARN (`arn:aws:lambda:…:function:NAME[:qualifier]`).
     pub fn from_name_or_arn(name: &str) -> Option<Function> {
         let name = match name.split_once(":function:") {
@@ -334,18 +340,24 @@ mod tests {
         }
     }
 
-    /// A function is either invoked by a machine or reached through its URL, never both: the
-    /// URL functions take the caller from the event, which a direct invocation could forge.
+    /// A function is invoked by a machine, reached through its URL or subscribed to the approval
+    /// topic: exactly one. The URL functions take the caller from the event, which a direct
+    /// invocation could forge.
     #[test]
     fn functions_behind_a_url_are_invoked_by_no_machine_and_every_other_by_one() {
         for function in Function::ALL {
             let invoked = StateMachine::ALL
                 .iter()
                 .any(|m| m.functions().contains(&function));
-            assert_ne!(
+            let ways = [
                 invoked,
                 function.url_auth().is_some(),
-                "{}",
+                function.subscribed_to_approval_topic(),
+            ];
+            assert_eq!(
+                ways.iter().filter(|w| **w).count(),
+                1,
+                "{}: machine, URL, topic = {ways:?}",
                 function.name()
             );
         }

@@ -703,3 +703,48 @@ fn each_environment_is_scanned_for_drift_on_its_own_schedule_and_the_scheduler_s
     assert_eq!(starts.len(), 1);
     assert_eq!(target(starts[0]), Some(scan_machine.as_str()));
 }
+
+/// The functions the registry subscribes to the approval topic are subscribed (protocol lambda),
+/// and SNS may invoke them only for that topic; SNS may invoke no other function.
+#[test]
+fn the_approval_topic_invokes_exactly_its_subscribed_functions() {
+    let template = template();
+    let subscriptions: Vec<_> = of_type(&template, "AWS::SNS::Subscription")
+        .into_iter()
+        .filter(|(_, s)| s["Properties"]["Protocol"] == "lambda")
+        .collect();
+    let sns_permissions: Vec<_> = of_type(&template, "AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, p)| p["Properties"]["Principal"] == "sns.amazonaws.com")
+        .collect();
+    let mut subscribed = BTreeSet::new();
+    for function in Function::ALL {
+        let (id, _) = function_resource(&template, function);
+        let subscription = subscriptions
+            .iter()
+            .find(|(_, s)| target(&s["Properties"]["Endpoint"]) == Some(id.as_str()));
+        let permission = sns_permissions
+            .iter()
+            .find(|(_, p)| target(&p["Properties"]["FunctionName"]) == Some(id.as_str()));
+        if !function.subscribed_to_approval_topic() {
+            assert!(subscription.is_none() && permission.is_none(), "{id}");
+            continue;
+        }
+        subscribed.insert(id.clone());
+        let (_, subscription) = subscription.unwrap_or_else(|| panic!("{id} is not subscribed"));
+        assert_eq!(subscription["Properties"]["Protocol"], "lambda");
+        assert_eq!(
+            target(&subscription["Properties"]["TopicArn"]),
+            Some("ApprovalTopic")
+        );
+        let (_, permission) = permission.unwrap_or_else(|| panic!("SNS may not invoke {id}"));
+        assert_eq!(permission["Properties"]["Action"], "lambda:InvokeFunction");
+        assert_eq!(
+            target(&permission["Properties"]["SourceArn"]),
+            Some("ApprovalTopic"),
+            "{id}: only the approval topic may invoke it"
+        );
+    }
+    assert!(!subscribed.is_empty());
+    assert_eq!(subscriptions.len(), subscribed.len());
+}
