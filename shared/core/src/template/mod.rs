@@ -30,6 +30,9 @@ pub struct ParameterDecl {
     pub name: String,
     pub param_type: String,
     pub default: Option<String>,
+    /// `NoEcho: true`: CloudFormation shows the value as `****`; so does everything here that
+    /// shows parameters to people.
+    pub no_echo: bool,
 }
 
 /// A parsed template: the long-form JSON value plus source positions.
@@ -118,6 +121,9 @@ impl Template {
                     .unwrap_or("String")
                     .to_string(),
                 default: decl.get("Default").map(scalar_text),
+                no_echo: decl
+                    .get("NoEcho")
+                    .is_some_and(|v| v == &Value::Bool(true) || v.as_str() == Some("true")),
             })
             .collect()
     }

@@ -10,6 +10,7 @@ use infra_agent_core::approval::page::{self, Evidence, Stored};
 use infra_agent_core::contract::cost::CostReport;
 use infra_agent_core::contract::deploy::TemplateRef;
 use infra_agent_core::records::{ApprovalKind, ApprovalRecord};
+use infra_agent_core::template::Template;
 use infra_agent_core::validation::ValidationReport;
 
 /// The page for a pending `approval` whose form posts to `action`.
@@ -68,7 +69,43 @@ async fn parameters(
         .deployment(approval.env, &approval.stack, &approval.deployment_id)
         .await
     {
-        Ok(record) => record.map(|r| r.parameters),
+        Ok(Some(record)) => {
+            // NoEcho values are shown as CloudFormation shows them; without the template to
+            // tell which those are, no value is shown.
+            let text = match pipeline
+                .templates
+                .get_template(&record.template_ref())
+                .await
+            {
+                Ok(text) => text,
+                Err(e) => {
+                    tracing::warn!(error = %e, "template not read for the approval page");
+                    return None;
+                }
+            };
+            let template = Template::parse(&record.template_key, &text).ok()?;
+            let hidden: Vec<String> = template
+                .parameters()
+                .into_iter()
+                .filter(|p| p.no_echo)
+                .map(|p| p.name)
+                .collect();
+            Some(
+                record
+                    .parameters
+                    .into_iter()
+                    .map(|(name, value)| {
+                        let shown = if hidden.contains(&name) {
+                            "****".to_string()
+                        } else {
+                            value
+                        };
+                        (name, shown)
+                    })
+                    .collect(),
+            )
+        }
+        Ok(None) => None,
         Err(e) => {
             tracing::warn!(error = %e, approval_id = %approval.approval_id, "deployment record not read for the approval page");
             None
@@ -122,12 +159,21 @@ mod tests {
             )
             .await,
         );
+        let template = store_report(
+            &fakes,
+            "templates/vpc/0f1e.yaml",
+            json!({"Parameters": {
+                "VpcCidr": {"Type": "String"},
+                "DbPassword": {"Type": "String", "NoEcho": true},
+            }, "Resources": {}}),
+        )
+        .await;
         let record: DeploymentRecord = serde_json::from_value(json!({
             "deployment_id": approval.deployment_id, "env": "prd", "stack": "vpc",
             "stack_name": "infra-agent-prd-vpc", "status": "AWAITING_APPROVAL",
-            "requested_by": "alice", "iac_version": "1.0.0", "template_bucket": BUCKET,
-            "template_key": "templates/vpc/0f1e.yaml", "template_sha256": "0f1e",
-            "parameters": {"VpcCidr": "10.20.0.0/16"},
+            "requested_by": "alice", "iac_version": "1.0.0", "template_bucket": template.bucket,
+            "template_key": template.key, "template_sha256": template.sha256,
+            "parameters": {"VpcCidr": "10.20.0.0/16", "DbPassword": "hunter2-secret"},
             "started_at": "t", "updated_at": "t"
         }))
         .expect("a deployment record");
@@ -140,9 +186,11 @@ mod tests {
             "<td>AU-12</td><td>not applicable</td>",
             "<code>NatGateway</code> AWS::EC2::NatGateway</td><td class=\"num\">-</td><td class=\"num\">$32.85</td>",
             "<td>VpcCidr</td><td><code>10.20.0.0/16</code></td>",
+            "<td>DbPassword</td><td><code>****</code></td>",
         ] {
             assert!(page.contains(expected), "{expected:?} missing from {page}");
         }
+        assert!(!page.contains("hunter2"), "a NoEcho value on the page");
     }
 
     #[tokio::test]
