@@ -1,0 +1,400 @@
+//! Which combinations of condition values a template can really reach: the parameters (and
+//! pseudo parameters) the conditions read are enumerated and each assignment settled as deployed.
+//!
+//! Every assignment tried is one a user could deploy (an `AllowedValues` entry, a literal the
+//! conditions compare with, or a value equal to none of them), so a combination found here is
+//! reachable: rules report only what they find, and an answer of "not found" is never a finding.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value};
+
+use super::settle::Settler;
+
+/// Assignments tried for one question before giving up (and reporting nothing).
+pub(crate) const MAX_ASSIGNMENTS: usize = 4096;
+
+/// A value no condition compares with: stands for "any other value" of a free parameter.
+const OTHER: &str = "\u{0}other";
+
+/// Pseudo parameters whose value the stack's account, region or name decides.
+const FREE_PSEUDO: [&str; 5] = [
+    "AWS::Region",
+    "AWS::AccountId",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::NotificationARNs",
+];
+
+/// A condition required to be true or false.
+pub(crate) type Literal = (String, bool);
+
+/// The template's conditions, with memoised answers (rules ask the same question many times).
+pub(crate) struct ConditionSpace<'t> {
+    parameters: &'t Map<String, Value>,
+    mappings: &'t Map<String, Value>,
+    conditions: &'t Map<String, Value>,
+    answers: HashMap<Vec<Literal>, Option<bool>>,
+}
+
+impl<'t> ConditionSpace<'t> {
+    pub(crate) fn new(template: &'t Value) -> Self {
+        ConditionSpace {
+            parameters: section(template, "Parameters"),
+            mappings: section(template, "Mappings"),
+            conditions: section(template, "Conditions"),
+            answers: HashMap::new(),
+        }
+    }
+
+    /// Whether some deployable assignment makes every literal hold: `Some(true)` with a witness
+    /// found, `Some(false)` when every assignment was tried and decided, `None` when that could
+    /// not be told (too many assignments, or a condition reads what is unknown before deploying).
+    pub(crate) fn reachable(&mut self, literals: &[Literal]) -> Option<bool> {
+        let mut key = literals.to_vec();
+        key.sort();
+        key.dedup();
+        if let Some(answer) = self.answers.get(&key) {
+            return *answer;
+        }
+        let answer = self.search(&key);
+        self.answers.insert(key, answer);
+        answer
+    }
+
+    fn search(&self, literals: &[Literal]) -> Option<bool> {
+        // A condition required both ways is unreachable whatever the parameters.
+        if literals
+            .windows(2)
+            .any(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+        {
+            return Some(false);
+        }
+        let variables = self.variables(literals.iter().map(|(name, _)| name.as_str()));
+        let total = variables
+            .iter()
+            .try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))?;
+        if total > MAX_ASSIGNMENTS {
+            return None;
+        }
+        let mut all_decided = true;
+        let mut choice = vec![0usize; variables.len()];
+        for _ in 0..total {
+            let mut parameters = BTreeMap::new();
+            let mut region = None;
+            for ((name, values), &i) in variables.iter().zip(&choice) {
+                if name == "AWS::Region" {
+                    region = Some(values[i].as_str());
+                } else {
+                    parameters.insert(name.clone(), Value::String(values[i].clone()));
+                }
+            }
+            let mut settler = Settler::new(&parameters, region, self.mappings, self.conditions);
+            let mut holds = Some(true);
+            for (name, wanted) in literals {
+                match settler.condition(name) {
+                    Some(value) if value == *wanted => {}
+                    Some(_) => {
+                        holds = Some(false);
+                        break;
+                    }
+                    None => holds = None,
+                }
+            }
+            match holds {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => all_decided = false,
+            }
+            // The next assignment, as an odometer over each variable's values.
+            for (digit, (_, values)) in choice.iter_mut().zip(&variables) {
+                *digit += 1;
+                if *digit < values.len() {
+                    break;
+                }
+                *digit = 0;
+            }
+        }
+        all_decided.then_some(false)
+    }
+
+    /// Each parameter or pseudo parameter the named conditions read (through `Condition`
+    /// references too), with the values worth trying for it.
+    fn variables<'n>(&self, names: impl Iterator<Item = &'n str>) -> Vec<(String, Vec<String>)> {
+        let mut seen = BTreeSet::new();
+        let mut pending: Vec<String> = names.map(str::to_string).collect();
+        let mut candidates: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        while let Some(name) = pending.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let Some(expr) = self.conditions.get(&name) else {
+                continue;
+            };
+            self.collect(expr, &mut pending, &mut candidates);
+        }
+        let mut variables = Vec::new();
+        for (name, literals) in candidates {
+            let declared = self.parameters.get(&name);
+            let values = match declared {
+                Some(decl) if is_list(decl) => continue, // left a `Ref`: conditions stay undecided
+                Some(decl) => match decl.get("AllowedValues").and_then(Value::as_array) {
+                    Some(allowed) if !allowed.is_empty() => allowed
+                        .iter()
+                        .map(crate::template::scalar_text)
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                    _ => with_other(literals),
+                },
+                None if FREE_PSEUDO.contains(&name.as_str()) => with_other(literals),
+                // A resource or an undeclared name: left a `Ref`, so nothing is decided on it.
+                None => continue,
+            };
+            variables.push((name, values));
+        }
+        variables
+    }
+
+    /// Walks a condition expression: names it refers to go to `pending`; for each `Fn::Equals`,
+    /// every variable in it gets every literal (and mapping key) of that comparison.
+    fn collect(
+        &self,
+        expr: &Value,
+        pending: &mut Vec<String>,
+        candidates: &mut BTreeMap<String, BTreeSet<String>>,
+    ) {
+        match expr {
+            Value::Object(map) => {
+                for (key, args) in map {
+                    match (key.as_str(), args) {
+                        ("Condition", Value::String(name)) => pending.push(name.clone()),
+                        ("Fn::Equals", _) => {
+                            let mut refs = BTreeSet::new();
+                            let mut literals = BTreeSet::new();
+                            self.operands(args, &mut refs, &mut literals);
+                            for name in refs {
+                                candidates
+                                    .entry(name)
+                                    .or_default()
+                                    .extend(literals.iter().cloned());
+                            }
+                        }
+                        _ => self.collect(args, pending, candidates),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.collect(item, pending, candidates);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn operands(
+        &self,
+        value: &Value,
+        refs: &mut BTreeSet<String>,
+        literals: &mut BTreeSet<String>,
+    ) {
+        match value {
+            Value::Object(map) => {
+                for (key, args) in map {
+                    match (key.as_str(), args) {
+                        ("Ref", Value::String(name)) => {
+                            refs.insert(name.clone());
+                        }
+                        ("Fn::FindInMap", Value::Array(items)) => {
+                            // A lookup keyed on a parameter: the map's keys are what it is worth trying.
+                            if let Some(map) = items
+                                .first()
+                                .and_then(Value::as_str)
+                                .and_then(|m| self.mappings.get(m))
+                                .and_then(Value::as_object)
+                            {
+                                for (top, inner) in map {
+                                    literals.insert(top.clone());
+                                    if let Some(inner) = inner.as_object() {
+                                        literals.extend(inner.keys().cloned());
+                                    }
+                                }
+                            }
+                            self.operands(args, refs, literals);
+                        }
+                        _ => self.operands(args, refs, literals),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.operands(item, refs, literals);
+                }
+            }
+            Value::Null => {}
+            scalar => {
+                literals.insert(crate::template::scalar_text(scalar));
+            }
+        }
+    }
+}
+
+fn section<'t>(template: &'t Value, name: &str) -> &'t Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    template
+        .get(name)
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+}
+
+fn is_list(decl: &Value) -> bool {
+    decl.get("Type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t == "CommaDelimitedList" || t.starts_with("List<"))
+}
+
+fn with_other(literals: BTreeSet<String>) -> Vec<String> {
+    let mut values: Vec<String> = literals.into_iter().collect();
+    values.push(OTHER.to_string());
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn space(conditions: Value, parameters: Value) -> Value {
+        json!({"Parameters": parameters, "Conditions": conditions})
+    }
+
+    fn lit(name: &str, value: bool) -> Literal {
+        (name.to_string(), value)
+    }
+
+    fn env_param(allowed: Option<&[&str]>) -> Value {
+        match allowed {
+            Some(values) => json!({"Env": {"Type": "String", "AllowedValues": values}}),
+            None => json!({"Env": {"Type": "String"}}),
+        }
+    }
+
+    #[test]
+    fn a_condition_and_its_negation_are_never_both_true() {
+        let t = space(
+            json!({"IsPrd": {"Fn::Equals": [{"Ref": "Env"}, "prd"]},
+                   "NotPrd": {"Fn::Not": [{"Condition": "IsPrd"}]}}),
+            env_param(None),
+        );
+        let mut s = ConditionSpace::new(&t);
+        assert_eq!(
+            s.reachable(&[lit("IsPrd", true), lit("NotPrd", true)]),
+            Some(false)
+        );
+        assert_eq!(
+            s.reachable(&[lit("IsPrd", false), lit("NotPrd", true)]),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn allowed_values_make_not_dev_the_same_as_prd() {
+        let conditions = json!({"IsPrd": {"Fn::Equals": [{"Ref": "Env"}, "prd"]},
+                                "NotDev": {"Fn::Not": [{"Fn::Equals": ["dev", {"Ref": "Env"}]}]}});
+        let closed = space(conditions.clone(), env_param(Some(&["dev", "prd"])));
+        let mut s = ConditionSpace::new(&closed);
+        assert_eq!(
+            s.reachable(&[lit("NotDev", true), lit("IsPrd", false)]),
+            Some(false)
+        );
+        // Without AllowedValues, Env may be "tst": not dev, yet not prd.
+        let open = space(conditions, env_param(None));
+        let mut s = ConditionSpace::new(&open);
+        assert_eq!(
+            s.reachable(&[lit("NotDev", true), lit("IsPrd", false)]),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn and_or_over_two_parameters_and_the_region() {
+        let t = json!({
+            "Parameters": {"Env": {"Type": "String"}, "Big": {"Type": "String", "AllowedValues": ["yes", "no"]}},
+            "Conditions": {
+                "IsPrd": {"Fn::Equals": [{"Ref": "Env"}, "prd"]},
+                "IsBig": {"Fn::Equals": [{"Ref": "Big"}, "yes"]},
+                "InUs": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]},
+                "PrdBig": {"Fn::And": [{"Condition": "IsPrd"}, {"Condition": "IsBig"}]},
+                "PrdOrUs": {"Fn::Or": [{"Condition": "IsPrd"}, {"Condition": "InUs"}]}
+            }
+        });
+        let mut s = ConditionSpace::new(&t);
+        assert_eq!(
+            s.reachable(&[lit("PrdBig", true), lit("IsPrd", false)]),
+            Some(false)
+        );
+        assert_eq!(
+            s.reachable(&[lit("IsPrd", true), lit("PrdBig", false)]),
+            Some(true)
+        );
+        assert_eq!(
+            s.reachable(&[lit("InUs", true), lit("PrdOrUs", false)]),
+            Some(false)
+        );
+        assert_eq!(
+            s.reachable(&[lit("PrdOrUs", true), lit("InUs", false)]),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn conditions_through_a_mapping_are_enumerated_by_its_keys() {
+        let t = json!({
+            "Parameters": {"Env": {"Type": "String"}},
+            "Mappings": {"Tier": {"dev": {"Ha": "false"}, "prd": {"Ha": "true"}}},
+            "Conditions": {
+                "Ha": {"Fn::Equals": [{"Fn::FindInMap": ["Tier", {"Ref": "Env"}, "Ha"]}, "true"]},
+                "IsPrd": {"Fn::Equals": [{"Ref": "Env"}, "prd"]}
+            }
+        });
+        let mut s = ConditionSpace::new(&t);
+        assert_eq!(
+            s.reachable(&[lit("IsPrd", true), lit("Ha", false)]),
+            Some(false)
+        );
+        assert_eq!(s.reachable(&[lit("Ha", true)]), Some(true));
+    }
+
+    #[test]
+    fn what_cannot_be_decided_is_never_reported_reachable() {
+        let t = space(
+            json!({"Imported": {"Fn::Equals": [{"Fn::ImportValue": "x"}, "y"]},
+                   "Loop": {"Condition": "Loop"}}),
+            json!({}),
+        );
+        let mut s = ConditionSpace::new(&t);
+        assert_eq!(s.reachable(&[lit("Imported", false)]), None);
+        assert_eq!(s.reachable(&[lit("Loop", true)]), None);
+        assert_eq!(s.reachable(&[lit("Undeclared", true)]), None);
+    }
+
+    #[test]
+    fn too_many_assignments_give_no_answer() {
+        let mut parameters = Map::new();
+        let mut ors = Vec::new();
+        for i in 0..13 {
+            parameters.insert(format!("P{i}"), json!({"Type": "String"}));
+            ors.push(json!({"Fn::Equals": [{"Ref": format!("P{i}")}, "on"]}));
+        }
+        // 2^13 assignments: more than the bound, so no answer rather than a guess.
+        let t = json!({"Parameters": parameters, "Conditions": {
+            "Any": {"Fn::Or": ors[..10].to_vec()},
+            "More": {"Fn::Or": ors[10..].to_vec()},
+            "Both": {"Fn::And": [{"Condition": "Any"}, {"Condition": "More"}]}
+        }});
+        let mut s = ConditionSpace::new(&t);
+        assert_eq!(s.reachable(&[lit("Both", true)]), None);
+        assert_eq!(s.reachable(&[lit("More", true)]), Some(true));
+    }
+}
