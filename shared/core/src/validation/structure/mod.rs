@@ -2,6 +2,7 @@
 //! judged by policy and would fail at change-set time anyway. Each rule names its cfn-lint twin.
 
 mod availability;
+mod cluster_failover;
 mod conditions;
 mod dependencies;
 mod foreach;
@@ -57,6 +58,9 @@ pub const DEPENDS_ON_TARGET: &str = "E3005";
 /// A `Ref`, `Fn::GetAtt` or `Fn::Sub` names a conditional resource that may be absent when the
 /// referrer exists (cfn-lint W1001, a warning). `DependsOn` so is `DEPENDS_ON_TARGET`'s error.
 pub const MAY_BE_UNAVAILABLE: &str = "W1001";
+/// A Redis replication group in cluster mode keeps automatic failover and more than one cache
+/// cluster in every reachable condition scenario (cfn-lint E3026).
+pub const CLUSTER_FAILOVER: &str = "E3026";
 /// Every `${Var}` of `Fn::Sub` resolves (cfn-lint E1019).
 pub const SUB_VARIABLE: &str = "E1019";
 /// Resources do not depend on each other in a circle (cfn-lint E3004).
@@ -157,6 +161,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     dependencies::check(&doc, &mut findings);
     let mut space = ConditionSpace::new(&doc.value);
     availability::check(&doc, &mut space, &mut findings);
+    cluster_failover::check(&doc, &mut space, &mut findings);
     outputs::check(&doc, &mut findings);
     tags::check(&doc, &mut findings);
     usage::check(&doc, &mut findings);

@@ -1013,3 +1013,79 @@ fn unreachable_branches_and_undecidable_conditions_raise_nothing() {
     .replace("    Condition: PrdInUs\n", "");
     assert_eq!(conditional_findings(&imported), vec![]);
 }
+
+// ---------------------------------------------------------------- cluster failover
+
+const CLUSTER: &str = "\
+Parameters:
+  Ha:
+    Type: String
+    AllowedValues: ['true', 'false']
+Conditions:
+  IsHa: !Equals [!Ref Ha, 'true']
+  NotHa: !Not [!Condition IsHa]
+Resources:
+  Params:
+    Type: AWS::ElastiCache::ParameterGroup
+    Properties:
+      CacheParameterGroupFamily: redis7
+      Description: cluster mode
+      Properties:
+        cluster-enabled: 'yes'
+  Group:
+    Type: AWS::ElastiCache::ReplicationGroup
+    Properties:
+      ReplicationGroupDescription: cache
+      CacheParameterGroupName: !Ref Params
+      AutomaticFailoverEnabled: !If [IsHa, true, false]
+      NumCacheClusters: !If [NotHa, 1, 3]
+";
+
+fn cluster_findings(body: &str) -> Vec<(Option<u32>, String)> {
+    let template = Template::parse("t.yaml", body).expect("test template parses");
+    check(&template)
+        .into_iter()
+        .filter(|f| f.rule == CLUSTER_FAILOVER)
+        .map(|f| (f.line, f.message))
+        .collect()
+}
+
+#[test]
+fn cluster_mode_without_failover_is_e3026_in_the_scenarios_that_reach_it() {
+    // IsHa and NotHa together (or both false) are unreachable: only IsHa false remains.
+    assert_eq!(
+        cluster_findings(CLUSTER),
+        vec![
+            (Some(21), "\"AutomaticFailoverEnabled\" must be misssing or True when setting up a cluster when when condition \"IsHa\" is False and when condition \"NotHa\" is True at Resources/Group/Properties/AutomaticFailoverEnabled".to_string()),
+            (Some(22), "\"NumCacheClusters\" must be greater than one when creating a cluster when when condition \"IsHa\" is False and when condition \"NotHa\" is True at Resources/Group/Properties/NumCacheClusters".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn cluster_mode_with_failover_and_replicas_or_node_groups_raises_nothing() {
+    let ha = CLUSTER
+        .replace("!If [IsHa, true, false]", "true")
+        .replace("!If [NotHa, 1, 3]", "3");
+    assert_eq!(cluster_findings(&ha), vec![]);
+    let sharded = CLUSTER
+        .replace("!If [IsHa, true, false]", "true")
+        .replace("NumCacheClusters: !If [NotHa, 1, 3]", "NumNodeGroups: 3");
+    assert_eq!(cluster_findings(&sharded), vec![]);
+    let not_cluster = CLUSTER.replace("cluster-enabled: 'yes'", "cluster-enabled: 'no'");
+    assert_eq!(cluster_findings(&not_cluster), vec![]);
+}
+
+#[test]
+fn cluster_mode_without_conditions_is_e3026_once() {
+    let plain = CLUSTER
+        .replace("!If [IsHa, true, false]", "false")
+        .replace("      NumCacheClusters: !If [NotHa, 1, 3]\n", "");
+    assert_eq!(
+        cluster_findings(&plain),
+        vec![
+            (Some(21), "\"AutomaticFailoverEnabled\" must be misssing or True when setting up a cluster at Resources/Group/Properties/AutomaticFailoverEnabled".to_string()),
+            (Some(18), "\"NumCacheClusters\" must be greater than one when creating a cluster at Resources/Group/Properties/NumCacheClusters".to_string()),
+        ]
+    );
+}
