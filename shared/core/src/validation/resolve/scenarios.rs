@@ -17,6 +17,13 @@ pub(crate) const MAX_ASSIGNMENTS: usize = 4096;
 /// A value no condition compares with: stands for "any other value" of a free parameter.
 const OTHER: &str = "\u{0}other";
 
+/// Other values tried, in order, for a parameter whose constraints refuse `OTHER`.
+const OTHER_TEXTS: [&str; 6] = ["x", "other", "X", "0", "1", "a1"];
+
+/// Whether a parameter declared as the given value certainly admits a value (its type,
+/// `AllowedValues`, `AllowedPattern`, lengths and bounds); only admitted values are tried.
+pub(crate) type Admits = fn(&Value, &str) -> bool;
+
 /// Pseudo parameters whose value the stack's account, region or name decides.
 const FREE_PSEUDO: [&str; 5] = [
     "AWS::Region",
@@ -34,15 +41,17 @@ pub(crate) struct ConditionSpace<'t> {
     parameters: &'t Map<String, Value>,
     mappings: &'t Map<String, Value>,
     conditions: &'t Map<String, Value>,
+    admits: Admits,
     answers: HashMap<Vec<Literal>, Option<bool>>,
 }
 
 impl<'t> ConditionSpace<'t> {
-    pub(crate) fn new(template: &'t Value) -> Self {
+    pub(crate) fn new(template: &'t Value, admits: Admits) -> Self {
         ConditionSpace {
             parameters: section(template, "Parameters"),
             mappings: section(template, "Mappings"),
             conditions: section(template, "Conditions"),
+            admits,
             answers: HashMap::new(),
         }
     }
@@ -135,25 +144,51 @@ impl<'t> ConditionSpace<'t> {
         }
         let mut variables = Vec::new();
         for (name, literals) in candidates {
-            let declared = self.parameters.get(&name);
-            let values = match declared {
-                Some(decl) if is_list(decl) => continue, // left a `Ref`: conditions stay undecided
-                Some(decl) => match decl.get("AllowedValues").and_then(Value::as_array) {
-                    Some(allowed) if !allowed.is_empty() => allowed
-                        .iter()
-                        .map(crate::template::scalar_text)
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect(),
-                    _ => with_other(literals),
-                },
-                None if FREE_PSEUDO.contains(&name.as_str()) => with_other(literals),
+            let values = match self.parameters.get(&name) {
+                // Left a `Ref`: conditions on a list stay undecided.
+                Some(decl) if is_list(decl) => continue,
+                Some(decl) => {
+                    let mut values: Vec<String> =
+                        match decl.get("AllowedValues").and_then(Value::as_array) {
+                            Some(allowed) if !allowed.is_empty() => {
+                                allowed.iter().map(crate::template::scalar_text).collect()
+                            }
+                            _ => {
+                                let other = self.other_value(decl, &literals);
+                                literals.into_iter().chain(other).collect()
+                            }
+                        };
+                    values.retain(|v| (self.admits)(decl, v));
+                    values.sort();
+                    values.dedup();
+                    values
+                }
+                None if FREE_PSEUDO.contains(&name.as_str()) => {
+                    literals.into_iter().chain([OTHER.to_string()]).collect()
+                }
                 // A resource or an undeclared name: left a `Ref`, so nothing is decided on it.
                 None => continue,
             };
             variables.push((name, values));
         }
         variables
+    }
+
+    /// A value the parameter admits that equals none of `literals`, standing for all such
+    /// values; none when no simple one is admitted (then fewer scenarios are found, never more).
+    fn other_value(&self, decl: &Value, literals: &BTreeSet<String>) -> Option<String> {
+        let numbers: Vec<f64> = literals.iter().filter_map(|l| l.parse().ok()).collect();
+        let above = numbers.iter().copied().fold(0.0_f64, f64::max) + 1.0;
+        let below = numbers.iter().copied().fold(0.0_f64, f64::min) - 1.0;
+        let bounds = ["MinValue", "MaxValue"]
+            .into_iter()
+            .filter_map(|key| decl.get(key).map(crate::template::scalar_text));
+        [OTHER.to_string()]
+            .into_iter()
+            .chain(OTHER_TEXTS.iter().map(|t| t.to_string()))
+            .chain([above.to_string(), below.to_string()])
+            .chain(bounds)
+            .find(|v| !literals.contains(v) && (self.admits)(decl, v))
     }
 
     /// Walks a condition expression: names it refers to go to `pending`; for each `Fn::Equals`,
@@ -254,12 +289,6 @@ fn is_list(decl: &Value) -> bool {
         .is_some_and(|t| t == "CommaDelimitedList" || t.starts_with("List<"))
 }
 
-fn with_other(literals: BTreeSet<String>) -> Vec<String> {
-    let mut values: Vec<String> = literals.into_iter().collect();
-    values.push(OTHER.to_string());
-    values
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +296,11 @@ mod tests {
 
     fn space(conditions: Value, parameters: Value) -> Value {
         json!({"Parameters": parameters, "Conditions": conditions})
+    }
+
+    /// Every value is admitted: parameter constraints are the structure rules' to apply.
+    fn any(_: &Value, _: &str) -> bool {
+        true
     }
 
     fn lit(name: &str, value: bool) -> Literal {
@@ -287,7 +321,7 @@ mod tests {
                    "NotPrd": {"Fn::Not": [{"Condition": "IsPrd"}]}}),
             env_param(None),
         );
-        let mut s = ConditionSpace::new(&t);
+        let mut s = ConditionSpace::new(&t, any);
         assert_eq!(
             s.reachable(&[lit("IsPrd", true), lit("NotPrd", true)]),
             Some(false)
@@ -303,14 +337,14 @@ mod tests {
         let conditions = json!({"IsPrd": {"Fn::Equals": [{"Ref": "Env"}, "prd"]},
                                 "NotDev": {"Fn::Not": [{"Fn::Equals": ["dev", {"Ref": "Env"}]}]}});
         let closed = space(conditions.clone(), env_param(Some(&["dev", "prd"])));
-        let mut s = ConditionSpace::new(&closed);
+        let mut s = ConditionSpace::new(&closed, any);
         assert_eq!(
             s.reachable(&[lit("NotDev", true), lit("IsPrd", false)]),
             Some(false)
         );
         // Without AllowedValues, Env may be "tst": not dev, yet not prd.
         let open = space(conditions, env_param(None));
-        let mut s = ConditionSpace::new(&open);
+        let mut s = ConditionSpace::new(&open, any);
         assert_eq!(
             s.reachable(&[lit("NotDev", true), lit("IsPrd", false)]),
             Some(true)
@@ -329,7 +363,7 @@ mod tests {
                 "PrdOrUs": {"Fn::Or": [{"Condition": "IsPrd"}, {"Condition": "InUs"}]}
             }
         });
-        let mut s = ConditionSpace::new(&t);
+        let mut s = ConditionSpace::new(&t, any);
         assert_eq!(
             s.reachable(&[lit("PrdBig", true), lit("IsPrd", false)]),
             Some(false)
@@ -358,7 +392,7 @@ mod tests {
                 "IsPrd": {"Fn::Equals": [{"Ref": "Env"}, "prd"]}
             }
         });
-        let mut s = ConditionSpace::new(&t);
+        let mut s = ConditionSpace::new(&t, any);
         assert_eq!(
             s.reachable(&[lit("IsPrd", true), lit("Ha", false)]),
             Some(false)
@@ -373,7 +407,7 @@ mod tests {
                    "Loop": {"Condition": "Loop"}}),
             json!({}),
         );
-        let mut s = ConditionSpace::new(&t);
+        let mut s = ConditionSpace::new(&t, any);
         assert_eq!(s.reachable(&[lit("Imported", false)]), None);
         assert_eq!(s.reachable(&[lit("Loop", true)]), None);
         assert_eq!(s.reachable(&[lit("Undeclared", true)]), None);
@@ -393,8 +427,22 @@ mod tests {
             "More": {"Fn::Or": ors[10..].to_vec()},
             "Both": {"Fn::And": [{"Condition": "Any"}, {"Condition": "More"}]}
         }});
-        let mut s = ConditionSpace::new(&t);
+        let mut s = ConditionSpace::new(&t, any);
         assert_eq!(s.reachable(&[lit("Both", true)]), None);
         assert_eq!(s.reachable(&[lit("More", true)]), Some(true));
+    }
+
+    #[test]
+    fn only_values_the_parameter_admits_are_tried() {
+        let t = json!({
+            "Parameters": {"Count": {"Type": "Number"}},
+            "Conditions": {"None": {"Fn::Equals": [{"Ref": "Count"}, 0]}}
+        });
+        let at_least_one = |_: &Value, v: &str| v.parse::<f64>().is_ok_and(|n| n >= 1.0);
+        let mut s = ConditionSpace::new(&t, at_least_one);
+        assert_eq!(s.reachable(&[lit("None", true)]), Some(false));
+        assert_eq!(s.reachable(&[lit("None", false)]), Some(true));
+        let mut s = ConditionSpace::new(&t, any);
+        assert_eq!(s.reachable(&[lit("None", true)]), Some(true));
     }
 }

@@ -159,7 +159,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     conditions::check(&doc, &mut findings);
     functions::check(&doc, &mut findings);
     dependencies::check(&doc, &mut findings);
-    let mut space = ConditionSpace::new(&doc.value);
+    let mut space = ConditionSpace::new(&doc.value, parameters::admits);
     availability::check(&doc, &mut space, &mut findings);
     cluster_failover::check(&doc, &mut space, &mut findings);
     outputs::check(&doc, &mut findings);

@@ -1089,3 +1089,34 @@ fn cluster_mode_without_conditions_is_e3026_once() {
         ]
     );
 }
+
+#[test]
+fn parameter_constraints_keep_unreachable_values_out_of_the_scenarios() {
+    let body = "\
+Parameters:
+  Count:
+    Type: Number
+    MinValue: 1
+Conditions:
+  HasCount: !Not [!Equals [!Ref Count, 0]]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Condition: HasCount
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !GetAtt Topic.TopicName
+";
+    // Count is at least 1, so HasCount always holds.
+    assert_eq!(conditional_findings(body), vec![]);
+    let unbounded = body.replace("    MinValue: 1\n", "");
+    assert_eq!(
+        conditional_findings(&unbounded),
+        vec![(
+            MAY_BE_UNAVAILABLE.to_string(),
+            Some(13),
+            "GetAtt to resource 'Topic' that may not be available when condition 'HasCount' is False at Resources/Queue/Properties/QueueName".to_string()
+        )]
+    );
+}
