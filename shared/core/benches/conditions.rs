@@ -70,6 +70,53 @@ fn main() {
         ms(whole_total),
         ms(structure_total)
     );
+
+    // The worst case the bound allows: every question over 12 two-valued parameters (4,096
+    // assignments), each referrer asking a question of its own.
+    let body = worst_case(12, 60);
+    if let Ok(template) = Template::parse("worst-case.yaml", &body) {
+        let findings = structure::check(&template).len();
+        let structural = median(|| {
+            structure::check(&template);
+        });
+        println!(
+            "worst case (12 parameters, 60 referrers, {} lines): structural rules {:.3} ms, {findings} findings",
+            body.lines().count(),
+            ms(structural)
+        );
+    }
+}
+
+/// `parameters` free two-valued parameters, a condition per parameter and one over all of
+/// them, and `referrers` resources each referring, under a condition of its own, to a resource
+/// under the all-parameters condition.
+fn worst_case(parameters: usize, referrers: usize) -> String {
+    let mut t = String::from("Parameters:\n");
+    for i in 0..parameters {
+        t += &format!("  P{i}:\n    Type: String\n    AllowedValues: ['on', 'off']\n");
+    }
+    t += "Conditions:\n";
+    for i in 0..parameters {
+        t += &format!("  C{i}: !Equals [!Ref P{i}, 'on']\n");
+    }
+    let half = parameters / 2;
+    let all = |range: std::ops::Range<usize>| {
+        range
+            .map(|i| format!("!Condition C{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    t += &format!("  Low: !Or [{}]\n", all(0..half));
+    t += &format!("  High: !Or [{}]\n", all(half..parameters));
+    t += "  All: !And [!Condition Low, !Condition High]\n";
+    t += "Resources:\n  Target:\n    Type: AWS::SNS::Topic\n    Condition: All\n";
+    for r in 0..referrers {
+        let (a, b) = (r % parameters, (r / parameters + r + 1) % parameters);
+        t += &format!(
+            "  Referrer{r}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !If [C{a}, !If [C{b}, !GetAtt Target.TopicName, x], y]\n"
+        );
+    }
+    t
 }
 
 fn median(mut f: impl FnMut()) -> Duration {

@@ -5,13 +5,14 @@
 //! conditions compare with, or a value equal to none of them), so a combination found here is
 //! reachable: rules report only what they find, and an answer of "not found" is never a finding.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
 use super::settle::Settler;
 
-/// Assignments tried for one question before giving up (and reporting nothing).
+/// Assignments of the variables one question reads, tried before giving up (and reporting
+/// nothing); each set of variables is enumerated once per template.
 pub(crate) const MAX_ASSIGNMENTS: usize = 4096;
 
 /// A value no condition compares with: stands for "any other value" of a free parameter.
@@ -36,24 +37,68 @@ const FREE_PSEUDO: [&str; 5] = [
 /// A condition required to be true or false.
 pub(crate) type Literal = (String, bool);
 
-/// The template's conditions, with memoised answers (rules ask the same question many times).
+/// Every distinct combination of condition values that the assignments of some variables give.
+struct Table {
+    /// The conditions those variables alone decide, in the order of each world's values.
+    conditions: Vec<String>,
+    worlds: Vec<Vec<Option<bool>>>,
+}
+
+/// The template's conditions, with memoised tables and answers (rules ask the same question
+/// many times, and different questions over the same parameters).
 pub(crate) struct ConditionSpace<'t> {
     parameters: &'t Map<String, Value>,
     mappings: &'t Map<String, Value>,
     conditions: &'t Map<String, Value>,
     admits: Admits,
+    /// Condition → the variables it reads, through `Condition` references too.
+    reads: BTreeMap<String, BTreeSet<String>>,
+    /// Variable → the values worth trying; a variable that cannot be bound is absent.
+    values: BTreeMap<String, Vec<String>>,
+    /// Variables → their table, `None` when they have too many assignments.
+    tables: HashMap<Vec<String>, Option<Table>>,
     answers: HashMap<Vec<Literal>, Option<bool>>,
 }
 
 impl<'t> ConditionSpace<'t> {
     pub(crate) fn new(template: &'t Value, admits: Admits) -> Self {
-        ConditionSpace {
+        let mut space = ConditionSpace {
             parameters: section(template, "Parameters"),
             mappings: section(template, "Mappings"),
             conditions: section(template, "Conditions"),
             admits,
+            reads: BTreeMap::new(),
+            values: BTreeMap::new(),
+            tables: HashMap::new(),
             answers: HashMap::new(),
+        };
+        let mut direct = BTreeMap::new();
+        let mut candidates: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (name, expr) in space.conditions {
+            let (mut named, mut reads) = (Vec::new(), BTreeSet::new());
+            space.collect(expr, &mut named, &mut reads, &mut candidates);
+            direct.insert(name.as_str(), (named, reads));
         }
+        for name in space.conditions.keys() {
+            // Through `Condition` references; a cycle ends where it began.
+            let (mut seen, mut pending, mut reads) = (BTreeSet::new(), vec![name], BTreeSet::new());
+            while let Some(next) = pending.pop() {
+                if !seen.insert(next.as_str()) {
+                    continue;
+                }
+                if let Some((named, direct_reads)) = direct.get(next.as_str()) {
+                    reads.extend(direct_reads.iter().cloned());
+                    pending.extend(named);
+                }
+            }
+            space.reads.insert(name.clone(), reads);
+        }
+        for (name, literals) in candidates {
+            if let Some(values) = space.values_of(&name, literals) {
+                space.values.insert(name, values);
+            }
+        }
+        space
     }
 
     /// Whether some deployable assignment makes every literal hold: `Some(true)` with a witness
@@ -71,7 +116,7 @@ impl<'t> ConditionSpace<'t> {
         answer
     }
 
-    fn search(&self, literals: &[Literal]) -> Option<bool> {
+    fn search(&mut self, literals: &[Literal]) -> Option<bool> {
         // A condition required both ways is unreachable whatever the parameters.
         if literals
             .windows(2)
@@ -79,30 +124,26 @@ impl<'t> ConditionSpace<'t> {
         {
             return Some(false);
         }
-        let variables = self.variables(literals.iter().map(|(name, _)| name.as_str()));
-        let total = variables
-            .iter()
-            .try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))?;
-        if total > MAX_ASSIGNMENTS {
-            return None;
+        let mut variables = BTreeSet::new();
+        for (name, _) in literals {
+            variables.extend(self.bound_reads(name)?);
         }
+        let variables: Vec<String> = variables.into_iter().collect();
+        if !self.tables.contains_key(&variables) {
+            let table = self.table(&variables);
+            self.tables.insert(variables.clone(), table);
+        }
+        let table = self.tables.get(&variables)?.as_ref()?;
+        let wanted: Vec<(usize, bool)> = literals
+            .iter()
+            .map(|(name, value)| Some((table.conditions.iter().position(|c| c == name)?, *value)))
+            .collect::<Option<_>>()?;
         let mut all_decided = true;
-        let mut choice = vec![0usize; variables.len()];
-        for _ in 0..total {
-            let mut parameters = BTreeMap::new();
-            let mut region = None;
-            for ((name, values), &i) in variables.iter().zip(&choice) {
-                if name == "AWS::Region" {
-                    region = Some(values[i].as_str());
-                } else {
-                    parameters.insert(name.clone(), Value::String(values[i].clone()));
-                }
-            }
-            let mut settler = Settler::new(&parameters, region, self.mappings, self.conditions);
+        for world in &table.worlds {
             let mut holds = Some(true);
-            for (name, wanted) in literals {
-                match settler.condition(name) {
-                    Some(value) if value == *wanted => {}
+            for &(at, value) in &wanted {
+                match world[at] {
+                    Some(v) if v == value => {}
                     Some(_) => {
                         holds = Some(false);
                         break;
@@ -115,8 +156,61 @@ impl<'t> ConditionSpace<'t> {
                 Some(false) => {}
                 None => all_decided = false,
             }
+        }
+        all_decided.then_some(false)
+    }
+
+    /// The variables a declared condition reads that can be bound; `None` for an undeclared one.
+    fn bound_reads(&self, condition: &str) -> Option<impl Iterator<Item = String> + '_> {
+        let reads = self.reads.get(condition)?;
+        Some(
+            reads
+                .iter()
+                .filter(|v| self.values.contains_key(*v))
+                .cloned(),
+        )
+    }
+
+    /// Every assignment of `variables` settled: the distinct values of the conditions they
+    /// decide. `None` when there are more than `MAX_ASSIGNMENTS`.
+    fn table(&self, variables: &[String]) -> Option<Table> {
+        let values: Vec<&Vec<String>> = variables.iter().map(|v| &self.values[v]).collect();
+        let total = values
+            .iter()
+            .try_fold(1usize, |n, values| n.checked_mul(values.len()))?;
+        if total > MAX_ASSIGNMENTS {
+            return None;
+        }
+        let conditions: Vec<String> = self
+            .conditions
+            .keys()
+            .filter(|c| {
+                self.bound_reads(c)
+                    .is_some_and(|mut reads| reads.all(|v| variables.contains(&v)))
+            })
+            .cloned()
+            .collect();
+        let mut worlds = HashSet::new();
+        let mut choice = vec![0usize; variables.len()];
+        for _ in 0..total {
+            let mut parameters = BTreeMap::new();
+            let mut region = None;
+            for ((name, values), &i) in variables.iter().zip(&values).zip(&choice) {
+                if name == "AWS::Region" {
+                    region = Some(values[i].as_str());
+                } else {
+                    parameters.insert(name.clone(), Value::String(values[i].clone()));
+                }
+            }
+            let mut settler = Settler::new(&parameters, region, self.mappings, self.conditions);
+            worlds.insert(
+                conditions
+                    .iter()
+                    .map(|c| settler.condition(c))
+                    .collect::<Vec<_>>(),
+            );
             // The next assignment, as an odometer over each variable's values.
-            for (digit, (_, values)) in choice.iter_mut().zip(&variables) {
+            for (digit, values) in choice.iter_mut().zip(&values) {
                 *digit += 1;
                 if *digit < values.len() {
                     break;
@@ -124,54 +218,39 @@ impl<'t> ConditionSpace<'t> {
                 *digit = 0;
             }
         }
-        all_decided.then_some(false)
+        Some(Table {
+            conditions,
+            worlds: worlds.into_iter().collect(),
+        })
     }
 
-    /// Each parameter or pseudo parameter the named conditions read (through `Condition`
-    /// references too), with the values worth trying for it.
-    fn variables<'n>(&self, names: impl Iterator<Item = &'n str>) -> Vec<(String, Vec<String>)> {
-        let mut seen = BTreeSet::new();
-        let mut pending: Vec<String> = names.map(str::to_string).collect();
-        let mut candidates: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        while let Some(name) = pending.pop() {
-            if !seen.insert(name.clone()) {
-                continue;
+    /// The values worth trying for a variable the conditions compare with `literals`; `None`
+    /// for one that stays unbound (a list parameter, a resource, an undeclared name).
+    fn values_of(&self, name: &str, literals: BTreeSet<String>) -> Option<Vec<String>> {
+        match self.parameters.get(name) {
+            // Left a `Ref`: conditions on a list stay undecided.
+            Some(decl) if is_list(decl) => None,
+            Some(decl) => {
+                let mut values: Vec<String> =
+                    match decl.get("AllowedValues").and_then(Value::as_array) {
+                        Some(allowed) if !allowed.is_empty() => {
+                            allowed.iter().map(crate::template::scalar_text).collect()
+                        }
+                        _ => {
+                            let other = self.other_value(decl, &literals);
+                            literals.into_iter().chain(other).collect()
+                        }
+                    };
+                values.retain(|v| (self.admits)(decl, v));
+                values.sort();
+                values.dedup();
+                Some(values)
             }
-            let Some(expr) = self.conditions.get(&name) else {
-                continue;
-            };
-            self.collect(expr, &mut pending, &mut candidates);
+            None if FREE_PSEUDO.contains(&name) => {
+                Some(literals.into_iter().chain([OTHER.to_string()]).collect())
+            }
+            None => None,
         }
-        let mut variables = Vec::new();
-        for (name, literals) in candidates {
-            let values = match self.parameters.get(&name) {
-                // Left a `Ref`: conditions on a list stay undecided.
-                Some(decl) if is_list(decl) => continue,
-                Some(decl) => {
-                    let mut values: Vec<String> =
-                        match decl.get("AllowedValues").and_then(Value::as_array) {
-                            Some(allowed) if !allowed.is_empty() => {
-                                allowed.iter().map(crate::template::scalar_text).collect()
-                            }
-                            _ => {
-                                let other = self.other_value(decl, &literals);
-                                literals.into_iter().chain(other).collect()
-                            }
-                        };
-                    values.retain(|v| (self.admits)(decl, v));
-                    values.sort();
-                    values.dedup();
-                    values
-                }
-                None if FREE_PSEUDO.contains(&name.as_str()) => {
-                    literals.into_iter().chain([OTHER.to_string()]).collect()
-                }
-                // A resource or an undeclared name: left a `Ref`, so nothing is decided on it.
-                None => continue,
-            };
-            variables.push((name, values));
-        }
-        variables
     }
 
     /// A value the parameter admits that equals none of `literals`, standing for all such
@@ -191,23 +270,25 @@ impl<'t> ConditionSpace<'t> {
             .find(|v| !literals.contains(v) && (self.admits)(decl, v))
     }
 
-    /// Walks a condition expression: names it refers to go to `pending`; for each `Fn::Equals`,
-    /// every variable in it gets every literal (and mapping key) of that comparison.
+    /// Walks a condition expression: conditions it names go to `named`, variables it reads to
+    /// `reads`; each variable of a `Fn::Equals` gets every literal (and mapping key) in it.
     fn collect(
         &self,
         expr: &Value,
-        pending: &mut Vec<String>,
+        named: &mut Vec<String>,
+        reads: &mut BTreeSet<String>,
         candidates: &mut BTreeMap<String, BTreeSet<String>>,
     ) {
         match expr {
             Value::Object(map) => {
                 for (key, args) in map {
                     match (key.as_str(), args) {
-                        ("Condition", Value::String(name)) => pending.push(name.clone()),
+                        ("Condition", Value::String(name)) => named.push(name.clone()),
                         ("Fn::Equals", _) => {
                             let mut refs = BTreeSet::new();
                             let mut literals = BTreeSet::new();
                             self.operands(args, &mut refs, &mut literals);
+                            reads.extend(refs.iter().cloned());
                             for name in refs {
                                 candidates
                                     .entry(name)
@@ -215,13 +296,13 @@ impl<'t> ConditionSpace<'t> {
                                     .extend(literals.iter().cloned());
                             }
                         }
-                        _ => self.collect(args, pending, candidates),
+                        _ => self.collect(args, named, reads, candidates),
                     }
                 }
             }
             Value::Array(items) => {
                 for item in items {
-                    self.collect(item, pending, candidates);
+                    self.collect(item, named, reads, candidates);
                 }
             }
             _ => {}
