@@ -15,6 +15,10 @@ use super::settle::Settler;
 /// nothing); each set of variables is enumerated once per template.
 pub(crate) const MAX_ASSIGNMENTS: usize = 4096;
 
+/// Assignments tried over all the questions about one template: past it, questions over
+/// parameters not yet enumerated get no answer, so no template costs more than this many.
+pub(crate) const MAX_ASSIGNMENTS_PER_TEMPLATE: usize = 8 * MAX_ASSIGNMENTS;
+
 /// A value no condition compares with: stands for "any other value" of a free parameter.
 const OTHER: &str = "\u{0}other";
 
@@ -57,6 +61,8 @@ pub(crate) struct ConditionSpace<'t> {
     values: BTreeMap<String, Vec<String>>,
     /// Variables → their table, `None` when they have too many assignments.
     tables: HashMap<Vec<String>, Option<Table>>,
+    /// Assignments the template may still have tried (`MAX_ASSIGNMENTS_PER_TEMPLATE` at first).
+    budget: usize,
     answers: HashMap<Vec<Literal>, Option<bool>>,
 }
 
@@ -70,6 +76,7 @@ impl<'t> ConditionSpace<'t> {
             reads: BTreeMap::new(),
             values: BTreeMap::new(),
             tables: HashMap::new(),
+            budget: MAX_ASSIGNMENTS_PER_TEMPLATE,
             answers: HashMap::new(),
         };
         let mut direct = BTreeMap::new();
@@ -172,15 +179,16 @@ impl<'t> ConditionSpace<'t> {
     }
 
     /// Every assignment of `variables` settled: the distinct values of the conditions they
-    /// decide. `None` when there are more than `MAX_ASSIGNMENTS`.
-    fn table(&self, variables: &[String]) -> Option<Table> {
+    /// decide. `None` when there are more than `MAX_ASSIGNMENTS`, or than the budget left.
+    fn table(&mut self, variables: &[String]) -> Option<Table> {
         let values: Vec<&Vec<String>> = variables.iter().map(|v| &self.values[v]).collect();
         let total = values
             .iter()
             .try_fold(1usize, |n, values| n.checked_mul(values.len()))?;
-        if total > MAX_ASSIGNMENTS {
+        if total > MAX_ASSIGNMENTS || total > self.budget {
             return None;
         }
+        self.budget -= total;
         let conditions: Vec<String> = self
             .conditions
             .keys()
@@ -511,6 +519,37 @@ mod tests {
         let mut s = ConditionSpace::new(&t, any);
         assert_eq!(s.reachable(&[lit("Both", true)]), None);
         assert_eq!(s.reachable(&[lit("More", true)]), Some(true));
+    }
+
+    #[test]
+    fn a_template_spends_a_bounded_number_of_assignments_in_all() {
+        let mut parameters = Map::new();
+        let mut conditions = Map::new();
+        for i in 0..24 {
+            parameters.insert(
+                format!("P{i}"),
+                json!({"Type": "String", "AllowedValues": ["on", "off"]}),
+            );
+        }
+        // Nine questions, each over twelve parameters of its own choosing: 4,096 assignments each.
+        for k in 0..9 {
+            let all: Vec<Value> = (k..k + 12)
+                .map(|i| json!({"Fn::Equals": [{"Ref": format!("P{i}")}, "on"]}))
+                .collect();
+            conditions.insert(format!("C{k}"), json!({"Fn::And": all}));
+        }
+        let t = json!({"Parameters": parameters, "Conditions": conditions});
+        let mut s = ConditionSpace::new(&t, any);
+        for k in 0..8 {
+            assert_eq!(
+                s.reachable(&[lit(&format!("C{k}"), true)]),
+                Some(true),
+                "C{k}"
+            );
+        }
+        assert_eq!(s.reachable(&[lit("C8", true)]), None);
+        // What was enumerated still answers.
+        assert_eq!(s.reachable(&[lit("C0", false)]), Some(true));
     }
 
     #[test]
