@@ -2,6 +2,7 @@
 //! `Fn::FindInMap` and pseudo parameters decided once, for policy (validation) and for pricing (cost).
 
 mod policy_documents;
+pub(crate) mod scenarios;
 mod settle;
 
 pub use policy_documents::policy_documents_as_objects;

@@ -1,6 +1,8 @@
 //! Structural checks cfn-lint would make first: a template whose references dangle cannot be
 //! judged by policy and would fail at change-set time anyway. Each rule names its cfn-lint twin.
 
+mod availability;
+mod cluster_failover;
 mod conditions;
 mod dependencies;
 mod foreach;
@@ -19,6 +21,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::resolve::scenarios::ConditionSpace;
 use super::{Finding, Severity};
 use crate::template::{pointer, Template};
 
@@ -50,8 +53,14 @@ pub const UNIQUE_NAMES: &str = "E3007";
 pub const REF_TARGET: &str = "E1020";
 /// `Fn::GetAtt` names a resource (cfn-lint E1010).
 pub const GETATT_TARGET: &str = "E1010";
-/// `DependsOn` names resources (cfn-lint E3005).
+/// `DependsOn` names resources, which exist whenever the resource does (cfn-lint E3005).
 pub const DEPENDS_ON_TARGET: &str = "E3005";
+/// A `Ref`, `Fn::GetAtt` or `Fn::Sub` names a conditional resource that may be absent when the
+/// referrer exists (cfn-lint W1001, a warning). `DependsOn` so is `DEPENDS_ON_TARGET`'s error.
+pub const MAY_BE_UNAVAILABLE: &str = "W1001";
+/// A Redis replication group in cluster mode keeps automatic failover and more than one cache
+/// cluster in every reachable condition scenario (cfn-lint E3026).
+pub const CLUSTER_FAILOVER: &str = "E3026";
 /// Every `${Var}` of `Fn::Sub` resolves (cfn-lint E1019).
 pub const SUB_VARIABLE: &str = "E1019";
 /// Resources do not depend on each other in a circle (cfn-lint E3004).
@@ -150,6 +159,9 @@ pub fn check(template: &Template) -> Vec<Finding> {
     conditions::check(&doc, &mut findings);
     functions::check(&doc, &mut findings);
     dependencies::check(&doc, &mut findings);
+    let mut space = ConditionSpace::new(&doc.value, parameters::admits);
+    availability::check(&doc, &mut space, &mut findings);
+    cluster_failover::check(&doc, &mut space, &mut findings);
     outputs::check(&doc, &mut findings);
     tags::check(&doc, &mut findings);
     usage::check(&doc, &mut findings);

@@ -203,6 +203,23 @@ fn default_rules(
         vec![text.clone()]
     };
     let numeric = param_type == "Number" || param_type.contains("List<Number>");
+    let default_path = child(path, "Default");
+    let problems: Vec<String> = values
+        .iter()
+        .flat_map(|value| value_problems(decl, numeric, value))
+        .collect();
+    for problem in problems {
+        findings.push(doc.finding(
+            PARAMETER_DEFAULT,
+            &default_path,
+            format!("parameter {name}: Default {problem}"),
+        ));
+    }
+}
+
+/// What keeps `value` from being one the parameter `decl` admits (none when it is one): its
+/// type, `AllowedValues`, `AllowedPattern`, lengths and bounds.
+fn value_problems(decl: &Map<String, Value>, numeric: bool, value: &str) -> Vec<String> {
     let allowed_values: Option<Vec<String>> = decl
         .get("AllowedValues")
         .and_then(Value::as_array)
@@ -212,55 +229,60 @@ fn default_rules(
     let max_length = decl.get("MaxLength").and_then(integer);
     let min_value = decl.get("MinValue").and_then(number_of);
     let max_value = decl.get("MaxValue").and_then(number_of);
-    let default_path = child(path, "Default");
     let mut problems = Vec::new();
-    for value in &values {
-        let number = value.parse::<f64>().ok().filter(|n| n.is_finite());
-        if numeric && number.is_none() {
-            problems.push(format!("'{value}' is not a number"));
-            continue;
-        }
-        if let Some(allowed) = &allowed_values {
-            let matches = allowed.iter().any(|a| {
-                a == value
-                    // `Default: 1` and `AllowedValues: ['1.0']` are the same number.
-                    || (numeric && a.parse::<f64>().ok() == number)
-            });
-            if !matches {
-                problems.push(format!(
-                    "'{value}' is not one of AllowedValues [{}]",
-                    allowed.join(", ")
-                ));
-            }
-        }
-        if let Some(pattern) = pattern {
-            if super::pattern::full_match(pattern, value) == Some(false) {
-                problems.push(format!("'{value}' does not match AllowedPattern {pattern}"));
-            }
-        }
-        let length = value.chars().count() as i64;
-        if let Some(min) = min_length.filter(|&min| length < min) {
-            problems.push(format!("'{value}' is shorter than MinLength {min}"));
-        }
-        if let Some(max) = max_length.filter(|&max| length > max) {
-            problems.push(format!("'{value}' is longer than MaxLength {max}"));
-        }
-        if let Some(number) = number {
-            if let Some(min) = min_value.filter(|&min| number < min) {
-                problems.push(format!("{value} is below MinValue {min}"));
-            }
-            if let Some(max) = max_value.filter(|&max| number > max) {
-                problems.push(format!("{value} is above MaxValue {max}"));
-            }
+    let number = value.parse::<f64>().ok().filter(|n| n.is_finite());
+    if numeric && number.is_none() {
+        problems.push(format!("'{value}' is not a number"));
+        return problems;
+    }
+    if let Some(allowed) = &allowed_values {
+        let matches = allowed.iter().any(|a| {
+            a == value
+                // `Default: 1` and `AllowedValues: ['1.0']` are the same number.
+                || (numeric && a.parse::<f64>().ok() == number)
+        });
+        if !matches {
+            problems.push(format!(
+                "'{value}' is not one of AllowedValues [{}]",
+                allowed.join(", ")
+            ));
         }
     }
-    for problem in problems {
-        findings.push(doc.finding(
-            PARAMETER_DEFAULT,
-            &default_path,
-            format!("parameter {name}: Default {problem}"),
-        ));
+    if let Some(pattern) = pattern {
+        if super::pattern::full_match(pattern, value) == Some(false) {
+            problems.push(format!("'{value}' does not match AllowedPattern {pattern}"));
+        }
     }
+    let length = value.chars().count() as i64;
+    if let Some(min) = min_length.filter(|&min| length < min) {
+        problems.push(format!("'{value}' is shorter than MinLength {min}"));
+    }
+    if let Some(max) = max_length.filter(|&max| length > max) {
+        problems.push(format!("'{value}' is longer than MaxLength {max}"));
+    }
+    if let Some(number) = number {
+        if let Some(min) = min_value.filter(|&min| number < min) {
+            problems.push(format!("{value} is below MinValue {min}"));
+        }
+        if let Some(max) = max_value.filter(|&max| number > max) {
+            problems.push(format!("{value} is above MaxValue {max}"));
+        }
+    }
+    problems
+}
+
+/// Whether a scalar parameter declared as `decl` certainly admits `value`: every constraint is
+/// met, and an `AllowedPattern` this reader cannot judge counts as not met.
+pub(super) fn admits(decl: &Value, value: &str) -> bool {
+    let Some(decl) = decl.as_object() else {
+        return false;
+    };
+    let numeric = decl.get("Type").and_then(Value::as_str) == Some("Number");
+    let pattern_known = decl
+        .get("AllowedPattern")
+        .and_then(Value::as_str)
+        .is_none_or(|pattern| super::pattern::full_match(pattern, value) == Some(true));
+    pattern_known && value_problems(decl, numeric, value).is_empty()
 }
 
 fn is_scalar(value: &Value) -> bool {

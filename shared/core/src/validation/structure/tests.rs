@@ -846,3 +846,277 @@ fn literal_availability_zone_is_w3010_and_a_parameter_is_not() {
     assert_eq!(warnings(&body), vec![warned(HARDCODED_ZONE, 22)]);
     assert_eq!(warnings(ALL_USED), vec![]);
 }
+
+// ---------------------------------------------------------------- conditional targets
+
+/// Conditional resources and references to them; each referrer below is safe unless a test
+/// changes it.
+const CONDITIONAL: &str = "\
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [dev, prd]
+Conditions:
+  IsPrd: !Equals [!Ref Env, prd]
+  IsDev: !Equals [dev, !Ref Env]
+  NotDev: !Not [!Condition IsDev]
+  InUs: !Equals [!Ref 'AWS::Region', us-east-1]
+  PrdInUs: !And [!Condition IsPrd, !Condition InUs]
+  PrdOrDev: !Or [!Condition IsPrd, !Condition IsDev]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Condition: IsPrd
+  Queue:
+    Type: AWS::SQS::Queue
+    Condition: NotDev
+    DependsOn: Topic
+    Properties:
+      QueueName: !GetAtt Topic.TopicName
+  Other:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !If [IsPrd, !Ref Topic, !Ref AWS::NoValue]
+      DelaySeconds: !If [IsDev, 0, !Sub '${Topic.TopicName}']
+Outputs:
+  TopicArn:
+    Condition: PrdInUs
+    Value: !Ref Topic
+";
+
+/// (rule, line, message) of every structural finding of `body` about conditional targets.
+fn conditional_findings(body: &str) -> Vec<(String, Option<u32>, String)> {
+    let template = Template::parse("t.yaml", body).expect("test template parses");
+    check(&template)
+        .into_iter()
+        .filter(|f| f.rule == MAY_BE_UNAVAILABLE || f.rule == DEPENDS_ON_TARGET)
+        .map(|f| (f.rule, f.line, f.message))
+        .collect()
+}
+
+fn on_conditional(from: &str, to: &str) -> String {
+    assert!(CONDITIONAL.contains(from), "{from} is not in the template");
+    CONDITIONAL.replacen(from, to, 1)
+}
+
+#[test]
+fn references_whose_target_exists_whenever_the_referrer_does_raise_nothing() {
+    // NotDev is IsPrd under Env's AllowedValues; a true branch of IsPrd; a false branch of
+    // IsDev; an output under IsPrd and InUs.
+    assert_eq!(conditional_findings(CONDITIONAL), vec![]);
+}
+
+#[test]
+fn depends_on_a_resource_the_referrer_can_exist_without_is_e3005() {
+    let body = on_conditional("    Condition: NotDev\n", "");
+    let found = conditional_findings(&body);
+    assert!(
+        found.contains(&(
+            DEPENDS_ON_TARGET.to_string(),
+            Some(19),
+            "'Topic' will not exist when condition 'IsPrd' is False".to_string()
+        )),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn depends_on_names_the_referrers_condition_too_in_cfn_lint_order() {
+    let body = on_conditional("    Condition: NotDev\n", "    Condition: InUs\n");
+    let found = conditional_findings(&body);
+    assert!(found.contains(&(
+        DEPENDS_ON_TARGET.to_string(),
+        Some(20),
+        "'Topic' will not exist when condition 'InUs' is True and when condition 'IsPrd' is False"
+            .to_string()
+    )), "{found:#?}");
+}
+
+#[test]
+fn getatt_without_allowed_values_may_reach_a_missing_target_and_is_w1001() {
+    // Without AllowedValues, Env may be 'tst': not dev, and not prd either.
+    let body = on_conditional("    AllowedValues: [dev, prd]\n", "");
+    let found = conditional_findings(&body);
+    assert!(found.contains(&(
+        MAY_BE_UNAVAILABLE.to_string(),
+        Some(21),
+        "GetAtt to resource 'Topic' that may not be available when condition 'IsPrd' is False and when condition 'NotDev' is True at Resources/Queue/Properties/QueueName".to_string()
+    )), "{found:#?}");
+    // The other references stay safe: a branch of IsPrd itself, and IsDev false is
+    // not IsPrd true only when Env may be something else.
+    assert!(
+        found.iter().all(|(_, line, _)| *line != Some(25)),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|(_, line, _)| *line == Some(26)),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_reference_in_the_wrong_branch_of_fn_if_is_w1001_with_that_branch() {
+    let body = on_conditional(
+        "!If [IsPrd, !Ref Topic, !Ref AWS::NoValue]",
+        "!If [IsPrd, !Ref AWS::NoValue, !Ref Topic]",
+    );
+    let found = conditional_findings(&body);
+    assert_eq!(
+        found,
+        vec![(
+            MAY_BE_UNAVAILABLE.to_string(),
+            Some(26),
+            "Ref to resource 'Topic' that may not be available when condition 'IsPrd' is False at Resources/Other/Properties/QueueName/Fn::If/2".to_string()
+        )]
+    );
+}
+
+#[test]
+fn an_unconditional_referrer_of_a_conditional_resource_is_w1001() {
+    let body = on_conditional("    Condition: PrdInUs\n", "");
+    let found = conditional_findings(&body);
+    assert_eq!(
+        found,
+        vec![(
+            MAY_BE_UNAVAILABLE.to_string(),
+            Some(30),
+            "Ref to resource 'Topic' that may not be available when condition 'IsPrd' is False at Outputs/TopicArn/Value".to_string()
+        )]
+    );
+}
+
+#[test]
+fn or_and_region_conditions_that_do_not_imply_the_target_are_reported() {
+    let either = on_conditional("    Condition: PrdInUs\n", "    Condition: PrdOrDev\n");
+    assert_eq!(conditional_findings(&either).len(), 1);
+    let region = on_conditional("    Condition: PrdInUs\n", "    Condition: InUs\n");
+    assert_eq!(
+        conditional_findings(&region)[0].2,
+        "Ref to resource 'Topic' that may not be available when condition 'IsPrd' is False and when condition 'InUs' is True at Outputs/TopicArn/Value"
+    );
+}
+
+#[test]
+fn unreachable_branches_and_undecidable_conditions_raise_nothing() {
+    // The false branch of IsPrd inside a resource under IsPrd is never taken.
+    let nested = on_conditional(
+        "    Properties:\n      QueueName: !GetAtt",
+        "    Properties:\n      VisibilityTimeout: !If [IsPrd, 1, !Ref Topic]\n      QueueName: !GetAtt",
+    );
+    assert_eq!(conditional_findings(&nested), vec![]);
+    // A condition on an imported value cannot be decided here: no guess.
+    let imported = on_conditional(
+        "  IsPrd: !Equals [!Ref Env, prd]",
+        "  IsPrd: !Equals [!ImportValue shared-env, prd]",
+    )
+    .replace("    Condition: PrdInUs\n", "");
+    assert_eq!(conditional_findings(&imported), vec![]);
+}
+
+// ---------------------------------------------------------------- cluster failover
+
+const CLUSTER: &str = "\
+Parameters:
+  Ha:
+    Type: String
+    AllowedValues: ['true', 'false']
+Conditions:
+  IsHa: !Equals [!Ref Ha, 'true']
+  NotHa: !Not [!Condition IsHa]
+Resources:
+  Params:
+    Type: AWS::ElastiCache::ParameterGroup
+    Properties:
+      CacheParameterGroupFamily: redis7
+      Description: cluster mode
+      Properties:
+        cluster-enabled: 'yes'
+  Group:
+    Type: AWS::ElastiCache::ReplicationGroup
+    Properties:
+      ReplicationGroupDescription: cache
+      CacheParameterGroupName: !Ref Params
+      AutomaticFailoverEnabled: !If [IsHa, true, false]
+      NumCacheClusters: !If [NotHa, 1, 3]
+";
+
+fn cluster_findings(body: &str) -> Vec<(Option<u32>, String)> {
+    let template = Template::parse("t.yaml", body).expect("test template parses");
+    check(&template)
+        .into_iter()
+        .filter(|f| f.rule == CLUSTER_FAILOVER)
+        .map(|f| (f.line, f.message))
+        .collect()
+}
+
+#[test]
+fn cluster_mode_without_failover_is_e3026_in_the_scenarios_that_reach_it() {
+    // IsHa and NotHa together (or both false) are unreachable: only IsHa false remains.
+    assert_eq!(
+        cluster_findings(CLUSTER),
+        vec![
+            (Some(21), "\"AutomaticFailoverEnabled\" must be misssing or True when setting up a cluster when when condition \"IsHa\" is False and when condition \"NotHa\" is True at Resources/Group/Properties/AutomaticFailoverEnabled".to_string()),
+            (Some(22), "\"NumCacheClusters\" must be greater than one when creating a cluster when when condition \"IsHa\" is False and when condition \"NotHa\" is True at Resources/Group/Properties/NumCacheClusters".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn cluster_mode_with_failover_and_replicas_or_node_groups_raises_nothing() {
+    let ha = CLUSTER
+        .replace("!If [IsHa, true, false]", "true")
+        .replace("!If [NotHa, 1, 3]", "3");
+    assert_eq!(cluster_findings(&ha), vec![]);
+    let sharded = CLUSTER
+        .replace("!If [IsHa, true, false]", "true")
+        .replace("NumCacheClusters: !If [NotHa, 1, 3]", "NumNodeGroups: 3");
+    assert_eq!(cluster_findings(&sharded), vec![]);
+    let not_cluster = CLUSTER.replace("cluster-enabled: 'yes'", "cluster-enabled: 'no'");
+    assert_eq!(cluster_findings(&not_cluster), vec![]);
+}
+
+#[test]
+fn cluster_mode_without_conditions_is_e3026_once() {
+    let plain = CLUSTER
+        .replace("!If [IsHa, true, false]", "false")
+        .replace("      NumCacheClusters: !If [NotHa, 1, 3]\n", "");
+    assert_eq!(
+        cluster_findings(&plain),
+        vec![
+            (Some(21), "\"AutomaticFailoverEnabled\" must be misssing or True when setting up a cluster at Resources/Group/Properties/AutomaticFailoverEnabled".to_string()),
+            (Some(18), "\"NumCacheClusters\" must be greater than one when creating a cluster at Resources/Group/Properties/NumCacheClusters".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn parameter_constraints_keep_unreachable_values_out_of_the_scenarios() {
+    let body = "\
+Parameters:
+  Count:
+    Type: Number
+    MinValue: 1
+Conditions:
+  HasCount: !Not [!Equals [!Ref Count, 0]]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Condition: HasCount
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !GetAtt Topic.TopicName
+";
+    // Count is at least 1, so HasCount always holds.
+    assert_eq!(conditional_findings(body), vec![]);
+    let unbounded = body.replace("    MinValue: 1\n", "");
+    assert_eq!(
+        conditional_findings(&unbounded),
+        vec![(
+            MAY_BE_UNAVAILABLE.to_string(),
+            Some(13),
+            "GetAtt to resource 'Topic' that may not be available when condition 'HasCount' is False at Resources/Queue/Properties/QueueName".to_string()
+        )]
+    );
+}
