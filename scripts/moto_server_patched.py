@@ -1,4 +1,4 @@
-"""`moto_server` with fixes of twenty-seven moto gaps (CloudFormation, Step Functions), for the local backend only.
+"""`moto_server` with fixes of twenty-eight moto gaps (CloudFormation, Step Functions), for the local backend only.
 
 Started by `scripts/local-backend` as `python scripts/moto_server_patched.py -H HOST -p PORT`
 (the same arguments as `moto_server`). Written against moto 5.2.5; each patch wraps one moto
@@ -124,6 +124,8 @@ method and says why. Drop a patch once moto fixes the bug upstream.
    functions in Docker and drops the message attributes. The message goes to the local Lambda
    host instead (`Invoke`, InvocationType `Event`, on a thread, as SNS invokes asynchronously),
    as the SNS event AWS sends, attributes included.
+28. `DescribeType` is not implemented (no CloudFormation registry at all). It answers as an
+   account without third-party extensions does: `TypeNotFoundException` for every type.
 
 `AWS::SNS::TopicPolicy` and `AWS::S3::BucketPolicy` stay unimplemented: the emulator enforces no
 resource policy, so they are accepted and skipped.
@@ -2285,6 +2287,26 @@ def publish_to_lambda_host(
 
 
 SnsSubscription.publish = publish_to_lambda_host
+
+
+# --- 28. DescribeType: an account without third-party extensions ---------------------------------
+
+from moto.cloudformation.exceptions import CloudFormationError  # noqa: E402
+
+
+class TypeNotFoundException(CloudFormationError):
+    code = "TypeNotFoundException"
+
+
+def describe_type(self):
+    type_name = self._get_param("TypeName")
+    raise TypeNotFoundException(
+        f"The type '{type_name}' cannot be found (the emulator registers no extension)."
+    )
+
+
+assert not hasattr(CloudFormationResponse, "describe_type"), "moto now implements DescribeType: drop patch 28"
+CloudFormationResponse.describe_type = describe_type
 
 
 if __name__ == "__main__":

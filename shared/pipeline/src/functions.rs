@@ -38,6 +38,7 @@ pub type Handler = for<'a> fn(&'a Pipeline, Value) -> StepFuture<'a>;
 pub fn wire_validate(adapters: &impl Adapters) -> Pipeline {
     Pipeline {
         templates: adapters.templates(),
+        registry: adapters.registry(),
         ..Pipeline::unwired(adapters.settings())
     }
 }

@@ -19,7 +19,7 @@ use infra_agent_core::validation::{validate_template, ValidationContext};
 use infra_agent_pipeline::functions::wire;
 use infra_agent_pipeline::ports::{
     Adapters, Chat, Executions, Notifier, PriceSource, StackDrifts, Stacks, Store, TemplateStore,
-    Unused,
+    TypeRegistry, Unused,
 };
 use infra_agent_pipeline::settings::{PipelineSettings, VAR_APPROVAL_KEY_SECRET};
 use serde_json::Value;
@@ -213,6 +213,8 @@ const NO_RESOURCE_LEVEL: &[&str] = &[
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
     "pricing:GetProducts",
+    // The registry's reads name no resource.
+    "cloudformation:DescribeType",
     "states:SendTaskSuccess",
     "states:SendTaskFailure",
     "logs:CreateLogDelivery",
@@ -300,6 +302,9 @@ impl Adapters for Recorder {
     fn chat(&self) -> Arc<dyn Chat> {
         self.take("chat")
     }
+    fn registry(&self) -> Arc<dyn TypeRegistry> {
+        self.take("registry")
+    }
     fn settings(&self) -> PipelineSettings {
         PipelineSettings::from_lookup(|name| {
             Some(match name {
@@ -337,6 +342,10 @@ fn adapter_sources(port: &str) -> (&'static str, Vec<&'static str>) {
         "templates" => ("s3", vec![include_str!("../src/aws/s3.rs")]),
         "executions" => ("states", vec![include_str!("../src/aws/sfn.rs")]),
         "prices" => ("pricing", vec![include_str!("../src/aws/pricing.rs")]),
+        "registry" => (
+            "cloudformation",
+            vec![include_str!("../src/aws/registry.rs")],
+        ),
         "chat" => ("secretsmanager", vec![include_str!("../src/aws/slack.rs")]),
         other => panic!("no adapter known for port {other}"),
     }

@@ -6,6 +6,7 @@ pub mod drift;
 pub mod dynamodb;
 pub mod error;
 pub mod pricing;
+pub mod registry;
 pub mod s3;
 pub mod secrets;
 pub mod sfn;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use crate::ports::{
     Adapters, Chat, Executions, Notifier, Pipeline, PriceSource, StackDrifts, Stacks, Store,
-    TemplateStore,
+    TemplateStore, TypeRegistry,
 };
 use crate::settings::PipelineSettings;
 
@@ -42,6 +43,7 @@ pub fn from_config(config: &aws_config::SdkConfig, settings: PipelineSettings) -
         executions: executions(config),
         prices: prices(config),
         chat: chat(config, &settings),
+        registry: registry(config),
         settings,
     }
 }
@@ -77,9 +79,18 @@ impl Adapters for Aws {
     fn chat(&self) -> Arc<dyn Chat> {
         chat(&self.config, &self.settings)
     }
+    fn registry(&self) -> Arc<dyn TypeRegistry> {
+        registry(&self.config)
+    }
     fn settings(&self) -> PipelineSettings {
         self.settings.clone()
     }
+}
+
+pub fn registry(config: &aws_config::SdkConfig) -> Arc<dyn TypeRegistry> {
+    Arc::new(registry::Registry::new(
+        aws_sdk_cloudformation::Client::new(config),
+    ))
 }
 
 pub fn chat(config: &aws_config::SdkConfig, settings: &PipelineSettings) -> Arc<dyn Chat> {

@@ -5,6 +5,7 @@ mod chat;
 mod drift;
 mod executions;
 mod notifier;
+mod registry;
 mod stacks;
 mod store;
 mod templates;
@@ -24,12 +25,14 @@ pub use chat::RecordingChat;
 pub use drift::FakeDrift;
 pub use executions::RecordingExecutions;
 pub use notifier::RecordingNotifier;
+pub use registry::FakeRegistry;
 pub use stacks::FakeStacks;
 pub use store::MemoryStore;
 pub use templates::MemoryTemplates;
 
 use crate::ports::{
     Adapters, Chat, Executions, Notifier, Pipeline, StackDrifts, Stacks, Store, TemplateStore,
+    TypeRegistry,
 };
 use crate::settings::PipelineSettings;
 
@@ -43,6 +46,7 @@ pub struct Fakes {
     pub templates: Arc<MemoryTemplates>,
     pub executions: Arc<RecordingExecutions>,
     pub chat: Arc<RecordingChat>,
+    pub registry: Arc<FakeRegistry>,
 }
 
 impl Default for Fakes {
@@ -56,6 +60,7 @@ impl Default for Fakes {
             templates: Arc::default(),
             executions: Arc::default(),
             chat: Arc::default(),
+            registry: Arc::default(),
         }
     }
 }
@@ -76,6 +81,7 @@ impl Fakes {
             executions: self.executions.clone(),
             prices: Arc::new(Unreachable),
             chat: self.chat.clone(),
+            registry: self.registry.clone(),
             settings: settings(),
         }
     }
@@ -105,6 +111,9 @@ impl Adapters for Fakes {
     }
     fn chat(&self) -> Arc<dyn Chat> {
         self.chat.clone()
+    }
+    fn registry(&self) -> Arc<dyn TypeRegistry> {
+        self.registry.clone()
     }
     fn settings(&self) -> PipelineSettings {
         settings()

@@ -6,6 +6,7 @@ mod chat;
 mod drift;
 mod executions;
 mod notifier;
+mod registry;
 mod stacks;
 mod store;
 mod templates;
@@ -18,6 +19,7 @@ pub use drift::{DetectionState, StackDrifts, StackResource};
 pub use executions::{Executions, TaskOutcome, TaskResumed};
 pub use infra_agent_core::cost::{PriceCache, PriceSource};
 pub use notifier::{Notification, Notifier};
+pub use registry::{RegisteredType, TypeRegistry};
 pub use stacks::{ChangeSetSpec, ExecuteStart, Stacks};
 pub use store::{Approvals, AuditTrail, Deployments, DriftRecords, Locks, Promotions, Runs, Store};
 pub use templates::TemplateStore;
@@ -40,6 +42,8 @@ pub struct Pipeline {
     pub prices: Arc<dyn PriceSource>,
     /// Slack (approval messages and their buttons' answers).
     pub chat: Arc<dyn Chat>,
+    /// The account's CloudFormation registry (third-party resource types).
+    pub registry: Arc<dyn TypeRegistry>,
     pub settings: PipelineSettings,
 }
 
@@ -54,6 +58,7 @@ pub trait Adapters {
     fn executions(&self) -> Arc<dyn Executions>;
     fn prices(&self) -> Arc<dyn PriceSource>;
     fn chat(&self) -> Arc<dyn Chat>;
+    fn registry(&self) -> Arc<dyn TypeRegistry>;
     fn settings(&self) -> PipelineSettings;
 }
 
@@ -69,6 +74,7 @@ impl Pipeline {
             executions: Arc::new(Unused),
             prices: Arc::new(Unused),
             chat: Arc::new(Unused),
+            registry: Arc::new(Unused),
             settings,
         }
     }

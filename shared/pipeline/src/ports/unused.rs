@@ -20,8 +20,8 @@ use infra_agent_core::StepError;
 
 use super::{
     Approvals, AuditTrail, ChangeSetSpec, Chat, Deployments, DetectionState, DriftRecords,
-    ExecuteStart, Executions, Locks, Notification, Notifier, Promotions, Runs, StackDrifts, Stacks,
-    TaskOutcome, TaskResumed, TemplateStore,
+    ExecuteStart, Executions, Locks, Notification, Notifier, Promotions, RegisteredType, Runs,
+    StackDrifts, Stacks, TaskOutcome, TaskResumed, TemplateStore, TypeRegistry,
 };
 
 /// Stands in for every port a function was not wired with.
@@ -259,6 +259,13 @@ impl PriceCache for Unused {
 impl Notifier for Unused {
     async fn publish(&self, _: &str, _: &Notification) -> Result<Option<String>, StepError> {
         missing("notifications")
+    }
+}
+
+#[async_trait]
+impl TypeRegistry for Unused {
+    async fn resource_type(&self, _: &str) -> Result<RegisteredType, StepError> {
+        missing("registry")
     }
 }
 
