@@ -9,6 +9,7 @@ mod outputs;
 mod parameters;
 mod pattern;
 mod references;
+mod rules;
 mod sections;
 mod tags;
 mod usage;
@@ -123,6 +124,22 @@ pub const CIDR_SHAPE: &str = "E1024";
 /// Tags have a key of at most 128 characters not starting with `aws:`, a value of at most 256,
 /// and no key twice (cfn-lint E3024).
 pub const TAG_SYNTAX: &str = "E3024";
+/// The `Rules` section: a mapping of alphanumerically named rules, each with an optional
+/// `RuleCondition` and a list of `Assertions` of `{Assert, AssertDescription}` (cfn-lint E1700).
+pub const RULES_CONFIGURATION: &str = "E1700";
+/// An `Assert` is a rule function that gives true or false, with arguments of the right shape
+/// (cfn-lint E1701).
+pub const ASSERT_SHAPE: &str = "E1701";
+/// A `RuleCondition` is a rule function that gives true or false, with arguments of the right
+/// shape (cfn-lint E1702).
+pub const RULE_CONDITION_SHAPE: &str = "E1702";
+/// A rule function (`Fn::Contains`, `Fn::ValueOf`, …) as a resource property value (cfn-lint
+/// E3012: not a value of the property's type).
+pub const RULE_FUNCTION_IN_RESOURCE: &str = "E3012";
+/// A rule function as an output's value (cfn-lint E6101).
+pub const RULE_FUNCTION_IN_OUTPUT: &str = "E6101";
+/// A rule function in an output's `Export` (cfn-lint E6102).
+pub const RULE_FUNCTION_IN_EXPORT: &str = "E6102";
 /// A `Fn::Sub` string with no variable: a plain string would do (cfn-lint W1020, a warning).
 pub const SUB_WITHOUT_VARIABLE: &str = "W1020";
 /// A `DependsOn` a `Ref`, `Fn::GetAtt` or `Fn::Sub` already implies (cfn-lint W3005, a warning).
@@ -148,6 +165,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     parameters::check(&doc, &mut findings);
     references::check(&doc, &mut findings);
     conditions::check(&doc, &mut findings);
+    rules::check(&doc, &mut findings);
     functions::check(&doc, &mut findings);
     dependencies::check(&doc, &mut findings);
     outputs::check(&doc, &mut findings);
