@@ -7,6 +7,7 @@ mod foreach;
 mod functions;
 mod outputs;
 mod parameters;
+mod passwords;
 mod pattern;
 mod references;
 mod rules;
@@ -150,6 +151,9 @@ pub const HARDCODED_ZONE: &str = "W3010";
 pub const UNUSED_PARAMETER: &str = "W2001";
 /// A condition no resource, output, `Fn::If` or condition uses (cfn-lint W8001, a warning).
 pub const UNUSED_CONDITION: &str = "W8001";
+/// A password property fed by a parameter without `NoEcho: true`, written as a literal or read
+/// from a plain SSM parameter (cfn-lint W2501, a warning).
+pub const PASSWORD_PROPERTY: &str = "W2501";
 /// A mapping no `Fn::FindInMap` uses (cfn-lint W7001, a warning).
 pub const UNUSED_MAPPING: &str = "W7001";
 
@@ -171,6 +175,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     outputs::check(&doc, &mut findings);
     tags::check(&doc, &mut findings);
     usage::check(&doc, &mut findings);
+    passwords::check(&doc, &mut findings);
     zones::check(&doc, &mut findings);
     findings
 }

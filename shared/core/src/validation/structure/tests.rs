@@ -1111,3 +1111,66 @@ fn rule_functions_outside_rules_are_rejected_where_they_stand() {
     assert_fires(&condition, CONDITION_CONFIGURATION, 7);
 }
 
+// ---------------------------------------------------------------- passwords
+
+const PASSWORDS: &str = "\
+Parameters:
+  DbPassword: {Type: String, NoEcho: true}
+  AdminPassword: {Type: String}
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      MasterUserPassword: !Ref DbPassword
+  Directory:
+    Type: AWS::DirectoryService::SimpleAD
+    Properties:
+      Password: '{{resolve:secretsmanager:ad:SecretString:password}}'
+  User:
+    Type: AWS::IAM::User
+    Properties:
+      LoginProfile:
+        Password: '{{resolve:ssm-secure:/users/initial}}'
+  Ad:
+    Type: AWS::DirectoryService::MicrosoftAD
+    Properties:
+      Password: !Ref AdminPassword
+";
+
+#[test]
+fn password_parameter_without_no_echo_is_w2501_at_its_declaration() {
+    let body = PASSWORDS.replace(
+        "!Ref AdminPassword",
+        "!If [Never, !Ref DbPassword, !Ref AWS::NoValue]",
+    );
+    let body = body.replace("  AdminPassword: {Type: String}\n", "");
+    let body = format!("Conditions:\n  Never: !Equals [a, b]\n{body}");
+    assert_eq!(warnings(&body), vec![]);
+    assert_eq!(warnings(PASSWORDS), vec![warned(PASSWORD_PROPERTY, 3)]);
+    let masked = PASSWORDS.replace(
+        "AdminPassword: {Type: String}",
+        "AdminPassword: {Type: String, NoEcho: 'true'}",
+    );
+    assert_eq!(warnings(&masked), vec![]);
+    let not_masked = PASSWORDS.replace("NoEcho: true", "NoEcho: false");
+    assert_eq!(
+        warnings(&not_masked),
+        vec![warned(PASSWORD_PROPERTY, 2), warned(PASSWORD_PROPERTY, 3)]
+    );
+}
+
+#[test]
+fn password_written_in_the_template_or_read_from_plain_ssm_is_w2501() {
+    let literal = PASSWORDS
+        .replace("!Ref AdminPassword", "hunter2hunter2")
+        .replace("  AdminPassword: {Type: String}\n", "");
+    assert_eq!(warnings(&literal), vec![warned(PASSWORD_PROPERTY, 20)]);
+    let plain_ssm = PASSWORDS.replace(
+        "{{resolve:ssm-secure:/users/initial}}",
+        "{{resolve:ssm:/users/initial}}",
+    );
+    assert_eq!(
+        warnings(&plain_ssm),
+        vec![warned(PASSWORD_PROPERTY, 17), warned(PASSWORD_PROPERTY, 3)]
+    );
+}
