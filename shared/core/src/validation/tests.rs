@@ -1434,7 +1434,7 @@ Resources:
     assert_eq!(malformed[0].line, Some(4));
 }
 
-// ---------------------------------------------------------------- Rules
+// ---------------------------------------------------------------- Rules, passwords, registry types
 
 /// The `Rules` examples of the AWS documentation (rules-section-structure) over a compliant
 /// resource.
@@ -1513,4 +1513,63 @@ fn a_broken_rule_fails_the_gate_at_its_line() {
     assert_eq!(hits.len(), 1, "{:#?}", report.findings);
     assert_eq!(hits[0].line, Some(29));
     assert_eq!(hits[0].resource, None);
+}
+
+/// A database whose password parameter is not `NoEcho`, and a third-party registry type.
+const PASSWORD_AND_REGISTRY_TYPE: &str = "\
+Parameters:
+  DbPassword: {Type: String}
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      Engine: postgres
+      DBInstanceClass: db.t4g.micro
+      StorageEncrypted: true
+      PubliclyAccessible: false
+      MasterUsername: admin
+      MasterUserPassword: !Ref DbPassword
+      Tags: {TAGS}
+  Chart:
+    Type: AWSQS::Kubernetes::Helm
+    Properties:
+      Chart: stable/nginx
+";
+
+#[test]
+fn password_and_registry_type_warnings_pass_the_gate() {
+    let report = validate(PASSWORD_AND_REGISTRY_TYPE);
+    assert!(report.passed, "{:#?}", report.findings);
+    let found: Vec<(&str, Severity, Option<&str>, Option<u32>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity, f.resource.as_deref(), f.line))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("W2501", Severity::Warning, None, Some(2)),
+            ("E3006", Severity::Warning, Some("Chart"), Some(15)),
+        ]
+    );
+}
+
+#[test]
+fn password_and_registry_type_warnings_are_suppressible_like_errors() {
+    let body = format!(
+        "Metadata:\n  infra-agent:\n    suppress:\n      - {{rule: W2501, reason: rotated by the stack's owner, owner: platform, expires: 2030-01-01}}\n{}",
+        PASSWORD_AND_REGISTRY_TYPE.replace(
+            "    Type: AWSQS::Kubernetes::Helm\n",
+            "    Type: AWSQS::Kubernetes::Helm\n    Metadata:\n      infra-agent:\n        suppress:\n          - {rule: E3006, reason: registered in every account, owner: platform, expires: 2030-01-01}\n",
+        )
+    );
+    let report = validate(&body);
+    assert!(report.passed);
+    assert_eq!(report.findings, vec![], "{:#?}", report.findings);
+    let waived: Vec<&str> = report
+        .suppressed
+        .iter()
+        .map(|s| s.finding.rule.as_str())
+        .collect();
+    assert_eq!(waived, ["W2501", "E3006"]);
 }
