@@ -298,6 +298,9 @@ impl RuleCheck<'_, '_> {
 
     /// An operand of a rule function: a literal, or `Ref`, `Fn::ValueOf`, `Fn::ValueOfAll` or
     /// `Fn::RefAll`, which read parameter values. `rule` reports an operand of the wrong kind.
+    /// The rule functions' documentation ("Supported functions") allows only `Ref` and rule
+    /// functions inside them, and nothing inside `Fn::ValueOf`/`Fn::ValueOfAll`; cfn-lint is
+    /// laxer and takes `Fn::Sub`, `Fn::Join` and the like in a rule's `Fn::Equals`.
     fn value(&mut self, path: &str, value: &Value, want: Want, rule: &str) {
         let Some((function, args)) = intrinsic(value) else {
             let fits = match (want, value) {
