@@ -35,6 +35,13 @@ pub fn long_form_key(tag: &str) -> Option<&'static str> {
         "Transform" => "Fn::Transform",
         "ToJsonString" => "Fn::ToJsonString",
         "Length" => "Fn::Length",
+        // Rule functions: the `Rules` section's own (the validator keeps them there).
+        "Contains" => "Fn::Contains",
+        "EachMemberEquals" => "Fn::EachMemberEquals",
+        "EachMemberIn" => "Fn::EachMemberIn",
+        "RefAll" => "Fn::RefAll",
+        "ValueOf" => "Fn::ValueOf",
+        "ValueOfAll" => "Fn::ValueOfAll",
         _ => return None,
     })
 }

@@ -136,6 +136,26 @@ fn unknown_tag_is_read_as_a_function_and_recorded_with_its_line() {
 }
 
 #[test]
+fn rule_function_short_forms_expand_to_their_long_forms() {
+    let t = parse(
+        "A: !Contains [[a], !ValueOf [Vpc, Tags.Env]]\nB: !EachMemberEquals [!ValueOfAll [AWS::EC2::Subnet::Id, VpcId], !Ref Vpc]\nC: !EachMemberIn [!RefAll AWS::EC2::VPC::Id, [vpc-1]]\n",
+    );
+    assert!(t.unknown_tags.is_empty(), "{:?}", t.unknown_tags);
+    assert_eq!(
+        t.value["A"],
+        json!({"Fn::Contains": [["a"], {"Fn::ValueOf": ["Vpc", "Tags.Env"]}]})
+    );
+    assert_eq!(
+        t.value["B"],
+        json!({"Fn::EachMemberEquals": [{"Fn::ValueOfAll": ["AWS::EC2::Subnet::Id", "VpcId"]}, {"Ref": "Vpc"}]})
+    );
+    assert_eq!(
+        t.value["C"],
+        json!({"Fn::EachMemberIn": [{"Fn::RefAll": "AWS::EC2::VPC::Id"}, ["vpc-1"]]})
+    );
+}
+
+#[test]
 fn yaml_scalars_keep_their_json_types() {
     let t = parse("I: 42\nF: 1.5\nB: true\nS: hello\nQ: '42'\nD: \"true\"\nN: null\nY: yes\n");
     assert_eq!(

@@ -1433,3 +1433,143 @@ Resources:
     assert_eq!(malformed[0].resource, None);
     assert_eq!(malformed[0].line, Some(4));
 }
+
+// ---------------------------------------------------------------- Rules, passwords, registry types
+
+/// The `Rules` examples of the AWS documentation (rules-section-structure) over a compliant
+/// resource.
+const DOCUMENTED_RULES: &str = "\
+Parameters:
+  Environment: {Type: String, AllowedValues: [test, prod], Default: test}
+  InstanceType: {Type: String, Default: a1.medium}
+  VpcId: {Type: AWS::EC2::VPC::Id}
+Rules:
+  testInstanceType:
+    RuleCondition: !Equals
+      - !Ref Environment
+      - test
+    Assertions:
+      - Assert:
+          'Fn::Contains':
+            - - a1.medium
+            - !Ref InstanceType
+        AssertDescription: 'For a test environment, the instance type must be a1.medium'
+  prodInstanceType:
+    RuleCondition: !Equals
+      - !Ref Environment
+      - prod
+    Assertions:
+      - Assert:
+          'Fn::Contains':
+            - - a1.large
+            - !Ref InstanceType
+        AssertDescription: 'For a production environment, the instance type must be a1.large'
+  SubnetsInVPC:
+    Assertions:
+      - Assert:
+          'Fn::EachMemberEquals':
+            - 'Fn::ValueOfAll':
+                - 'AWS::EC2::Subnet::Id'
+                - VpcId
+            - Ref: VpcId
+        AssertDescription: All subnets must in the VPC
+Resources:
+  Log:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      Tags: {TAGS}
+";
+
+#[test]
+fn documented_rules_section_passes_with_no_finding() {
+    let report = validate(DOCUMENTED_RULES);
+    assert!(report.passed);
+    assert_eq!(report.findings, vec![]);
+    assert!(report.suppressed.is_empty());
+}
+
+#[test]
+fn rule_functions_in_short_form_are_read_not_reported_as_unknown_tags() {
+    let body = DOCUMENTED_RULES
+        .replace(
+            "      - Assert:\n          'Fn::Contains':\n            - - a1.large\n            - !Ref InstanceType\n",
+            "      - Assert: !Contains [[a1.large], !Ref InstanceType]\n",
+        )
+        .replace(
+            "        AssertDescription: All subnets must in the VPC\n",
+            "        AssertDescription: All subnets must in the VPC\n      - Assert: !EachMemberIn [!ValueOfAll [AWS::EC2::Subnet::Id, VpcId], !RefAll AWS::EC2::VPC::Id]\n      - Assert: !Not [!EachMemberEquals [[default], !ValueOf [VpcId, Tags.Name]]]\n",
+        );
+    assert!(body.contains("!Contains") && body.contains("!ValueOf [VpcId"));
+    let report = validate(&body);
+    assert_eq!(report.findings, vec![]);
+}
+
+#[test]
+fn a_broken_rule_fails_the_gate_at_its_line() {
+    let body = DOCUMENTED_RULES.replace("            - Ref: VpcId\n", "");
+    let report = validate(&body);
+    assert!(!report.passed);
+    let hits = findings_of(&report, "E1701");
+    assert_eq!(hits.len(), 1, "{:#?}", report.findings);
+    assert_eq!(hits[0].line, Some(29));
+    assert_eq!(hits[0].resource, None);
+}
+
+/// A database whose password parameter is not `NoEcho`, and a third-party registry type.
+const PASSWORD_AND_REGISTRY_TYPE: &str = "\
+Parameters:
+  DbPassword: {Type: String}
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      Engine: postgres
+      DBInstanceClass: db.t4g.micro
+      StorageEncrypted: true
+      PubliclyAccessible: false
+      MasterUsername: admin
+      MasterUserPassword: !Ref DbPassword
+      Tags: {TAGS}
+  Chart:
+    Type: AWSQS::Kubernetes::Helm
+    Properties:
+      Chart: stable/nginx
+";
+
+#[test]
+fn password_and_registry_type_warnings_pass_the_gate() {
+    let report = validate(PASSWORD_AND_REGISTRY_TYPE);
+    assert!(report.passed, "{:#?}", report.findings);
+    let found: Vec<(&str, Severity, Option<&str>, Option<u32>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity, f.resource.as_deref(), f.line))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("W2501", Severity::Warning, None, Some(2)),
+            ("E3006", Severity::Warning, Some("Chart"), Some(15)),
+        ]
+    );
+}
+
+#[test]
+fn password_and_registry_type_warnings_are_suppressible_like_errors() {
+    let body = format!(
+        "Metadata:\n  infra-agent:\n    suppress:\n      - {{rule: W2501, reason: rotated by the stack's owner, owner: platform, expires: 2030-01-01}}\n{}",
+        PASSWORD_AND_REGISTRY_TYPE.replace(
+            "    Type: AWSQS::Kubernetes::Helm\n",
+            "    Type: AWSQS::Kubernetes::Helm\n    Metadata:\n      infra-agent:\n        suppress:\n          - {rule: E3006, reason: registered in every account, owner: platform, expires: 2030-01-01}\n",
+        )
+    );
+    let report = validate(&body);
+    assert!(report.passed);
+    assert_eq!(report.findings, vec![], "{:#?}", report.findings);
+    let waived: Vec<&str> = report
+        .suppressed
+        .iter()
+        .map(|s| s.finding.rule.as_str())
+        .collect();
+    assert_eq!(waived, ["W2501", "E3006"]);
+}

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{format, json_type, registry, Registry, ResourceSchema, Shape};
 use crate::template::{is_function_key, pointer, Template};
-use crate::validation::Finding;
+use crate::validation::{Finding, Severity};
 
 /// A resource type CloudFormation does not have (cfn-lint E3006, "does not exist").
 pub const UNKNOWN_RESOURCE_TYPE: &str = "E3006";
@@ -20,6 +20,11 @@ pub const ENUM_VALUE: &str = "E3030";
 /// A resource type name that no registry could hold: not `Organization::Service::Resource` of
 /// letters and digits (cfn-lint E3006 too: such a type does not exist anywhere).
 pub const RESOURCE_TYPE_NAME: &str = "E3006";
+/// A third-party registry type (`AWSQS::Kubernetes::Helm`) the bundled schemas do not hold: it
+/// may well be registered in the account, so this is a warning that its properties go unchecked.
+/// cfn-lint has no warning for it and reports the type as E3006, an error; we keep its id, so a
+/// waiver or `ignore_checks` entry for E3006 covers both tools, at a warning's severity.
+pub const UNREGISTERED_RESOURCE_TYPE: &str = "E3006";
 /// A literal string without the form its property's format asks for, such as a CIDR block with
 /// host bits set where an `ipv4-network` is expected. cfn-lint reports it under E3002, its rule
 /// for invalid resource properties (its E1103 covers formats outside resource properties).
@@ -76,6 +81,19 @@ pub fn check(template: &Template) -> Vec<Finding> {
                 walker.value(properties.unwrap_or(&empty), schema.shape, &mut path);
             }
             Kind::Unchecked => {}
+            Kind::Unregistered => findings.push(Finding {
+                severity: Severity::Warning,
+                ..Finding::on_resource(
+                    template,
+                    UNREGISTERED_RESOURCE_TYPE,
+                    id,
+                    type_name,
+                    &format!("{path}/Type"),
+                    format!(
+                        "resource {id} has type {type_name}, which the bundled schemas do not know (a third-party registry type?): its properties are not checked"
+                    ),
+                )
+            }),
             Kind::Malformed => findings.push(Finding::on_resource(
                 template,
                 RESOURCE_TYPE_NAME,
@@ -110,6 +128,9 @@ enum Kind<'r> {
     Checked(&'r ResourceSchema),
     /// Real, but with properties the registry does not describe.
     Unchecked,
+    /// Well formed, outside the AWS and Alexa namespaces, not in the bundled schemas: a
+    /// third-party registry type, perhaps, that only the account's registry knows.
+    Unregistered,
     Unknown,
     Malformed,
 }
@@ -134,11 +155,12 @@ fn classify<'r>(registry: &'r Registry, type_name: &str, transformed: bool) -> K
     }
     match registry.resource(type_name) {
         Some(schema) => Kind::Checked(schema),
+        // AWS publishes every type of its own namespaces: one it lacks does not exist.
+        None if type_name.starts_with("AWS::") || type_name.starts_with("Alexa::") => Kind::Unknown,
+        None if !well_formed_type_name(type_name) => Kind::Malformed,
         // Third-party registry types (`AWSQS::Kubernetes::Helm`) live in the account's own
         // registry, which a template alone cannot see.
-        None if type_name.starts_with("AWS::") => Kind::Unknown,
-        None if !well_formed_type_name(type_name) => Kind::Malformed,
-        None => Kind::Unchecked,
+        None => Kind::Unregistered,
     }
 }
 

@@ -9,8 +9,10 @@ mod foreach;
 mod functions;
 mod outputs;
 mod parameters;
+mod passwords;
 mod pattern;
 mod references;
+mod rules;
 mod sections;
 mod tags;
 mod usage;
@@ -132,6 +134,22 @@ pub const CIDR_SHAPE: &str = "E1024";
 /// Tags have a key of at most 128 characters not starting with `aws:`, a value of at most 256,
 /// and no key twice (cfn-lint E3024).
 pub const TAG_SYNTAX: &str = "E3024";
+/// The `Rules` section: a mapping of alphanumerically named rules, each with an optional
+/// `RuleCondition` and a list of `Assertions` of `{Assert, AssertDescription}` (cfn-lint E1700).
+pub const RULES_CONFIGURATION: &str = "E1700";
+/// An `Assert` is a rule function that gives true or false, with arguments of the right shape
+/// (cfn-lint E1701).
+pub const ASSERT_SHAPE: &str = "E1701";
+/// A `RuleCondition` is a rule function that gives true or false, with arguments of the right
+/// shape (cfn-lint E1702).
+pub const RULE_CONDITION_SHAPE: &str = "E1702";
+/// A rule function (`Fn::Contains`, `Fn::ValueOf`, …) as a resource property value (cfn-lint
+/// E3012: not a value of the property's type).
+pub const RULE_FUNCTION_IN_RESOURCE: &str = "E3012";
+/// A rule function as an output's value (cfn-lint E6101).
+pub const RULE_FUNCTION_IN_OUTPUT: &str = "E6101";
+/// A rule function in an output's `Export` (cfn-lint E6102).
+pub const RULE_FUNCTION_IN_EXPORT: &str = "E6102";
 /// A `Fn::Sub` string with no variable: a plain string would do (cfn-lint W1020, a warning).
 pub const SUB_WITHOUT_VARIABLE: &str = "W1020";
 /// A `DependsOn` a `Ref`, `Fn::GetAtt` or `Fn::Sub` already implies (cfn-lint W3005, a warning).
@@ -142,6 +160,9 @@ pub const HARDCODED_ZONE: &str = "W3010";
 pub const UNUSED_PARAMETER: &str = "W2001";
 /// A condition no resource, output, `Fn::If` or condition uses (cfn-lint W8001, a warning).
 pub const UNUSED_CONDITION: &str = "W8001";
+/// A password property fed by a parameter without `NoEcho: true`, written as a literal or read
+/// from a plain SSM parameter (cfn-lint W2501, a warning).
+pub const PASSWORD_PROPERTY: &str = "W2501";
 /// A mapping no `Fn::FindInMap` uses (cfn-lint W7001, a warning).
 pub const UNUSED_MAPPING: &str = "W7001";
 
@@ -157,6 +178,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     parameters::check(&doc, &mut findings);
     references::check(&doc, &mut findings);
     conditions::check(&doc, &mut findings);
+    rules::check(&doc, &mut findings);
     functions::check(&doc, &mut findings);
     dependencies::check(&doc, &mut findings);
     let mut space = ConditionSpace::new(&doc.value, parameters::admits);
@@ -165,6 +187,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
     outputs::check(&doc, &mut findings);
     tags::check(&doc, &mut findings);
     usage::check(&doc, &mut findings);
+    passwords::check(&doc, &mut findings);
     zones::check(&doc, &mut findings);
     findings
 }

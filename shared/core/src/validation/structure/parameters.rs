@@ -69,6 +69,16 @@ pub(super) fn valid_type(name: &str) -> bool {
         })
 }
 
+/// An AWS-specific parameter type (`AWS::EC2::VPC::Id`, `List<AWS::EC2::Subnet::Id>`), the
+/// kind `Fn::RefAll` and `Fn::ValueOfAll` take.
+pub(super) fn aws_specific_type(name: &str) -> bool {
+    let inner = name
+        .strip_prefix("List<")
+        .and_then(|inner| inner.strip_suffix('>'))
+        .unwrap_or(name);
+    AWS_TYPES.contains(&inner)
+}
+
 pub(super) fn check(doc: &Doc<'_>, findings: &mut Vec<Finding>) {
     let Some(section) = doc.value.get("Parameters") else {
         return;

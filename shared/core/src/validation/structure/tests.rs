@@ -1120,3 +1120,331 @@ Resources:
         )]
     );
 }
+
+// ---------------------------------------------------------------- Rules
+
+/// The Rules section of the AWS documentation's examples (rules-section-structure), every rule
+/// function in use; the failing cases below each break one thing in it.
+const RULES: &str = "\
+Parameters:
+  Environment: {Type: String, AllowedValues: [test, prod]}
+  InstanceType: {Type: String}
+  VpcId: {Type: AWS::EC2::VPC::Id}
+  Subnets: {Type: 'List<AWS::EC2::Subnet::Id>'}
+Conditions:
+  IsProd: !Equals [!Ref Environment, prod]
+Rules:
+  testInstanceType:
+    RuleCondition: !Equals [!Ref Environment, test]
+    Assertions:
+      - Assert:
+          Fn::Contains: [[a1.medium], !Ref InstanceType]
+        AssertDescription: For a test environment, the instance type must be a1.medium
+  SubnetsInVPC:
+    Assertions:
+      - Assert:
+          Fn::EachMemberEquals:
+            - Fn::ValueOfAll: [AWS::EC2::Subnet::Id, VpcId]
+            - Ref: VpcId
+        AssertDescription: All subnets must be in the VPC
+      - Assert: !EachMemberIn [!ValueOfAll [AWS::EC2::Subnet::Id, VpcId], !RefAll AWS::EC2::VPC::Id]
+      - Assert: !And [!Not [!Contains [[default], !ValueOf [VpcId, Tags.Name]]], !Condition IsProd]
+      - Assert: !Or [!Equals [!Ref AWS::Region, us-east-1], !EachMemberIn [!Ref Subnets, [subnet-1]]]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: !Join ['-', [!Ref Environment, !Ref InstanceType, !Ref VpcId]]
+      DisplayName: !Join [',', !Ref Subnets]
+Outputs:
+  Name:
+    Condition: IsProd
+    Value: !GetAtt Topic.TopicName
+";
+
+fn rules_broken(from: &str, to: &str) -> String {
+    assert!(RULES.contains(from), "{from} is not in the rules template");
+    RULES.replacen(from, to, 1)
+}
+
+#[test]
+fn rules_section_of_the_aws_documentation_raises_nothing() {
+    assert_clean(RULES);
+    assert_eq!(warnings(RULES), vec![]);
+}
+
+#[test]
+fn rules_section_is_a_mapping_of_alphanumerically_named_rules() {
+    let body = RULES.replace(
+        "Rules:\n  testInstanceType:",
+        "Rules:\n  NotARule: 5\n  test-instance-type:",
+    );
+    assert_fires(&body, RULES_CONFIGURATION, 9);
+    assert_fires(&body, RULES_CONFIGURATION, 10);
+    let (start, end) = (RULES.find("Rules:"), RULES.find("Resources:"));
+    let (Some(start), Some(end)) = (start, end) else {
+        panic!("the rules template has Rules and Resources");
+    };
+    let list = format!("{}Rules: [a]\n{}", &RULES[..start], &RULES[end..]);
+    assert_fires(&list, RULES_CONFIGURATION, 8);
+}
+
+#[test]
+fn a_rule_has_assertions_and_nothing_but_rule_condition_beside_them() {
+    let unknown = rules_broken(
+        "    RuleCondition:",
+        "    Condition: IsProd\n    RuleCondition:",
+    );
+    assert_fires(&unknown, RULES_CONFIGURATION, 10);
+    let missing = rules_broken(
+        "  SubnetsInVPC:\n    Assertions:\n",
+        "  SubnetsInVPC:\n    RuleCondition: true\n    Asserts:\n",
+    );
+    assert_fires(&missing, RULES_CONFIGURATION, 15);
+    let not_a_list = rules_broken(
+        "    Assertions:\n      - Assert:\n          Fn::Contains: [[a1.medium], !Ref InstanceType]\n        AssertDescription: For a test environment, the instance type must be a1.medium\n",
+        "    Assertions: {Assert: true}\n",
+    );
+    assert_fires(&not_a_list, RULES_CONFIGURATION, 11);
+}
+
+#[test]
+fn an_assertion_has_an_assert_and_a_string_description_only() {
+    let no_assert = rules_broken(
+        "      - Assert:\n          Fn::Contains: [[a1.medium], !Ref InstanceType]\n        AssertDescription",
+        "      - AssertDescription",
+    );
+    assert_fires(&no_assert, RULES_CONFIGURATION, 12);
+    let unknown = rules_broken(
+        "        AssertDescription: All subnets",
+        "        Message: x\n        AssertDescription: All subnets",
+    );
+    assert_fires(&unknown, RULES_CONFIGURATION, 21);
+    let description = rules_broken(
+        "AssertDescription: All subnets must be in the VPC",
+        "AssertDescription: [All subnets]",
+    );
+    assert_fires(&description, RULES_CONFIGURATION, 21);
+    let scalar = rules_broken(
+        "      - Assert: !EachMemberIn",
+        "      - just text\n      - Assert: !EachMemberIn",
+    );
+    assert_fires(&scalar, RULES_CONFIGURATION, 22);
+}
+
+#[test]
+fn assert_and_rule_condition_must_give_true_or_false() {
+    let text = rules_broken(
+        "      - Assert: !EachMemberIn",
+        "      - Assert: hello\n      - Assert: !EachMemberIn",
+    );
+    assert_fires(&text, ASSERT_SHAPE, 22);
+    let value = rules_broken(
+        "      - Assert: !EachMemberIn",
+        "      - Assert: !Ref VpcId\n      - Assert: !EachMemberIn",
+    );
+    assert_fires(&value, ASSERT_SHAPE, 22);
+    let other_function = rules_broken(
+        "    RuleCondition: !Equals [!Ref Environment, test]",
+        "    RuleCondition: !Sub '${Environment}'",
+    );
+    assert_fires(&other_function, RULE_CONDITION_SHAPE, 10);
+    let literal = rules_broken(
+        "    RuleCondition: !Equals [!Ref Environment, test]",
+        "    RuleCondition: false",
+    );
+    assert_clean(&literal);
+}
+
+#[test]
+fn condition_functions_in_rules_take_their_usual_counts() {
+    let and = rules_broken("!And [!Not [", "!And [[");
+    assert_fires(
+        &rules_broken(
+            "!And [!Not [!Contains [[default], !ValueOf [VpcId, Tags.Name]]], !Condition IsProd]",
+            "!And [!Condition IsProd]",
+        ),
+        AND_SHAPE,
+        23,
+    );
+    assert_fires(&and, AND_SHAPE, 23);
+    let not = rules_broken(
+        "!Not [!Contains [[default], !ValueOf [VpcId, Tags.Name]]]",
+        "!Not [true, false]",
+    );
+    assert_fires(&not, NOT_SHAPE, 23);
+    let or = rules_broken("!Or [!Equals [!Ref AWS::Region, us-east-1], ", "!Or [");
+    assert_fires(&or, OR_SHAPE, 24);
+    let equals = rules_broken(
+        "RuleCondition: !Equals [!Ref Environment, test]",
+        "RuleCondition: !Equals [!Ref Environment]",
+    );
+    assert_fires(&equals, EQUALS_SHAPE, 10);
+    let condition = rules_broken("!Condition IsProd]", "!Condition IsTest]");
+    assert_fires(&condition, CONDITION_TARGET, 23);
+}
+
+#[test]
+fn rule_function_arguments_have_their_documented_shapes() {
+    // Fn::Contains: [list of strings, string].
+    let contains = rules_broken(
+        "Fn::Contains: [[a1.medium], !Ref InstanceType]",
+        "Fn::Contains: [a1.medium, !Ref InstanceType]",
+    );
+    assert_fires(&contains, ASSERT_SHAPE, 13);
+    let one = rules_broken(
+        "Fn::Contains: [[a1.medium], !Ref InstanceType]",
+        "Fn::Contains: [[a1.medium]]",
+    );
+    assert_fires(&one, ASSERT_SHAPE, 13);
+    // Fn::EachMemberIn: two lists; Fn::ValueOfAll gives one, Fn::RefAll too.
+    let in_text = rules_broken(
+        "!EachMemberIn [!Ref Subnets, [subnet-1]]",
+        "!EachMemberIn [!Ref Subnets, subnet-1]",
+    );
+    assert_fires(&in_text, ASSERT_SHAPE, 24);
+    let list_as_string = rules_broken(
+        "            - Ref: VpcId",
+        "            - Fn::RefAll: AWS::EC2::VPC::Id",
+    );
+    assert_fires(&list_as_string, ASSERT_SHAPE, 20);
+    // Fn::RefAll and Fn::ValueOfAll take AWS-specific parameter types.
+    let ref_all = rules_broken("!RefAll AWS::EC2::VPC::Id", "!RefAll String");
+    assert_fires(&ref_all, ASSERT_SHAPE, 22);
+    let value_of_all = rules_broken(
+        "Fn::ValueOfAll: [AWS::EC2::Subnet::Id, VpcId]",
+        "Fn::ValueOfAll: [Subnets, VpcId]",
+    );
+    assert_fires(&value_of_all, ASSERT_SHAPE, 19);
+    // Fn::ValueOf: [declared parameter, attribute].
+    let undeclared = rules_broken("!ValueOf [VpcId, Tags.Name]", "!ValueOf [Vpc, Tags.Name]");
+    assert_fires(&undeclared, ASSERT_SHAPE, 23);
+    let shape = rules_broken("!ValueOf [VpcId, Tags.Name]", "!ValueOf VpcId");
+    assert_fires(&shape, ASSERT_SHAPE, 23);
+    // Operands are literals or functions that read parameters.
+    let nested = rules_broken("!Ref InstanceType]", "!Sub '${InstanceType}']");
+    assert_fires(&nested, ASSERT_SHAPE, 13);
+    let in_condition = rules_broken(
+        "RuleCondition: !Equals [!Ref Environment, test]",
+        "RuleCondition: !Contains [test, !Ref Environment]",
+    );
+    assert_fires(&in_condition, RULE_CONDITION_SHAPE, 10);
+}
+
+#[test]
+fn ref_in_a_rule_names_a_parameter_or_pseudo_parameter() {
+    let undeclared = rules_broken("            - Ref: VpcId", "            - Ref: Vpc");
+    assert_fires(&undeclared, REF_TARGET, 20);
+    let resource = rules_broken("            - Ref: VpcId", "            - Ref: Topic");
+    assert_fires(&resource, REF_TARGET, 20);
+    let shape = rules_broken("            - Ref: VpcId", "            - Ref: [VpcId]");
+    assert_fires(&shape, REF_SHAPE, 20);
+}
+
+#[test]
+fn rule_functions_outside_rules_are_rejected_where_they_stand() {
+    let property = rules_broken(
+        "      DisplayName: !Join [',', !Ref Subnets]",
+        "      DisplayName: !ValueOf [VpcId, Tags.Name]",
+    );
+    assert_fires(&property, RULE_FUNCTION_IN_RESOURCE, 30);
+    let in_if = rules_broken(
+        "      DisplayName: !Join [',', !Ref Subnets]",
+        "      DisplayName: !If [IsProd, !Contains [[a], b], y]",
+    );
+    assert_fires(&in_if, RULE_FUNCTION_IN_RESOURCE, 30);
+    let output = rules_broken(
+        "    Value: !GetAtt Topic.TopicName",
+        "    Value: !RefAll AWS::EC2::VPC::Id",
+    );
+    assert_fires(&output, RULE_FUNCTION_IN_OUTPUT, 34);
+    let export = rules_broken(
+        "    Value: !GetAtt Topic.TopicName",
+        "    Value: x\n    Export:\n      Name: !ValueOf [VpcId, Tags.Name]",
+    );
+    assert_fires(&export, RULE_FUNCTION_IN_EXPORT, 36);
+    // Inside a function that checks its arguments, that function's rule reports it, once.
+    let joined = rules_broken(
+        "!Join [',', !Ref Subnets]",
+        "!Join [',', [!ValueOfAll [AWS::EC2::Subnet::Id, VpcId]]]",
+    );
+    let found = findings(&joined);
+    assert_eq!(
+        found
+            .iter()
+            .map(|f| (f.rule.as_str(), f.line))
+            .collect::<Vec<_>>(),
+        [(JOIN_SHAPE, Some(30))],
+        "{found:#?}"
+    );
+    // In Conditions, a rule function is no condition function.
+    let condition = rules_broken(
+        "  IsProd: !Equals [!Ref Environment, prod]",
+        "  IsProd: !Contains [[prod], !Ref Environment]",
+    );
+    assert_fires(&condition, CONDITION_CONFIGURATION, 7);
+}
+
+// ---------------------------------------------------------------- passwords
+
+const PASSWORDS: &str = "\
+Parameters:
+  DbPassword: {Type: String, NoEcho: true}
+  AdminPassword: {Type: String}
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      MasterUserPassword: !Ref DbPassword
+  Directory:
+    Type: AWS::DirectoryService::SimpleAD
+    Properties:
+      Password: '{{resolve:secretsmanager:ad:SecretString:password}}'
+  User:
+    Type: AWS::IAM::User
+    Properties:
+      LoginProfile:
+        Password: '{{resolve:ssm-secure:/users/initial}}'
+  Ad:
+    Type: AWS::DirectoryService::MicrosoftAD
+    Properties:
+      Password: !Ref AdminPassword
+";
+
+#[test]
+fn password_parameter_without_no_echo_is_w2501_at_its_declaration() {
+    let body = PASSWORDS.replace(
+        "!Ref AdminPassword",
+        "!If [Never, !Ref DbPassword, !Ref AWS::NoValue]",
+    );
+    let body = body.replace("  AdminPassword: {Type: String}\n", "");
+    let body = format!("Conditions:\n  Never: !Equals [a, b]\n{body}");
+    assert_eq!(warnings(&body), vec![]);
+    assert_eq!(warnings(PASSWORDS), vec![warned(PASSWORD_PROPERTY, 3)]);
+    let masked = PASSWORDS.replace(
+        "AdminPassword: {Type: String}",
+        "AdminPassword: {Type: String, NoEcho: 'true'}",
+    );
+    assert_eq!(warnings(&masked), vec![]);
+    let not_masked = PASSWORDS.replace("NoEcho: true", "NoEcho: false");
+    assert_eq!(
+        warnings(&not_masked),
+        vec![warned(PASSWORD_PROPERTY, 2), warned(PASSWORD_PROPERTY, 3)]
+    );
+}
+
+#[test]
+fn password_written_in_the_template_or_read_from_plain_ssm_is_w2501() {
+    let literal = PASSWORDS
+        .replace("!Ref AdminPassword", "hunter2hunter2")
+        .replace("  AdminPassword: {Type: String}\n", "");
+    assert_eq!(warnings(&literal), vec![warned(PASSWORD_PROPERTY, 20)]);
+    let plain_ssm = PASSWORDS.replace(
+        "{{resolve:ssm-secure:/users/initial}}",
+        "{{resolve:ssm:/users/initial}}",
+    );
+    assert_eq!(
+        warnings(&plain_ssm),
+        vec![warned(PASSWORD_PROPERTY, 17), warned(PASSWORD_PROPERTY, 3)]
+    );
+}
