@@ -19,7 +19,6 @@ pub(super) const RULE_ONLY_FUNCTIONS: [&str; 6] = [
 ];
 
 const RULE_KEYS: [&str; 2] = ["RuleCondition", "Assertions"];
-const ASSERTION_KEYS: [&str; 2] = ["Assert", "AssertDescription"];
 
 /// Functions whose own shape check already rejects a rule function given as an argument, so
 /// the misplaced function is reported once, as cfn-lint reports it (e.g. E1022 in `Fn::Join`).
@@ -154,16 +153,9 @@ impl RuleCheck<'_, '_> {
                 );
                 continue;
             };
-            for key in assertion
-                .keys()
-                .filter(|k| !ASSERTION_KEYS.contains(&k.as_str()))
-            {
-                self.report(
-                    RULES_CONFIGURATION,
-                    &child(&path, key),
-                    format!("{key} is not an assertion attribute; an assertion has Assert and AssertDescription"),
-                );
-            }
+            // Other keys beside Assert and AssertDescription (a typo such as `AssetDescription`
+            // in AWS's own samples) are not judged: cfn-lint does not, and nothing says
+            // CloudFormation refuses them, so refusing would fail templates AWS deploys.
             match assertion.get("AssertDescription") {
                 None | Some(Value::String(_) | Value::Number(_) | Value::Bool(_)) => {}
                 Some(other) => self.report(
