@@ -1433,3 +1433,13 @@ Resources:
     assert_eq!(malformed[0].resource, None);
     assert_eq!(malformed[0].line, Some(4));
 }
+
+#[test]
+fn json_policy_closed_under_its_key_validates_without_a_syntax_finding() {
+    let report = validate(crate::template::KMS_FLOW_POLICY_FOR_TESTS);
+    assert!(
+        !report.findings.iter().any(|f| f.rule == SYNTAX),
+        "{:#?}",
+        report.findings
+    );
+}
