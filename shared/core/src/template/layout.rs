@@ -44,14 +44,25 @@ pub fn relay(body: &str) -> Result<Relaid<'_>, LayoutError> {
     let mut scanner = Scanner::new(body);
     scanner.run()?;
     let padding = scanner.padding;
-    let text = match scanner.out {
-        None => Cow::Borrowed(body),
-        Some(mut out) => {
-            out.push_str(&body[scanner.copied..]);
-            Cow::Owned(out)
-        }
-    };
-    Ok(Relaid { text, padding })
+    if scanner.edits.is_empty() {
+        return Ok(Relaid {
+            text: Cow::Borrowed(body),
+            padding,
+        });
+    }
+    let mut text = String::with_capacity(body.len() + 256);
+    let mut copied = 0;
+    for (at, len, with) in scanner.edits {
+        text.push_str(&body[copied..at]);
+        text.push_str(with);
+        text.extend(std::iter::repeat_n(' ', len.0));
+        copied = at + len.1;
+    }
+    text.push_str(&body[copied..]);
+    Ok(Relaid {
+        text: Cow::Owned(text),
+        padding,
+    })
 }
 
 /// libyaml reads only YAML's printable characters: tab, line breaks, and the rest of Unicode
@@ -132,8 +143,15 @@ struct Scanner<'a> {
     /// A document end marker (`...`) has been read.
     ended: bool,
     anchors: HashSet<&'a str>,
-    out: Option<String>,
-    copied: usize,
+    /// Edits in text order: at a byte offset, (spaces to write, bytes they replace) after a
+    /// fixed text.
+    edits: Vec<(usize, (usize, usize), &'static str)>,
+    /// A block scalar's header: the offset just after its `|` or `>` and chomping indicator.
+    block_header: Option<(usize, Option<u8>)>,
+    /// The last line read was a block scalar's content.
+    in_block_content: bool,
+    /// The line of the node before a `:` in a flow node (libyaml's simple keys are one line).
+    token_line: u32,
     padding: Vec<(u32, u32)>,
 }
 
@@ -171,8 +189,10 @@ impl<'a> Scanner<'a> {
             seen_content: false,
             ended: false,
             anchors: HashSet::new(),
-            out: None,
-            copied: 0,
+            edits: Vec::new(),
+            block_header: None,
+            in_block_content: false,
+            token_line: 1,
             padding: Vec::new(),
         }
     }
@@ -189,6 +209,7 @@ impl<'a> Scanner<'a> {
                 .map_or(self.src.len(), |p| self.line_start + p);
             self.read_line(end)?;
             if end >= self.src.len() {
+                self.unbroken_block_scalar_end();
                 break;
             }
             let next = if self.src[end] == b'\r' && self.src.get(end + 1) == Some(&b'\n') {
@@ -219,17 +240,22 @@ impl<'a> Scanner<'a> {
                     .error("found a tab character where an indentation space is expected".into()));
             }
             if blank {
+                self.in_block_content = false;
                 return Ok(());
             }
             if spaces as isize > owner {
                 self.block_scalar = Some((owner, Some(indent.unwrap_or(spaces as isize))));
+                self.in_block_content = true;
                 return Ok(());
             }
             self.block_scalar = None;
         }
+        self.in_block_content = false;
         let continuing = self.quote.is_some() || self.flow_depth > 0;
         let comment = line.get(lead) == Some(&b'#');
-        if self.ended && !blank && !comment {
+        let end_marker =
+            line.starts_with(b"...") && line.get(3).is_none_or(|b| matches!(b, b' ' | b'\t'));
+        if self.ended && !blank && !comment && !end_marker {
             return Err(self.error("found content after the document end marker '...'".into()));
         }
         if self.plain_open {
@@ -250,12 +276,31 @@ impl<'a> Scanner<'a> {
             return Ok(());
         }
         if !continuing && marker && line.starts_with(b"...") {
-            // A document's end: only comments may follow (a second document is refused anyway),
-            // and libyaml refuses one before any document.
+            // A document's end: only comments and end markers may follow (a second document is
+            // refused anyway), and libyaml refuses one before any document.
             if !self.seen_content {
                 return Err(self.error("did not find expected node content".into()));
             }
             self.ended = true;
+            self.plain_open = false;
+            return Ok(());
+        }
+        if !continuing && marker {
+            // A document's start: what follows on its line is a node in block context.
+            self.plain_open = false;
+            self.blocks.clear();
+            let mut cursor = Cursor {
+                at: self.line_start + 3,
+                col: 3,
+                node_start: true,
+                in_plain: false,
+                token_col: 3,
+                after_space: true,
+                json_like: false,
+            };
+            self.read_tokens(&mut cursor, end)?;
+            self.plain_open = cursor.in_plain;
+            self.node_start = cursor.node_start;
             return Ok(());
         }
         if !comment && !marker {
@@ -295,6 +340,23 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
+    /// A block scalar whose last line ends the text without a line break: libyaml's value
+    /// has no final line break whatever the chomping, YAML 1.2's keeps one unless stripped.
+    fn unbroken_block_scalar_end(&mut self) {
+        if !self.in_block_content || self.src.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            return;
+        }
+        if let Some((at, chomp)) = self.block_header {
+            let edit = match chomp {
+                Some(b'-') => return,
+                Some(_) => (at - 1, (0, 1), "-"),
+                None => (at, (0, 0), "-"),
+            };
+            let index = self.edits.partition_point(|e| e.0 <= edit.0);
+            self.edits.insert(index, edit);
+        }
+    }
+
     /// libyaml refuses a tab in the leading white space of a plain scalar's continuation line
     /// left of the block indentation.
     fn check_tab_indentation(&self, line: &[u8], owner: isize) -> Result<(), LayoutError> {
@@ -318,12 +380,7 @@ impl<'a> Scanner<'a> {
 
     /// Writes `spaces` spaces in place of the `len` bytes at `at`.
     fn replace(&mut self, at: usize, len: usize, spaces: usize) {
-        let out = self
-            .out
-            .get_or_insert_with(|| String::with_capacity(self.body.len() + 256));
-        out.push_str(&self.body[self.copied..at]);
-        out.extend(std::iter::repeat_n(' ', spaces));
-        self.copied = at + len;
+        self.edits.push((at, (spaces, len), ""));
     }
 
     /// The white space after an indicator at `at`: libyaml takes tabs there after `:` (YAML
@@ -390,6 +447,10 @@ impl<'a> Scanner<'a> {
                     continue;
                 }
                 b'#' if c.after_space || !c.in_plain => {
+                    if !c.after_space {
+                        // libyaml takes `"a"#c` and `[a,#c]` as a value and a comment.
+                        self.edits.push((c.at, (1, 0), ""));
+                    }
                     c.in_plain = false;
                     return Ok(());
                 }
@@ -403,6 +464,9 @@ impl<'a> Scanner<'a> {
             }
             let flow_next = next.is_some_and(|n| b",[]{}".contains(&n));
             if b == b':' && (blank_next || (flow && (flow_next || c.json_like))) {
+                if flow && self.token_line != self.line {
+                    return Err(self.error("did not find expected ',' or '}'".into()));
+                }
                 self.after_indicator(c.at, end)?;
                 self.value_indicator(c);
             } else if flow && b == b',' {
@@ -443,6 +507,7 @@ impl<'a> Scanner<'a> {
                 }
                 self.quote = Some(b);
                 c.token_col = c.col;
+                self.token_line = self.line;
                 c.node_start = false;
             }
             b'[' | b'{' => {
@@ -483,6 +548,7 @@ impl<'a> Scanner<'a> {
                 }
                 if b == b'*' {
                     c.token_col = c.col;
+                    self.token_line = self.line;
                     c.node_start = false;
                 }
                 self.advance(c, 1 + len);
@@ -498,7 +564,31 @@ impl<'a> Scanner<'a> {
             }
             b'|' | b'>' if !flow => {
                 self.block_scalar = Some((self.block_indent(), None));
+                // The chomping indicator, if any, is among the two characters after `|`.
+                let indicators = self.src[c.at + 1..end]
+                    .iter()
+                    .take(2)
+                    .take_while(|b| b.is_ascii_digit() || **b == b'-' || **b == b'+')
+                    .count();
+                let chomp = self.src[c.at + 1..c.at + 1 + indicators]
+                    .iter()
+                    .find(|b| **b == b'-' || **b == b'+')
+                    .copied();
+                let after = match chomp {
+                    Some(_) => {
+                        c.at + 2
+                            + self.src[c.at + 1..]
+                                .iter()
+                                .position(|b| Some(*b) == chomp)
+                                .unwrap_or(0)
+                    }
+                    None => c.at + 1 + indicators,
+                };
+                self.block_header = Some((after, chomp));
                 return Ok(true);
+            }
+            b'|' | b'>' => {
+                return Err(self.error("found character that cannot start any token".into()));
             }
             b'-' | b'?' if blank_next => {
                 if !flow {
@@ -513,6 +603,7 @@ impl<'a> Scanner<'a> {
             _ => {
                 c.in_plain = true;
                 c.token_col = c.col;
+                self.token_line = self.line;
                 c.node_start = false;
             }
         }
@@ -530,6 +621,8 @@ impl<'a> Scanner<'a> {
     }
 
     fn close_flow(&mut self, c: &mut Cursor) {
+        // A collection as a key is one line too (from its opening bracket, roughly).
+        self.token_line = self.line;
         self.flow_depth = self.flow_depth.saturating_sub(1);
         c.in_plain = false;
         c.node_start = false;

@@ -497,6 +497,9 @@ fn what_libyaml_refuses_is_refused_with_its_line() {
         ("A: &a 1\nB: &a 2\n", Some(2)),
         ("A: \"\u{7f}\"\n", Some(1)),
         ("~: 1\n", Some(1)),
+        ("A: {B\n  C: 1}\n", Some(2)),
+        ("A: [a, | b]\n", Some(1)),
+        ("---\n\tA: 1\n", Some(2)),
     ];
     for (body, line) in cases {
         let e = parse_err(body);
@@ -512,4 +515,18 @@ fn syntax_error_on_a_relaid_line_reports_the_column_as_written() {
     assert_eq!(e.line, Some(2), "{e:?}");
     // The second colon, as written (the line was indented past the bracket to be read).
     assert_eq!(e.column, Some(7), "{e:?}");
+}
+
+#[test]
+fn block_scalar_ending_the_text_without_a_line_break_has_none() {
+    let t = parse("A: 1\nB: |\n  x\n  y");
+    assert_eq!(t["B"], json!("x\ny"));
+    let t = parse("A: 1\nB: |+\n  x");
+    assert_eq!(t["B"], json!("x"));
+}
+
+#[test]
+fn comment_right_after_a_quote_or_comma_is_a_comment() {
+    let t = parse("A: \"x\"# c\nB: [a,# c\n  b]\n");
+    assert_eq!(t.value, json!({"A": "x", "B": ["a", "b"]}));
 }
