@@ -266,7 +266,7 @@ fn same(
                 && a.iter().zip(b).all(|((ka, va), (kb, vb))| {
                     let len = path.len();
                     path.push('/');
-                    path.push_str(ka);
+                    path.push_str(&ka.replace('~', "~0").replace('/', "~1"));
                     let equal = same_key(ka, kb, notes) && same(va, vb, notes, path);
                     if equal {
                         path.truncate(len);

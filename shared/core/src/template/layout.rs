@@ -240,10 +240,14 @@ impl<'a> Scanner<'a> {
                     .error("found a tab character where an indentation space is expected".into()));
             }
             if blank {
-                self.in_block_content = false;
+                // White space past the content's indentation is content (a last line of it).
+                self.in_block_content =
+                    indent.is_some_and(|indent| spaces as isize > indent && spaces == line.len());
                 return Ok(());
             }
-            if spaces as isize > owner {
+            // Once the first line has set the content's indentation, a line indented less
+            // ends the scalar.
+            if spaces as isize > owner && indent.is_none_or(|indent| spaces as isize >= indent) {
                 self.block_scalar = Some((owner, Some(indent.unwrap_or(spaces as isize))));
                 self.in_block_content = true;
                 return Ok(());
@@ -559,6 +563,15 @@ impl<'a> Scanner<'a> {
                     .iter()
                     .take_while(|b| !(matches!(b, b' ' | b'\t') || flow && b",[]{}".contains(b)))
                     .count();
+                // libyaml's tags are URI characters (`!GetAtt#` is no tag and a comment).
+                let uri = |b: &u8| {
+                    b.is_ascii_alphanumeric()
+                        || b"-_;/?:@&=+$,.!~*'()[]%<>".contains(b)
+                        || *b >= 0x80
+                };
+                if !self.src[c.at..c.at + len].iter().all(uri) {
+                    return Err(self.error("did not find expected whitespace or line break".into()));
+                }
                 self.advance(c, len);
                 return Ok(false);
             }
@@ -596,7 +609,9 @@ impl<'a> Scanner<'a> {
                     self.after_indicator(c.at, end)?;
                 }
             }
-            b':' if blank_next || flow => {
+            // libyaml takes no empty key in a flow node (`{: x}`, `[:x]`).
+            b':' if flow => return Err(self.error("did not find expected node content".into())),
+            b':' if blank_next => {
                 self.after_indicator(c.at, end)?;
                 self.value_indicator(c);
             }

@@ -499,6 +499,8 @@ fn what_libyaml_refuses_is_refused_with_its_line() {
         ("~: 1\n", Some(1)),
         ("A: {B\n  C: 1}\n", Some(2)),
         ("A: [a, | b]\n", Some(1)),
+        ("A: {: x}\n", Some(1)),
+        ("A: !GetAtt#x\n", Some(1)),
         ("---\n\tA: 1\n", Some(2)),
     ];
     for (body, line) in cases {
@@ -529,4 +531,10 @@ fn block_scalar_ending_the_text_without_a_line_break_has_none() {
 fn comment_right_after_a_quote_or_comma_is_a_comment() {
     let t = parse("A: \"x\"# c\nB: [a,# c\n  b]\n");
     assert_eq!(t.value, json!({"A": "x", "B": ["a", "b"]}));
+}
+
+#[test]
+fn block_scalar_ends_at_a_line_indented_less_than_its_content() {
+    let t = parse("A: |\n    x\n  # a comment\nB: 1");
+    assert_eq!(t.value, json!({"A": "x\n", "B": 1}));
 }

@@ -135,6 +135,10 @@ impl Converter<'_> {
                 }
                 Ok(Value::Object(out))
             }
+            // The non-specific tag `!` alone: no CloudFormation function, as cfn-lint reads it.
+            YamlData::Tagged(tag, inner) if tag.handle.is_empty() && tag.suffix == "!" => {
+                self.unknown_tag("", node, inner, line, path)
+            }
             YamlData::Tagged(tag, inner) => {
                 if tag.handle != "!" {
                     return Err(
