@@ -538,3 +538,9 @@ fn block_scalar_ends_at_a_line_indented_less_than_its_content() {
     let t = parse("A: |\n    x\n  # a comment\nB: 1");
     assert_eq!(t.value, json!({"A": "x\n", "B": 1}));
 }
+
+#[test]
+fn non_specific_tag_leaves_a_scalar_a_string_as_written() {
+    let t = parse("A: ! 1\nB: !\nC: ! [1]\n");
+    assert_eq!(t.value, json!({"A": "1", "B": "", "C": [1]}));
+}

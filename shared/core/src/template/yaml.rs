@@ -135,9 +135,9 @@ impl Converter<'_> {
                 }
                 Ok(Value::Object(out))
             }
-            // The non-specific tag `!` alone: no CloudFormation function, as cfn-lint reads it.
+            // The non-specific tag `!` alone: the node unresolved, a scalar a string as written.
             YamlData::Tagged(tag, inner) if tag.handle.is_empty() && tag.suffix == "!" => {
-                self.unknown_tag("", node, inner, line, path)
+                self.convert_tagged(node, inner, path, line)
             }
             YamlData::Tagged(tag, inner) => {
                 if tag.handle != "!" {
