@@ -150,8 +150,10 @@ struct Scanner<'a> {
     block_header: Option<(usize, Option<u8>)>,
     /// The last line read was a block scalar's content.
     in_block_content: bool,
-    /// The line of the node before a `:` in a flow node (libyaml's simple keys are one line).
+    /// The line of the node before a `:` in a flow node (libyaml's simple keys are one line),
+    /// from its first property (anchor or tag) on.
     token_line: u32,
+    property_line: Option<u32>,
     padding: Vec<(u32, u32)>,
 }
 
@@ -193,6 +195,7 @@ impl<'a> Scanner<'a> {
             block_header: None,
             in_block_content: false,
             token_line: 1,
+            property_line: None,
             padding: Vec::new(),
         }
     }
@@ -467,6 +470,10 @@ impl<'a> Scanner<'a> {
                 continue;
             }
             let flow_next = next.is_some_and(|n| b",[]{}".contains(&n));
+            if flow && b == b':' && c.in_plain && next.is_some_and(|n| b",?[]{}".contains(&n)) {
+                // libyaml: a plain scalar ends at `:` before a flow indicator, and no key may.
+                return Err(self.error("found unexpected ':'".into()));
+            }
             if b == b':' && (blank_next || (flow && (flow_next || c.json_like))) {
                 if flow && self.token_line != self.line {
                     return Err(self.error("did not find expected ',' or '}'".into()));
@@ -511,10 +518,11 @@ impl<'a> Scanner<'a> {
                 }
                 self.quote = Some(b);
                 c.token_col = c.col;
-                self.token_line = self.line;
+                self.token_line = self.property_line.take().unwrap_or(self.line);
                 c.node_start = false;
             }
             b'[' | b'{' => {
+                self.property_line = None;
                 if !flow {
                     self.target = c.col + 1;
                     self.owner = self.block_indent();
@@ -539,7 +547,7 @@ impl<'a> Scanner<'a> {
                     .get(start + len)
                     .copied()
                     .filter(|_| start + len < end);
-                let ends = after.is_none_or(|a| b" \t?:,]}%@`".contains(&a));
+                let ends = after.is_none_or(|a| b" \t?:,]}".contains(&a));
                 if len == 0 || !ends {
                     return Err(self.error(format!(
                         "while scanning an {}, did not find expected alphabetic or numeric character",
@@ -547,12 +555,15 @@ impl<'a> Scanner<'a> {
                     )));
                 }
                 let name = &self.body[start..start + len];
+                if b == b'&' {
+                    self.property_line.get_or_insert(self.line);
+                }
                 if b == b'&' && !self.anchors.insert(name) {
                     return Err(self.error(format!("found duplicate anchor {name:?}")));
                 }
                 if b == b'*' {
                     c.token_col = c.col;
-                    self.token_line = self.line;
+                    self.token_line = self.property_line.take().unwrap_or(self.line);
                     c.node_start = false;
                 }
                 self.advance(c, 1 + len);
@@ -572,6 +583,7 @@ impl<'a> Scanner<'a> {
                 if !self.src[c.at..c.at + len].iter().all(uri) {
                     return Err(self.error("did not find expected whitespace or line break".into()));
                 }
+                self.property_line.get_or_insert(self.line);
                 self.advance(c, len);
                 return Ok(false);
             }
@@ -618,7 +630,7 @@ impl<'a> Scanner<'a> {
             _ => {
                 c.in_plain = true;
                 c.token_col = c.col;
-                self.token_line = self.line;
+                self.token_line = self.property_line.take().unwrap_or(self.line);
                 c.node_start = false;
             }
         }

@@ -500,6 +500,9 @@ fn what_libyaml_refuses_is_refused_with_its_line() {
         ("A: {B\n  C: 1}\n", Some(2)),
         ("A: [a, | b]\n", Some(1)),
         ("A: {: x}\n", Some(1)),
+        ("A: [a:, b]\n", Some(1)),
+        ("A: {a: 1, &x\n  b: 2}\n", Some(2)),
+        ("A: &a`b 1\n", Some(1)),
         ("A: !GetAtt#x\n", Some(1)),
         ("---\n\tA: 1\n", Some(2)),
     ];
