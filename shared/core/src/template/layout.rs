@@ -481,6 +481,7 @@ impl<'a> Scanner<'a> {
                 self.after_indicator(c.at, end)?;
                 self.value_indicator(c);
             } else if flow && b == b',' {
+                self.property_line = None;
                 c.in_plain = false;
                 c.node_start = true;
             } else if flow && (b == b'[' || b == b'{') {
@@ -535,7 +536,8 @@ impl<'a> Scanner<'a> {
                 self.advance(c, 1);
                 return Ok(false);
             }
-            b',' if flow => {}
+            // An entry left empty, perhaps after a tag or anchor.
+            b',' if flow => self.property_line = None,
             b'&' | b'*' => {
                 let start = c.at + 1;
                 let len = self.src[start..end]
@@ -639,6 +641,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn value_indicator(&mut self, c: &mut Cursor) {
+        self.property_line = None;
         if self.flow_depth == 0 {
             self.push_block(c.token_col);
         }
@@ -650,6 +653,7 @@ impl<'a> Scanner<'a> {
     fn close_flow(&mut self, c: &mut Cursor) {
         // A collection as a key is one line too (from its opening bracket, roughly).
         self.token_line = self.line;
+        self.property_line = None;
         self.flow_depth = self.flow_depth.saturating_sub(1);
         c.in_plain = false;
         c.node_start = false;

@@ -547,3 +547,9 @@ fn non_specific_tag_leaves_a_scalar_a_string_as_written() {
     let t = parse("A: ! 1\nB: !\nC: ! [1]\n");
     assert_eq!(t.value, json!({"A": "1", "B": "", "C": [1]}));
 }
+
+#[test]
+fn empty_tagged_flow_entry_leaves_the_next_key_its_own_line() {
+    let t = parse("A: [!Ref # c\n  ,\n  {b: 1}]\n");
+    assert_eq!(t.value, json!({"A": [{"Ref": ""}, {"b": 1}]}));
+}
