@@ -553,3 +553,13 @@ fn empty_tagged_flow_entry_leaves_the_next_key_its_own_line() {
     let t = parse("A: [!Ref # c\n  ,\n  {b: 1}]\n");
     assert_eq!(t.value, json!({"A": [{"Ref": ""}, {"b": 1}]}));
 }
+
+#[test]
+fn colon_starting_a_flow_scalar_is_refused_as_libyaml_refuses_it() {
+    // `{CidrIpv6: ::/0}` is YAML 1.2 but not what cfn-lint reads; quoted or in block style it is.
+    assert!(Template::parse("t.yaml", "A: {CidrIpv6: ::/0}\n").is_err());
+    assert_eq!(
+        parse("A: {CidrIpv6: '::/0'}\nB:\n  CidrIpv6: ::/0\n").value,
+        json!({"A": {"CidrIpv6": "::/0"}, "B": {"CidrIpv6": "::/0"}})
+    );
+}
