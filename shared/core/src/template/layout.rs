@@ -425,6 +425,24 @@ impl<'a> Scanner<'a> {
 
     fn read_tokens(&mut self, c: &mut Cursor, end: usize) -> Result<(), LayoutError> {
         while c.at < end {
+            // Inside a quoted or plain scalar only a few bytes matter: skip the rest at once.
+            let special: &[u8] = match self.quote {
+                Some(b'"') => b"\"\\",
+                Some(_) => b"'",
+                None if c.in_plain && !c.node_start => b" \t#:,[]{}",
+                None => b"",
+            };
+            if !special.is_empty() {
+                let run = self.src[c.at..end]
+                    .iter()
+                    .position(|b| special.contains(b))
+                    .unwrap_or(end - c.at);
+                if run > 0 {
+                    self.advance(c, run);
+                    c.after_space = false;
+                    continue;
+                }
+            }
             let b = self.src[c.at];
             let next = self.src.get(c.at + 1).copied().filter(|_| c.at + 1 < end);
             if let Some(quote) = self.quote {
