@@ -13,9 +13,10 @@
 //!
 //! And these are ours by design, counted apart from disagreements: a template that is not a
 //! mapping, or a `!GetAtt` without a dot (cfn-lint's loader reads them, its rules refuse them
-//! later); infinities and NaN (JSON has none); aliases bounded before they expand; and NEL,
-//! U+2028 and U+2029 outside escapes (libyaml breaks lines at them, YAML 1.2 does not: we
-//! refuse them rather than read another value).
+//! later); duplicate keys in a tagged mapping (cfn-lint keeps the last, we refuse them);
+//! infinities and NaN (JSON has none); aliases bounded before they expand; and NEL, U+2028 and
+//! U+2029 outside escapes (libyaml breaks lines at them, YAML 1.2 does not: we refuse them
+//! rather than read another value).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -147,15 +148,14 @@ fn decode(line: &str) -> Result<Variant, String> {
     let record: Value =
         serde_json::from_str(line).map_err(|e| format!("unreadable variant: {e}"))?;
     let text = |key: &str| record[key].as_str().map(str::to_string);
+    let reading = &record["cfn_lint"];
     let cfn_lint = match (
-        &record["cfn_lint"]["value"],
-        record["cfn_lint"]["refused"].as_str(),
+        reading.get("value"),
+        reading.get("refused").and_then(Value::as_str),
     ) {
         (_, Some(message)) => Err(message.to_string()),
-        (Value::Null, None) if record["cfn_lint"].get("value").is_none() => {
-            return Err(format!("variant without cfn-lint's reading: {line}"));
-        }
-        (value, None) => Ok(value.clone()),
+        (Some(value), None) => Ok(value.clone()),
+        (None, None) => return Err(format!("variant without cfn-lint's reading: {line}")),
     };
     Ok(Variant {
         n: record["n"].as_u64().ok_or("variant without a number")?,
@@ -198,8 +198,7 @@ pub fn compare(variant: &Variant) -> Outcome {
     }
     let mapping = theirs.as_object().is_some_and(|m| !m.is_empty());
     match ours {
-        Err(e) if !mapping => {
-            let _ = e;
+        Err(_) if !mapping => {
             Outcome::ByDesign("not a mapping of sections (cfn-lint's rules refuse it later)")
         }
         Err(e) if e.message.contains("has no JSON form") && holds_special(theirs, "$float") => {
@@ -207,6 +206,11 @@ pub fn compare(variant: &Variant) -> Outcome {
         }
         Err(e) if e.message.contains("!GetAtt") && e.message.contains("LogicalId.Attribute") => {
             Outcome::ByDesign("!GetAtt without a dot (cfn-lint's rules refuse it later)")
+        }
+        // cfn-lint checks for duplicate keys except in a tagged mapping (`!Base64 {a: 1, a: 2}`),
+        // where the last one wins; we refuse them everywhere.
+        Err(e) if e.message.contains("duplicated key") => {
+            Outcome::ByDesign("duplicate keys in a tagged mapping (cfn-lint keeps the last)")
         }
         Err(e) if e.message.contains("line separator") => {
             Outcome::ByDesign("NEL, U+2028 or U+2029 refused (libyaml breaks lines there)")
