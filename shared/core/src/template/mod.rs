@@ -4,6 +4,7 @@
 mod aliases;
 mod intrinsics;
 mod json;
+mod layout;
 pub mod pointer;
 mod yaml;
 
@@ -139,3 +140,5 @@ pub(crate) fn scalar_text(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) use tests::KMS_FLOW_POLICY as KMS_FLOW_POLICY_FOR_TESTS;

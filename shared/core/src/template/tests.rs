@@ -412,3 +412,174 @@ fn deep_block_nesting_after_a_second_byte_order_mark_is_an_error() {
     let e = parse_err(&body);
     assert!(e.message.contains("deeper than"), "{e}");
 }
+
+#[test]
+fn tagged_scalars_are_strings_as_written() {
+    let t = parse("A: !Ref 1\nB: !Not\n  - !Equals\n  - x\nC: !Condition true\nD: !Base64 0x1F\n");
+    assert_eq!(t["A"], json!({"Ref": "1"}));
+    assert_eq!(t["B"], json!({"Fn::Not": [{"Fn::Equals": ""}, "x"]}));
+    assert_eq!(t["C"], json!({"Condition": "true"}));
+    assert_eq!(t["D"], json!({"Fn::Base64": "0x1F"}));
+    assert_eq!(t.line_at("/B/Fn::Not/0/Fn::Equals"), Some(3));
+}
+
+// ---------------------------------------------------------------- what libyaml reads
+
+/// The KMS key policy written as JSON under its key, closing brace at the key's indentation:
+/// CloudFormation and cfn-lint read it.
+pub(crate) const KMS_FLOW_POLICY: &str = r#"Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy: {
+        "Version": "2012-10-17",
+        "Statement": [ { "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*" } ]
+      }
+"#;
+
+#[test]
+fn flow_mapping_closed_at_its_keys_indentation_is_read_with_lines() {
+    let t = parse(KMS_FLOW_POLICY);
+    assert_eq!(
+        t["Resources"]["Key"]["Properties"]["KeyPolicy"],
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]})
+    );
+    assert_eq!(t.line_at("/Resources/Key/Properties/KeyPolicy"), Some(5));
+    assert_eq!(
+        t.line_at("/Resources/Key/Properties/KeyPolicy/Version"),
+        Some(6)
+    );
+    assert_eq!(
+        t.line_at("/Resources/Key/Properties/KeyPolicy/Statement/0/Action"),
+        Some(7)
+    );
+}
+
+#[test]
+fn flow_sequence_lines_under_their_key_are_read_with_lines() {
+    let t =
+        parse("A:\n  B: [!Ref X,\n!GetAtt Y.Arn,\n# a comment ] with a bracket\n  'z'\n]\nC: 1\n");
+    assert_eq!(
+        t["A"]["B"],
+        json!([{"Ref": "X"}, {"Fn::GetAtt": ["Y", "Arn"]}, "z"])
+    );
+    assert_eq!(t.line_at("/A/B/1/Fn::GetAtt"), Some(3));
+    assert_eq!(t.line_at("/A/B/2"), Some(5));
+    assert_eq!(t.line_at("/C"), Some(7));
+}
+
+#[test]
+fn double_quoted_scalar_continued_at_its_keys_indentation_is_read_with_lines() {
+    let t = parse("A:\n  B: !Sub \"arn:${AWS::Partition} \\\"x\\\" #\n  y\\\n  z\"\n  C: 1\n");
+    assert_eq!(
+        t["A"]["B"],
+        json!({"Fn::Sub": "arn:${AWS::Partition} \"x\" # yz"})
+    );
+    assert_eq!(t.line_at("/A/B/Fn::Sub"), Some(2));
+    assert_eq!(t.line_at("/A/C"), Some(5));
+}
+
+#[test]
+fn single_quoted_scalar_continued_under_its_key_is_read_with_lines() {
+    let t = parse("A:\n  B: 'it''s\nfolded'\n  C: 1\n");
+    assert_eq!(t["A"]["B"], json!("it's folded"));
+    assert_eq!(t.line_at("/A/C"), Some(4));
+}
+
+#[test]
+fn plain_scalar_continued_under_its_key_inside_a_flow_node_is_read() {
+    let t = parse("A:\n  B: {C: two\nwords, D: [x\ny]}\n  E: 1\r\n");
+    assert_eq!(
+        t["A"],
+        json!({"B": {"C": "two words", "D": ["x y"]}, "E": 1})
+    );
+    assert_eq!(t.line_at("/A/B/D"), Some(3));
+    assert_eq!(t.line_at("/A/E"), Some(5));
+}
+
+#[test]
+fn tab_after_a_keys_colon_is_read_as_libyaml_reads_it() {
+    let t = parse("A:\tx\nB: [a,\tb]\n");
+    assert_eq!(t.value, json!({"A": "x", "B": ["a", "b"]}));
+}
+
+#[test]
+fn what_libyaml_refuses_is_refused_with_its_line() {
+    let cases = [
+        // A multi-line plain scalar at its key's indentation is a new key without a colon.
+        ("A:\n  B: x\n  y\n", None),
+        ("A:\n  B: \"x\n---\n  y\"\n", None),
+        ("A: 1\nB:\n\t# c\n", Some(3)),
+        ("A:\n  - \tx\n", Some(2)),
+        ("A: [a,\n- b]\n", None),
+        ("...\nA: 1\n", Some(1)),
+        ("A: 1\n...\nB: 2\n", Some(3)),
+        ("A: &a 1\nB: &a 2\n", Some(2)),
+        ("A: \"\u{7f}\"\n", Some(1)),
+        ("~: 1\n", Some(1)),
+        ("A: {B\n  C: 1}\n", Some(2)),
+        ("A: [a, | b]\n", Some(1)),
+        ("A: {: x}\n", Some(1)),
+        ("A: [a:, b]\n", Some(1)),
+        ("A: {a: 1, &x\n  b: 2}\n", Some(2)),
+        ("A: &a`b 1\n", Some(1)),
+        ("A: !GetAtt#x\n", Some(1)),
+        ("---\n\tA: 1\n", Some(2)),
+    ];
+    for (body, line) in cases {
+        let e = parse_err(body);
+        if line.is_some() {
+            assert_eq!(e.line, line, "{body:?}: {e}");
+        }
+    }
+}
+
+#[test]
+fn syntax_error_on_a_relaid_line_reports_the_column_as_written() {
+    let e = parse_err("A: [a,\nb c: d: e]\n");
+    assert_eq!(e.line, Some(2), "{e:?}");
+    // The second colon, as written (the line was indented past the bracket to be read).
+    assert_eq!(e.column, Some(7), "{e:?}");
+}
+
+#[test]
+fn block_scalar_ending_the_text_without_a_line_break_has_none() {
+    let t = parse("A: 1\nB: |\n  x\n  y");
+    assert_eq!(t["B"], json!("x\ny"));
+    let t = parse("A: 1\nB: |+\n  x");
+    assert_eq!(t["B"], json!("x"));
+}
+
+#[test]
+fn comment_right_after_a_quote_or_comma_is_a_comment() {
+    let t = parse("A: \"x\"# c\nB: [a,# c\n  b]\n");
+    assert_eq!(t.value, json!({"A": "x", "B": ["a", "b"]}));
+}
+
+#[test]
+fn block_scalar_ends_at_a_line_indented_less_than_its_content() {
+    let t = parse("A: |\n    x\n  # a comment\nB: 1");
+    assert_eq!(t.value, json!({"A": "x\n", "B": 1}));
+}
+
+#[test]
+fn non_specific_tag_leaves_a_scalar_a_string_as_written() {
+    let t = parse("A: ! 1\nB: !\nC: ! [1]\n");
+    assert_eq!(t.value, json!({"A": "1", "B": "", "C": [1]}));
+}
+
+#[test]
+fn empty_tagged_flow_entry_leaves_the_next_key_its_own_line() {
+    let t = parse("A: [!Ref # c\n  ,\n  {b: 1}]\n");
+    assert_eq!(t.value, json!({"A": [{"Ref": ""}, {"b": 1}]}));
+}
+
+#[test]
+fn colon_starting_a_flow_scalar_is_refused_as_libyaml_refuses_it() {
+    // `{CidrIpv6: ::/0}` is YAML 1.2 but not what cfn-lint reads; quoted or in block style it is.
+    assert!(Template::parse("t.yaml", "A: {CidrIpv6: ::/0}\n").is_err());
+    assert_eq!(
+        parse("A: {CidrIpv6: '::/0'}\nB:\n  CidrIpv6: ::/0\n").value,
+        json!({"A": {"CidrIpv6": "::/0"}, "B": {"CidrIpv6": "::/0"}})
+    );
+}

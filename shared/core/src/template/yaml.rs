@@ -6,6 +6,7 @@ use serde_json::{Map, Number, Value};
 
 use super::aliases;
 use super::intrinsics;
+use super::layout;
 use super::pointer::{self, LineMap};
 use super::{ParseError, UnknownTag};
 
@@ -33,12 +34,17 @@ pub fn parse(
             format!("the template nests deeper than {MAX_DEPTH} levels"),
         ));
     }
+    let relaid = layout::relay(body).map_err(|e| error_at(source_name, Some(e.line), e.message))?;
+    let body = relaid.text.as_ref();
     aliases::check(body).map_err(|e| error_at(source_name, Some(e.line), e.message))?;
-    let docs = MarkedYaml::load_from_str(body).map_err(|e| ParseError {
-        source_name: source_name.to_string(),
-        line: Some(to_u32(e.marker().line())),
-        column: Some(to_u32(e.marker().col() + 1)),
-        message: e.info().to_string(),
+    let docs = MarkedYaml::load_from_str(body).map_err(|e| {
+        let line = to_u32(e.marker().line());
+        ParseError {
+            source_name: source_name.to_string(),
+            line: Some(line),
+            column: Some(relaid.original_column(line, to_u32(e.marker().col() + 1))),
+            message: e.info().to_string(),
+        }
     })?;
     let mut docs = docs.into_iter();
     let Some(doc) = docs.next() else {
@@ -56,6 +62,7 @@ pub fn parse(
     }
     let mut converter = Converter {
         source_name,
+        source: Source::new(body),
         lines: LineMap::new(),
         depth: 0,
         unknown_tags: Vec::new(),
@@ -66,6 +73,7 @@ pub fn parse(
 
 struct Converter<'a> {
     source_name: &'a str,
+    source: Source<'a>,
     lines: LineMap,
     /// JSON levels above the node being converted.
     depth: usize,
@@ -127,6 +135,10 @@ impl Converter<'_> {
                 }
                 Ok(Value::Object(out))
             }
+            // The non-specific tag `!` alone: the node unresolved, a scalar a string as written.
+            YamlData::Tagged(tag, inner) if tag.handle.is_empty() && tag.suffix == "!" => {
+                self.convert_tagged(node, inner, path, line)
+            }
             YamlData::Tagged(tag, inner) => {
                 if tag.handle != "!" {
                     return Err(
@@ -134,12 +146,12 @@ impl Converter<'_> {
                     );
                 }
                 let Some(key) = intrinsics::long_form_key(&tag.suffix) else {
-                    return self.unknown_tag(&tag.suffix, inner, line, path);
+                    return self.unknown_tag(&tag.suffix, node, inner, line, path);
                 };
                 let len = path.len();
                 pointer::push_key(path, key);
                 // Content of a scalar tag carries no position of its own; it sits on the tag's line.
-                let content = self.convert(inner, path, Some(line));
+                let content = self.convert_tagged(node, inner, path, line);
                 path.truncate(len);
                 intrinsics::expand(&tag.suffix, content?)
                     .map_err(|e| self.error(line, e.to_string()))
@@ -155,6 +167,7 @@ impl Converter<'_> {
     fn unknown_tag(
         &mut self,
         suffix: &str,
+        node: &MarkedYaml<'_>,
         inner: &MarkedYaml<'_>,
         line: u32,
         path: &mut String,
@@ -166,11 +179,35 @@ impl Converter<'_> {
         let key = format!("Fn::{suffix}");
         let len = path.len();
         pointer::push_key(path, &key);
-        let content = self.convert(inner, path, Some(line));
+        let content = self.convert_tagged(node, inner, path, line);
         path.truncate(len);
         let mut wrapped = Map::new();
         wrapped.insert(key, content?);
         Ok(Value::Object(wrapped))
+    }
+
+    /// The content of a `!` tag. A tagged scalar is a string as written, never a number, boolean
+    /// or null: libyaml resolves only untagged plain scalars, so `!Ref 1` names "1" and an empty
+    /// `!Equals` holds "".
+    fn convert_tagged(
+        &mut self,
+        node: &MarkedYaml<'_>,
+        inner: &MarkedYaml<'_>,
+        path: &mut String,
+        line: u32,
+    ) -> Result<Value, ParseError> {
+        match &inner.data {
+            YamlData::Value(Scalar::String(_)) | YamlData::Value(_) if !is_resolved(inner) => {
+                self.convert(inner, path, Some(line))
+            }
+            YamlData::Value(_) => {
+                self.lines.insert(path.clone(), line);
+                Ok(Value::String(
+                    self.source.tagged_text(node, inner).to_string(),
+                ))
+            }
+            _ => self.convert(inner, path, Some(line)),
+        }
     }
 
     fn scalar(&self, scalar: &Scalar<'_>, line: u32) -> Result<Value, ParseError> {
@@ -192,7 +229,10 @@ impl Converter<'_> {
             YamlData::Value(Scalar::Integer(i)) => Ok(i.to_string()),
             YamlData::Value(Scalar::Boolean(b)) => Ok(b.to_string()),
             YamlData::Value(Scalar::FloatingPoint(f)) => Ok(f.0.to_string()),
-            YamlData::Value(Scalar::Null) => Ok("null".to_string()),
+            // cfn-lint refuses them, and no CloudFormation section has a use for one.
+            YamlData::Value(Scalar::Null) => {
+                Err(self.error(line_of(key), "a mapping key cannot be null".into()))
+            }
             _ => Err(self.error(line_of(key), "mapping keys must be plain scalars".into())),
         }
     }
@@ -231,6 +271,54 @@ fn error_at(source_name: &str, line: Option<u32>, message: String) -> ParseError
         line,
         column: None,
         message,
+    }
+}
+
+/// A scalar the reader resolved to something other than a string.
+fn is_resolved(node: &MarkedYaml<'_>) -> bool {
+    matches!(node.data, YamlData::Value(ref s) if !matches!(s, Scalar::String(_)))
+}
+
+/// The text the reader read, for slicing out a scalar as written: its spans count characters.
+struct Source<'a> {
+    text: &'a str,
+    /// Byte offset of every character, built the first time a non-ASCII text is sliced.
+    offsets: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str) -> Self {
+        Source {
+            text,
+            offsets: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The source of a tagged plain scalar that resolved to a number, boolean or null: the word
+    /// after the tag (and any anchor), or nothing for a node the text leaves empty.
+    fn tagged_text(&self, tagged: &MarkedYaml<'_>, node: &MarkedYaml<'_>) -> &'a str {
+        let start = tagged.span.start.index();
+        let start = if self.text.is_ascii() {
+            start
+        } else {
+            let offsets = self
+                .offsets
+                .get_or_init(|| self.text.char_indices().map(|(i, _)| i).collect());
+            offsets.get(start).copied().unwrap_or(self.text.len())
+        };
+        let mut rest = self.text.get(start..).unwrap_or("");
+        while rest.starts_with(['!', '&']) {
+            let property = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rest = rest[property..].trim_start_matches([' ', '\t']);
+        }
+        let word = &rest[..rest
+            .find(|c: char| c.is_whitespace() || ",[]{}#".contains(c))
+            .unwrap_or(rest.len())];
+        let null = matches!(node.data, YamlData::Value(Scalar::Null));
+        if null && !matches!(word, "~" | "null" | "Null" | "NULL") {
+            return "";
+        }
+        word
     }
 }
 

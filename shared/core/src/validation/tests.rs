@@ -219,7 +219,7 @@ Resources:
       VpcId: !Ref Vpc
       SecurityGroupIngress:
         - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}
-        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIpv6: ::/0}
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIpv6: '::/0'}
       Tags: *tags
   FlowLogGroup:
     Type: AWS::Logs::LogGroup
@@ -1572,4 +1572,14 @@ fn password_and_registry_type_warnings_are_suppressible_like_errors() {
         .map(|s| s.finding.rule.as_str())
         .collect();
     assert_eq!(waived, ["W2501", "E3006"]);
+}
+
+#[test]
+fn json_policy_closed_under_its_key_validates_without_a_syntax_finding() {
+    let report = validate(crate::template::KMS_FLOW_POLICY_FOR_TESTS);
+    assert!(
+        !report.findings.iter().any(|f| f.rule == SYNTAX),
+        "{:#?}",
+        report.findings
+    );
 }
