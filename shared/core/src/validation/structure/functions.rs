@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::sections::kind;
 use super::{child, each_intrinsic, intrinsic, Doc, *};
+use crate::template::pointer;
 
 /// What a literal argument must be.
 #[derive(Clone, Copy)]
@@ -66,9 +67,53 @@ pub(super) fn check(doc: &Doc<'_>, findings: &mut Vec<Finding>) {
             _ => None,
         };
         if let Some((rule, message)) = problem {
+            let rule = if function == "Ref" {
+                rule
+            } else {
+                enclosing_rule(&doc.value, &path).unwrap_or(rule)
+            };
             findings.push(doc.finding(rule, &path, message));
         }
     });
+}
+
+/// The rule a malformed function is reported under when it is an argument of other functions:
+/// as in cfn-lint, each enclosing function claims the errors of its arguments, so the outermost
+/// one's id wins (a null `Fn::GetAZs` inside `Fn::Select` is E1017). `Fn::If` passes its
+/// branches through untouched, and a malformed `Ref` keeps its own id wherever it sits.
+fn enclosing_rule(root: &Value, path: &str) -> Option<&'static str> {
+    let segments = pointer::segments(path);
+    let mut node = root;
+    // The last segment is the malformed function's own key: its ancestors end one before.
+    for segment in &segments[..segments.len().saturating_sub(1)] {
+        if let Some((function, _)) = intrinsic(node) {
+            if let Some(rule) = claiming_rule(function) {
+                return Some(rule);
+            }
+        }
+        node = match node {
+            Value::Object(map) => map.get(segment)?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    None
+}
+
+/// The id under which a function reports the errors found in its arguments.
+fn claiming_rule(function: &str) -> Option<&'static str> {
+    Some(match function {
+        "Fn::Base64" => BASE64_SHAPE,
+        "Fn::Cidr" => CIDR_SHAPE,
+        "Fn::FindInMap" => FIND_IN_MAP_SHAPE,
+        "Fn::GetAZs" => GET_AZS_SHAPE,
+        "Fn::ImportValue" => IMPORT_VALUE_SHAPE,
+        "Fn::Join" => JOIN_SHAPE,
+        "Fn::Select" => SELECT_SHAPE,
+        "Fn::Split" => SPLIT_SHAPE,
+        "Fn::Sub" => SUB_VARIABLE,
+        _ => return None,
+    })
 }
 
 struct Shape<'a> {

@@ -534,15 +534,20 @@ fn the_same_export_name_twice_is_reported_unless_conditions_exclude_each_other()
 #[test]
 fn intrinsic_function_shapes_are_checked() {
     let cases = [
-        ("!Select [0, !GetAZs '']", "!Select [0]", SELECT_SHAPE, 30),
         (
-            "!Select [0, !GetAZs '']",
-            "!Select [first, !GetAZs '']",
+            "!Select [0, !Cidr ['10.0.0.0/16', 4, 8]]",
+            "!Select [0]",
             SELECT_SHAPE,
-            30,
+            45,
         ),
         (
-            "!Split [',', !Ref AWS::Region]",
+            "!Select [0, !Cidr ['10.0.0.0/16', 4, 8]]",
+            "!Select [first, !Cidr ['10.0.0.0/16', 4, 8]]",
+            SELECT_SHAPE,
+            45,
+        ),
+        (
+            "!Select [1, !Split [',', !Ref AWS::Region]]",
             "!Split [',']",
             SPLIT_SHAPE,
             33,
@@ -560,15 +565,20 @@ fn intrinsic_function_shapes_are_checked() {
             FIND_IN_MAP_SHAPE,
             29,
         ),
-        ("!GetAZs ''", "{'Fn::GetAZs': [a]}", GET_AZS_SHAPE, 30),
         (
-            "!Cidr ['10.0.0.0/16', 4, 8]",
+            "CidrBlock: !Select [0, !Cidr ['10.0.0.0/16', 4, 8]]",
+            "CidrBlock: {'Fn::GetAZs': [a]}",
+            GET_AZS_SHAPE,
+            45,
+        ),
+        (
+            "!Select [0, !Cidr ['10.0.0.0/16', 4, 8]]",
             "!Cidr ['10.0.0.0', 4, 8]",
             CIDR_SHAPE,
             45,
         ),
         (
-            "!Cidr ['10.0.0.0/16', 4, 8]",
+            "!Select [0, !Cidr ['10.0.0.0/16', 4, 8]]",
             "!Cidr ['10.0.0.0/16', 0, 8]",
             CIDR_SHAPE,
             45,
@@ -597,6 +607,36 @@ fn intrinsic_function_shapes_are_checked() {
     for (from, to, rule, line) in cases {
         assert_fires(&broken(from, to), rule, line);
     }
+}
+
+/// The rules of `body`'s structural errors at `line`.
+fn rules_at(body: &str, line: u32) -> Vec<String> {
+    findings(body)
+        .into_iter()
+        .filter(|f| f.line == Some(line))
+        .map(|f| f.rule)
+        .collect()
+}
+
+#[test]
+fn a_malformed_argument_is_reported_under_the_outermost_enclosing_function() {
+    // A null Fn::GetAZs as Fn::Select's list is Fn::Select's error, as cfn-lint reports it.
+    let in_select = broken("!Cidr ['10.0.0.0/16', 4, 8]", "{'Fn::GetAZs': null}");
+    assert_eq!(rules_at(&in_select, 45), [SELECT_SHAPE]);
+    // Under Fn::Join (through Fn::If, which passes its branches through) Fn::Join claims it.
+    let in_join = broken("!GetAZs ''", "{'Fn::GetAZs': null}");
+    assert_eq!(rules_at(&in_join, 30), [JOIN_SHAPE]);
+    let select_in_join = broken("!Select [0, !GetAZs '']", "!Select [0]");
+    assert_eq!(rules_at(&select_in_join, 30), [JOIN_SHAPE]);
+    // Standing alone, it keeps its own id.
+    let alone = broken(
+        "CidrBlock: !Select [0, !Cidr ['10.0.0.0/16', 4, 8]]",
+        "CidrBlock: {'Fn::GetAZs': null}",
+    );
+    assert_eq!(rules_at(&alone, 45), [GET_AZS_SHAPE]);
+    // A malformed Ref keeps its id wherever it sits.
+    let reference = broken("!Join ['-', [a, ", "!Join ['-', [{Ref: [a]}, ");
+    assert_eq!(rules_at(&reference, 30), [REF_SHAPE]);
 }
 
 #[test]
