@@ -7,9 +7,9 @@ use infra_agent_core::approval::approvers::allowed_by;
 use infra_agent_core::approval::http::{refusal_status, HttpRequest, HttpResponse};
 use infra_agent_core::approval::text::comment_text;
 use infra_agent_core::environment::EnvironmentConfig;
-use infra_agent_core::records::{ApprovalStatus, AuditEntry};
+use infra_agent_core::records::ApprovalStatus;
 
-use super::decision::decide;
+use super::decision::{decide, refused_entry};
 use crate::ports::Pipeline;
 
 /// The channel recorded with decisions taken here.
@@ -77,19 +77,15 @@ pub async fn handle(pipeline: &Pipeline, request: HttpRequest) -> HttpResponse {
     let decision = body.decision.decision();
     if allowed_by(&config.approvers, caller).is_none() {
         tracing::warn!(approval_id, caller, env = %approval.env, "caller may not decide");
-        let refused = AuditEntry::new(
-            approval.env,
-            &approval.stack,
+        let refused = refused_entry(
+            &approval,
             caller,
-            "approval.decide",
-            "REFUSED",
-        )
-        .deployment(&approval.deployment_id)
-        .detail(format!(
-            "approval {approval_id} ({}) via {CHANNEL}: the caller matches none of {}'s approver patterns",
-            decision.as_str(),
-            approval.env
-        ));
+            format!(
+                "approval {approval_id} ({}) via {CHANNEL}: the caller matches none of {}'s approver patterns",
+                decision.as_str(),
+                approval.env
+            ),
+        );
         if let Err(e) = pipeline.store.audit(&refused).await {
             return unavailable(&e);
         }

@@ -11,6 +11,21 @@ use crate::ports::{Executions, Store, TaskOutcome, TaskResumed};
 /// Error name the state machine's Catch matches for a rejection.
 pub const REJECTED_ERROR: &str = "ApprovalRejected";
 
+/// The audit entry of a decision on `approval` that was refused before anything changed (the
+/// caller is no approver there, the channel may not approve, the request did not verify):
+/// `actor` as the channel names them, `detail` saying why.
+pub fn refused_entry(approval: &ApprovalRecord, actor: &str, detail: String) -> AuditEntry {
+    AuditEntry::new(
+        approval.env,
+        &approval.stack,
+        actor,
+        "approval.decide",
+        "REFUSED",
+    )
+    .deployment(&approval.deployment_id)
+    .detail(detail)
+}
+
 /// Decides approval `approval_id`. The outer error is an infrastructure failure; the inner one is
 /// a refusal to decide (unknown, already decided, expired, same approver twice), which changes
 /// nothing. An approval that needs more distinct approvers than it has is returned still

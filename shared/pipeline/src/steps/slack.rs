@@ -19,7 +19,7 @@ use infra_agent_core::StepError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::decision::decide;
+use super::decision::{decide, refused_entry};
 use crate::ports::Pipeline;
 
 /// The path of the interactivity endpoint below the approval URL (the Slack app's "Request URL").
@@ -273,7 +273,7 @@ pub async fn interaction(pipeline: &Pipeline, request: &HttpRequest) -> HttpResp
     {
         Ok(Ok(record)) => {
             reply
-                .replace(&slack::decided_message(
+                .send(&slack::decided_message(
                     &record,
                     click.view_url(),
                     &approver,
@@ -293,7 +293,7 @@ pub async fn interaction(pipeline: &Pipeline, request: &HttpRequest) -> HttpResp
                 // Decided elsewhere (the link, the CLI, another click): the message now says so.
                 Ok(Some(current)) if current.status != ApprovalStatus::Pending => {
                     reply
-                        .replace(&slack::decided_message(&current, None, ""))
+                        .send(&slack::decided_message(&current, None, ""))
                         .await;
                 }
                 _ => {}
@@ -330,10 +330,6 @@ impl Reply<'_> {
         }
     }
 
-    async fn replace(&self, message: &Value) {
-        self.send(message).await;
-    }
-
     async fn ephemeral(&self, text: &str) {
         self.send(&slack::ephemeral(text)).await;
     }
@@ -356,19 +352,16 @@ async fn refused(
     decision: Decision,
     why: &str,
 ) {
-    let entry = AuditEntry::new(
-        approval.env,
-        &approval.stack,
-        approver,
-        "approval.decide",
-        "REFUSED",
-    )
-    .deployment(&approval.deployment_id)
-    .detail(format!(
+    let detail = format!(
         "{} of approval {} via {CHANNEL} refused: {why}",
         decision.as_str(),
         approval.approval_id
-    ));
+    );
+    write_audit(pipeline, refused_entry(approval, approver, detail)).await;
+}
+
+/// A refusal is answered whether or not its audit entry could be written; the failure is logged.
+async fn write_audit(pipeline: &Pipeline, entry: AuditEntry) {
     if let Err(e) = pipeline.store.audit(&entry).await {
         tracing::error!(error = %e, "audit entry not written");
     }
@@ -386,21 +379,12 @@ async fn audit_unverified(pipeline: &Pipeline, body: &str, refusal: &SlackRefusa
     let Ok(Some(approval)) = pipeline.store.approval(approval_id).await else {
         return;
     };
-    let actor = format!("unverified Slack request (claims {})", claim.user.id);
-    let entry = AuditEntry::new(
-        approval.env,
-        &approval.stack,
-        &actor.chars().take(120).collect::<String>(),
-        "approval.decide",
-        "REFUSED",
-    )
-    .deployment(&approval.deployment_id)
-    .detail(format!(
-        "{action} of approval {approval_id} via {CHANNEL} refused: {refusal}"
-    ));
-    if let Err(e) = pipeline.store.audit(&entry).await {
-        tracing::error!(error = %e, "audit entry not written");
-    }
+    let actor: String = format!("unverified Slack request (claims {})", claim.user.id)
+        .chars()
+        .take(120)
+        .collect();
+    let detail = format!("{action} of approval {approval_id} via {CHANNEL} refused: {refusal}");
+    write_audit(pipeline, refused_entry(&approval, &actor, detail)).await;
 }
 
 #[cfg(test)]

@@ -1,9 +1,8 @@
 use infra_agent_core::approval::slack::{signature, SlackCredentials};
-use infra_agent_core::records::ApprovalRecord;
 use serde_json::json;
 
 use super::*;
-use crate::fakes::Fakes;
+use crate::fakes::{pending_approval, Fakes};
 use crate::ports::{Approvals, AuditTrail};
 
 const ID: &str = "a1b2c3d4-0123456789ab";
@@ -24,27 +23,11 @@ fn credentials() -> SlackCredentials {
 async fn pending(env: Env) -> Fakes {
     let fakes = Fakes::new();
     fakes.chat.set_credentials(Some(credentials()));
-    let (at, epoch) = now();
-    let record: ApprovalRecord = serde_json::from_value(json!({
-        "approval_id": ID,
-        "deployment_id": format!("{env}-vpc-20270115T080000-abcd"),
-        "env": env.as_str(),
-        "stack": "vpc",
-        "stack_name": format!("infra-agent-{env}-vpc"),
-        "change_set_name": "cs",
-        "requested_by": "alice",
-        "summary_lines": ["Add AWS::EC2::Subnet ×9"],
-        "replacements": [],
-        "deletions": [],
-        "validation_passed": true,
-        "required_approvers": 1,
-        "task_token": "token-1",
-        "status": "PENDING",
-        "created_at": at,
-        "expires_at": at,
-        "expires_epoch": epoch + 3600,
-    }))
-    .unwrap();
+    let mut record = pending_approval(ID, 1, now().1 + 3600);
+    record.env = env;
+    record.deployment_id = format!("{env}-vpc-20270115T080000-abcd");
+    record.stack_name = format!("infra-agent-{env}-vpc");
+    record.summary_lines = vec!["Add AWS::EC2::Subnet ×9".into()];
     fakes.store.put_approval(&record).await.unwrap();
     fakes
 }
