@@ -8,16 +8,7 @@ use infra_agent_core::contract::approval::TaskToken;
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalKind, ApprovalRecord, ApprovalStatus};
-use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend, Started};
-
-async fn waiting_deployment(backend: &Backend, prefix: &str) -> (Started, inbox::ApprovalMessage) {
-    let stack = unique_stack(prefix);
-    let started = backend
-        .start(&stack, &vpc_template(&BTreeMap::new()), "1.0.0")
-        .await;
-    let message = backend.awaiting_approval(&started).await;
-    (started, message)
-}
+use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend};
 
 async fn approval_status(backend: &Backend, id: &str) -> ApprovalStatus {
     backend.approval(id).await.status
@@ -26,7 +17,7 @@ async fn approval_status(backend: &Backend, id: &str) -> ApprovalStatus {
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_signature_is_refused_and_changes_nothing() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting_deployment(&backend, "forge").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "forge").await;
     let sig_at = message.link.find("sig=").unwrap() + 4;
     let mut forged = message.link.clone();
     let flipped = if &forged[sig_at..sig_at + 1] == "0" {
@@ -71,7 +62,7 @@ async fn forged_signature_is_refused_and_changes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reused_link_is_refused_after_the_first_decision() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting_deployment(&backend, "reuse").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "reuse").await;
     let first = inbox::post_form(
         &message.link,
         &[("decision", "reject"), ("approver", "Ada")],

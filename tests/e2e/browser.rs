@@ -11,7 +11,7 @@ use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::{ApprovalRecord, ApprovalStatus};
 use infra_agent_tests::browser::{Chromedriver, Session, SessionOptions};
-use infra_agent_tests::{inbox, unique_stack, vpc_template, Backend, Started};
+use infra_agent_tests::{inbox, unique_stack, Backend, Started};
 use serde_json::Value;
 
 /// Rendered a little over 16 px everywhere; anything under this is hard to read on a phone.
@@ -23,15 +23,6 @@ async fn chromedriver() -> Chromedriver {
     Chromedriver::start()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
-}
-
-async fn waiting(backend: &Backend, env: Env, prefix: &str) -> (Started, inbox::ApprovalMessage) {
-    let stack = unique_stack(prefix);
-    let started = backend
-        .start_in(env, &stack, &vpc_template(&BTreeMap::new()), "1.0.0", None)
-        .await;
-    let message = backend.awaiting_approval(&started).await;
-    (started, message)
 }
 
 /// The deployment still waits for its approval, which nobody decided.
@@ -107,7 +98,7 @@ async fn page_scripts_run(session: &Session<'_>) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn loading_the_page_decides_nothing_and_one_click_approves_without_javascript() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Dev, "page").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "page").await;
     let driver = chromedriver().await;
     let browser = driver
         .session(SessionOptions {
@@ -136,36 +127,21 @@ async fn loading_the_page_decides_nothing_and_one_click_approves_without_javascr
         assert!(text.contains(line.as_str()), "{line:?} missing: {text}");
     }
     let cost = approval.cost_line.as_deref().expect("a cost line");
-    assert_eq!(
-        browser
-            .text(&browser.find("#cost").await.unwrap())
-            .await
-            .unwrap(),
-        cost
-    );
+    assert_eq!(text_of(&browser, "#cost").await, cost);
     assert!(
         approval.cost_report.is_some(),
         "the approval names the whole cost report"
     );
-    let cost_lines = browser
-        .text(&browser.find("#cost-lines").await.unwrap())
-        .await
-        .unwrap();
+    let cost_lines = text_of(&browser, "#cost-lines").await;
     assert!(
         cost_lines.contains("NatGatewayA AWS::EC2::NatGateway"),
         "per-resource cost lines: {cost_lines}"
     );
     assert_eq!(
-        browser
-            .text(&browser.find("#approvers").await.unwrap())
-            .await
-            .unwrap(),
+        text_of(&browser, "#approvers").await,
         "Approvals: 0 of 1 needed (distinct approvers)."
     );
-    let controls = browser
-        .text(&browser.find("#controls").await.unwrap())
-        .await
-        .unwrap();
+    let controls = text_of(&browser, "#controls").await;
     assert!(
         controls.contains("SC-7"),
         "NIST controls checked: {controls}"
@@ -262,7 +238,7 @@ async fn loading_the_page_decides_nothing_and_one_click_approves_without_javascr
 #[tokio::test(flavor = "multi_thread")]
 async fn prd_page_rejects_only_and_a_scripted_name_stays_text() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Prd, "pagep").await;
+    let (started, message) = backend.waiting_vpc(Env::Prd, "pagep").await;
     let driver = chromedriver().await;
     let browser = driver.session(SessionOptions::default()).await.unwrap();
     assert!(page_scripts_run(&browser).await, "JavaScript is on");
@@ -277,20 +253,14 @@ async fn prd_page_rejects_only_and_a_scripted_name_stays_text() {
     assert_eq!(browser.find_all("button").await.unwrap().len(), 1);
     let reject = browser.find("button[value=reject]").await.unwrap();
     assert_eq!(browser.text(&reject).await.unwrap(), "Reject");
-    let hint = browser
-        .text(&browser.find("#approve-hint").await.unwrap())
-        .await
-        .unwrap();
+    let hint = text_of(&browser, "#approve-hint").await;
     assert!(
         hint.contains(&format!("infra-agent approve {}", message.approval_id))
             && hint.contains("MFA"),
         "{hint}"
     );
     assert_eq!(
-        browser
-            .text(&browser.find("#approvers").await.unwrap())
-            .await
-            .unwrap(),
+        text_of(&browser, "#approvers").await,
         "Approvals: 0 of 2 needed (distinct approvers)."
     );
     still_waiting(&backend, &started, &message.approval_id).await;
@@ -400,7 +370,7 @@ async fn text_of(browser: &Session<'_>, selector: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn page_shows_what_an_approver_judges_and_injected_markup_stays_text() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Dev, "pagec").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "pagec").await;
     let approval = backend.approval(&message.approval_id).await;
     let (_, now_epoch) = now();
     let drift = [

@@ -2,25 +2,12 @@
 //! local identity signed reach it, only the environment's approvers decide, the approver recorded
 //! is the signed caller, and every refusal changes nothing.
 
-use std::collections::BTreeMap;
-
 use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::ApprovalStatus;
-use infra_agent_tests::{
-    inbox, post_signed, unique_stack, vpc_template, Backend, LocalIdentity, Started,
-};
+use infra_agent_tests::{inbox, post_signed, Backend, LocalIdentity, Started};
 
 const APPROVE: &str = r#"{"decision":"approve"}"#;
-
-async fn waiting(backend: &Backend, env: Env, prefix: &str) -> (Started, inbox::ApprovalMessage) {
-    let stack = unique_stack(prefix);
-    let started = backend
-        .start_in(env, &stack, &vpc_template(&BTreeMap::new()), "1.0.0", None)
-        .await;
-    let message = backend.awaiting_approval(&started).await;
-    (started, message)
-}
 
 /// The approval is still pending with nobody counted, the deployment still waits and its
 /// execution still runs.
@@ -43,7 +30,7 @@ async fn nothing_changed(backend: &Backend, started: &Started, approval_id: &str
 #[tokio::test(flavor = "multi_thread")]
 async fn unsigned_and_mis_signed_requests_are_refused_before_the_endpoint_runs() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Dev, "unsigned").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "unsigned").await;
     let url = format!("{}/decisions/{}", backend.decision_url, message.approval_id);
     let approver = backend.identity("approver");
     let guessed = LocalIdentity {
@@ -77,7 +64,7 @@ async fn unsigned_and_mis_signed_requests_are_refused_before_the_endpoint_runs()
 #[tokio::test(flavor = "multi_thread")]
 async fn an_identity_outside_the_environment_s_approvers_is_refused_audited_and_changes_nothing() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Dev, "outsider").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "outsider").await;
     for name in ["outsider", "engineer"] {
         let (status, answer) = backend
             .decide_as(name, &message.approval_id, "approve")
@@ -121,7 +108,7 @@ async fn an_identity_outside_the_environment_s_approvers_is_refused_audited_and_
 #[tokio::test(flavor = "multi_thread")]
 async fn the_recorded_approver_is_the_signed_identity_whatever_the_client_claims() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Dev, "signed").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "signed").await;
     let approver = backend.identity("approver");
     let claimed = backend.identity("prd-approver-1").arn;
     let url = format!("{}/decisions/{}", backend.decision_url, message.approval_id);
@@ -166,7 +153,7 @@ async fn the_recorded_approver_is_the_signed_identity_whatever_the_client_claims
 #[tokio::test(flavor = "multi_thread")]
 async fn a_decision_sent_to_the_link_s_url_is_refused() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Dev, "nolink").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "nolink").await;
     let base = backend.pipeline.settings.approval_base_url().unwrap();
     let url = format!("{base}/decisions/{}", message.approval_id);
     for signer in [None, Some(backend.identity("approver"))] {
@@ -187,7 +174,7 @@ async fn a_decision_sent_to_the_link_s_url_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn prd_change_needs_two_distinct_prd_approvers() {
     let backend = Backend::connect().await;
-    let (started, message) = waiting(&backend, Env::Prd, "two").await;
+    let (started, message) = backend.waiting_vpc(Env::Prd, "two").await;
     let link_approval = inbox::post_form(
         &message.link,
         &[("decision", "approve"), ("approver", "Ada")],

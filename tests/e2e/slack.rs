@@ -3,17 +3,15 @@
 //! through the approval link's function, which answers through `response_url`; what must be
 //! refused is refused with nothing changed.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use infra_agent_core::approval::slack::MAX_CLOCK_SKEW_SECONDS;
 use infra_agent_core::clock::now;
-use infra_agent_core::contract::record::DeploymentStatus;
 use infra_agent_core::environment::EnvironmentConfig;
 use infra_agent_core::naming::Env;
 use infra_agent_core::records::ApprovalStatus;
 use infra_agent_tests::slack::{click_body, send_click, FakeSlack};
-use infra_agent_tests::{unique_stack, vpc_template, Backend, Started};
+use infra_agent_tests::Backend;
 
 const SIGNING_SECRET: &str = "e2e signing secret of the Slack app";
 const TOKEN: &str = "xoxb-e2e-token";
@@ -39,19 +37,6 @@ async fn status(backend: &Backend, id: &str) -> ApprovalStatus {
     backend.approval(id).await.status
 }
 
-/// A deployment of a fresh vpc stack in `env`, waiting for approval; its approval id.
-async fn waiting(backend: &Backend, env: Env, prefix: &str) -> (Started, String) {
-    let stack = unique_stack(prefix);
-    let started = backend
-        .start_in(env, &stack, &vpc_template(&BTreeMap::new()), "1.0.0", None)
-        .await;
-    backend
-        .wait_for_status(&started, DeploymentStatus::AwaitingApproval)
-        .await;
-    let record = backend.record(&started).await.expect("recorded");
-    (started, record.approval_id.expect("an approval id"))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn slack_message_buttons_decide_once_and_refuse_what_they_must() {
     let backend = Backend::connect().await;
@@ -70,7 +55,8 @@ async fn slack_message_buttons_decide_once_and_refuse_what_they_must() {
     let url = interactions_url();
 
     // --- The message: posted once by slack-notify, with everything an approver judges by.
-    let (started, id) = waiting(&backend, Env::Dev, "slack").await;
+    let (started, message) = backend.waiting_vpc(Env::Dev, "slack").await;
+    let id = message.approval_id;
     let posted = slack
         .wait_for("/api/chat.postMessage", &id, Duration::from_secs(30))
         .await;
@@ -176,7 +162,8 @@ async fn slack_message_buttons_decide_once_and_refuse_what_they_must() {
     assert_eq!(status(&backend, &id).await, ApprovalStatus::Approved);
 
     // --- prd: no Approve button; an approve click is refused, a reject decides.
-    let (prd_started, prd_id) = waiting(&backend, Env::Prd, "slackprd").await;
+    let (prd_started, prd_message) = backend.waiting_vpc(Env::Prd, "slackprd").await;
+    let prd_id = prd_message.approval_id;
     let posted = slack
         .wait_for("/api/chat.postMessage", &prd_id, Duration::from_secs(30))
         .await;

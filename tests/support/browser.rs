@@ -276,13 +276,18 @@ impl Session<'_> {
             .map(drop)
     }
 
-    pub async fn title(&self) -> Result<String, BrowserError> {
+    /// The string a GET of the session's `path` answers (empty when it answers something else).
+    async fn string_at(&self, path: &str) -> Result<String, BrowserError> {
         Ok(self
-            .call("GET", "/title", None)
+            .call("GET", path, None)
             .await?
             .as_str()
             .unwrap_or_default()
             .to_string())
+    }
+
+    pub async fn title(&self) -> Result<String, BrowserError> {
+        self.string_at("/title").await
     }
 
     /// Waits up to `timeout` for the page's title to be `expected` (a click that submits a
@@ -303,22 +308,12 @@ impl Session<'_> {
     }
 
     pub async fn current_url(&self) -> Result<String, BrowserError> {
-        Ok(self
-            .call("GET", "/url", None)
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        self.string_at("/url").await
     }
 
     /// The page's HTML as the browser holds it now.
     pub async fn source(&self) -> Result<String, BrowserError> {
-        Ok(self
-            .call("GET", "/source", None)
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        self.string_at("/source").await
     }
 
     /// The first element matching CSS `selector`.
@@ -350,12 +345,8 @@ impl Session<'_> {
 
     /// The rendered text of `element`, as a person reads it.
     pub async fn text(&self, element: &Element) -> Result<String, BrowserError> {
-        Ok(self
-            .call("GET", &format!("/element/{}/text", element.0), None)
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        self.string_at(&format!("/element/{}/text", element.0))
+            .await
     }
 
     /// The rendered text of the whole page.
@@ -420,12 +411,7 @@ impl Session<'_> {
 
     /// The handle of the current tab.
     pub async fn window_handle(&self) -> Result<String, BrowserError> {
-        Ok(self
-            .call("GET", "/window", None)
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        self.string_at("/window").await
     }
 
     /// Opens a new tab and switches to it; its handle.

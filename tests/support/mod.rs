@@ -421,6 +421,17 @@ impl Backend {
         self.approval_message(started).await
     }
 
+    /// Starts a deployment of a fresh vpc stack (named from `prefix`) to `env` and waits until it
+    /// asks for approval; its approval message.
+    pub async fn waiting_vpc(&self, env: Env, prefix: &str) -> (Started, inbox::ApprovalMessage) {
+        let stack = unique_stack(prefix);
+        let started = self
+            .start_in(env, &stack, &vpc_template(&BTreeMap::new()), "1.0.0", None)
+            .await;
+        let message = self.awaiting_approval(&started).await;
+        (started, message)
+    }
+
     /// Approves through the link (GET, then POST) and waits for the execution to end.
     pub async fn approve_via_link(&self, started: &Started, approver: &str) -> Ended {
         let message = self.awaiting_approval(started).await;
